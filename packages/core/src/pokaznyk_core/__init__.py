@@ -1,0 +1,1 @@
+"""Pokaznyk core: domain rules, storage, dialog engine, services and the CLI."""

@@ -1,0 +1,26 @@
+"""Database URLs to Piccolo engines, with no other side effect."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a `sqlite:///path` URL (`sqlite:////abs/path` is absolute)."""
+    return unquote(url.removeprefix("sqlite:///"))
+
+
+def engine_from_url(url: str, *, pool: bool = True) -> Engine:
+    """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
+    if url.startswith("sqlite:///"):
+        # timeout sets SQLite's busy timeout: writers wait for each other instead of failing.
+        return SQLiteEngine(path=sqlite_path(url), timeout=30, log_queries=False)
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgresql", "postgres"}:
+        raise ValueError(f"unsupported database URL {url!r}")
+    # extensions=() keeps Piccolo from trying to create uuid-ossp; we always supply UUIDs.
+    return PostgresEngine(config={"dsn": url}, extensions=(), log_queries=False)

@@ -1,0 +1,1 @@
+"""Pokaznyk web: webhooks, IVR, public form, cabinet, dashboard, admin and JSON API."""

@@ -1,0 +1,1 @@
+"""Pokaznyk field app for meter inspectors (Textual)."""
