@@ -1,0 +1,83 @@
+"""Customer accounts: account numbers, holders' surnames and phone numbers as typed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pokaznyk_core.domain.outcomes import Code, Problem
+
+DEFAULT_ACCOUNT_NUMBER_LENGTH = 10
+
+_ASCII_DIGITS = frozenset("0123456789")
+_ACCOUNT_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
+
+# Apostrophes people type in Ukrainian surnames (Мар'яна, Solov’iov): one letter.
+_APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`‘´ʹ′", "'"))
+# Latin letters that look like Cyrillic ones, typed with the wrong keyboard layout.
+# Applied (after casefolding) only to a surname with Cyrillic letters.
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        "a": "а",
+        "e": "е",
+        "i": "і",
+        "o": "о",
+        "p": "р",
+        "c": "с",
+        "x": "х",
+        "y": "у",
+        "k": "к",
+        "m": "м",
+        "t": "т",
+        "h": "н",
+        "b": "в",
+    }
+)
+_SPACES_AROUND_HYPHEN = re.compile(r"\s*-\s*")
+
+
+def validate_account_number(
+    text: str, length: int = DEFAULT_ACCOUNT_NUMBER_LENGTH
+) -> str | Problem:
+    """Return the account number in ``text`` (spaces and dashes dropped), or a problem
+    when it is not exactly ``length`` digits."""
+    number = _ACCOUNT_SEPARATORS.sub("", text)
+    if len(number) != length or not set(number) <= _ASCII_DIGITS:
+        return Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": length})
+    return number
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("CYRILLIC" in unicodedata.name(ch, "") for ch in text)
+
+
+def _normalize_surname(text: str, cyrillic: bool) -> str:
+    folded = unicodedata.normalize("NFC", text).casefold().translate(_APOSTROPHES)
+    folded = _SPACES_AROUND_HYPHEN.sub("-", " ".join(folded.split()))
+    return folded.translate(_LATIN_LOOKALIKES) if cyrillic else folded
+
+
+def surname_matches(given: str, on_file: str) -> bool:
+    """Whether the surname a person typed is the holder's surname on file.
+
+    Case, surrounding and repeated whitespace, the apostrophe variant and Latin letters
+    that look like Cyrillic ones (in a Cyrillic surname) do not matter; every other
+    letter must be the same (``і`` and ``и`` are different letters).
+    """
+    cyrillic = _has_cyrillic(on_file)
+    expected = _normalize_surname(on_file, cyrillic)
+    return bool(expected) and _normalize_surname(given, cyrillic) == expected
+
+
+def normalize_phone_digits(text: str) -> str:
+    """The digits of a phone number, with Ukrainian national forms made international.
+
+    ``"050 123 45 67"`` and ``"+380 50 123 45 67"`` both give ``"380501234567"``; the old
+    long-distance form ``"8 050 …"`` does too. Other numbers keep their digits.
+    """
+    digits = "".join(ch for ch in text if ch in _ASCII_DIGITS)
+    if len(digits) == 10 and digits.startswith("0"):
+        return "38" + digits
+    if len(digits) == 11 and digits.startswith("80"):
+        return "3" + digits
+    return digits

@@ -1,0 +1,49 @@
+"""Typed meter values: from what a person typed to an exact ``Decimal``, and back."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.outcomes import Code, Problem
+
+_NUMBER = re.compile(r"(-?)([0-9]*)(?:[.,]([0-9]*))?")
+
+
+def parse_value(
+    text: str, meter: MeterSpec, *, truncate_extra_decimals: bool = False
+) -> Decimal | Problem:
+    """Read a register value typed by a person (or sent by a smart meter).
+
+    Whitespace of any kind is ignored (``"12 345,6"``); one ``,`` or ``.`` separates the
+    decimals; anything else (apostrophes, signs, letters, a second separator) is not a
+    number. Leading zeros do not count towards the meter's digits. Decimals beyond the
+    meter's are refused, unless they are all zeros or ``truncate_extra_decimals`` is set,
+    when they are cut off (truncated, never rounded). The result has exactly
+    ``meter.decimals`` places.
+    """
+    compact = "".join(ch for ch in text if not ch.isspace())
+    if not compact:
+        return Problem(Code.VALUE_EMPTY)
+    match = _NUMBER.fullmatch(compact)
+    if match is None:
+        return Problem(Code.VALUE_NOT_A_NUMBER)
+    sign, integer, fraction = match.group(1), match.group(2), match.group(3) or ""
+    if not integer and not fraction:
+        return Problem(Code.VALUE_NOT_A_NUMBER)
+    if sign:
+        return Problem(Code.VALUE_NEGATIVE)
+    if len(integer.lstrip("0")) > meter.digits:
+        return Problem(Code.VALUE_TOO_MANY_DIGITS, {"max_digits": meter.digits})
+    extra = fraction[meter.decimals :]
+    if extra.strip("0") and not truncate_extra_decimals:
+        return Problem(Code.VALUE_TOO_MANY_DECIMALS, {"max_decimals": meter.decimals})
+    kept = fraction[: meter.decimals]
+    return meter.quantize(Decimal(f"{integer or '0'}.{kept or '0'}"))
+
+
+def format_value(value: Decimal, meter: MeterSpec) -> str:
+    """The storage and JSON form of a value: ``meter.decimals`` places, ``.`` separator,
+    e.g. ``"1234.5"``; extra decimals are truncated."""
+    return meter.format(value)

@@ -1,0 +1,106 @@
+"""Message catalogues: the words for every outcome code, in Ukrainian and English.
+
+The gettext ``.po`` files under ``locales/`` are the single source: a key (an outcome
+code such as ``reading.too_low``, a zone name such as ``zone.day``, or any UI string)
+and its text with ``%(name)s`` parameters. They are read with Babel at first use and
+cached; there is no compile step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+from pokaznyk_core.domain.outcomes import Problem
+
+SUPPORTED_LOCALES = ("uk", "en")
+DEFAULT_LOCALE = "uk"
+
+_LOCALES_DIR = Path(__file__).parent / "locales"
+_ALIASES = {"ua": "uk"}
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Locales that write a decimal comma (``1234,5``).
+_DECIMAL_COMMA = frozenset({"uk"})
+
+
+def normalize_locale(tag: str | None) -> str:
+    """The supported locale for a language tag: ``"en-US"`` gives ``"en"``; an unknown
+    or missing tag gives the default, Ukrainian."""
+    if not tag:
+        return DEFAULT_LOCALE
+    language = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    language = _ALIASES.get(language, language)
+    return language if language in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def catalogue_path(locale: str) -> Path:
+    """Where the ``.po`` file of a supported locale lives."""
+    return _LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def catalogue(locale: str) -> Mapping[str, str]:
+    """Every key and its text in ``locale`` (read once, then cached)."""
+    with catalogue_path(normalize_locale(locale)).open("rb") as po_file:
+        parsed = read_po(po_file, locale=locale)
+    messages = {
+        message.id: message.string
+        for message in parsed
+        if isinstance(message.id, str)
+        and message.id
+        and isinstance(message.string, str)
+        and message.string
+    }
+    return MappingProxyType(messages)
+
+
+class _Params(dict[str, object]):
+    """Parameters for ``%`` formatting; a missing one shows as ``…`` instead of failing."""
+
+    def __missing__(self, key: str) -> object:
+        return "…"
+
+
+def translate(key: str, locale: str, **params: object) -> str:
+    """The text of ``key`` in ``locale`` with ``params`` filled in.
+
+    Falls back to the default locale, then to the key itself, so a missing text is
+    visible but never an error.
+    """
+    chosen = normalize_locale(locale)
+    text = catalogue(chosen).get(key) or catalogue(DEFAULT_LOCALE).get(key) or key
+    if "%" not in text:
+        return text
+    return text % _Params(params)
+
+
+def _display(name: str, value: object, locale: str) -> object:
+    if name == "zone" or name.endswith("_zone"):
+        return translate(f"zone.{value}", locale)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value) and locale in _DECIMAL_COMMA:
+        return value.replace(".", ",")
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return format_date(date.fromisoformat(value), format="long", locale=locale)
+        except ValueError:
+            return value
+    return value
+
+
+def render(problem: Problem, locale: str) -> str:
+    """The words for ``problem`` in ``locale``.
+
+    Zone names are translated, decimal values written the local way (``1234,5`` in
+    Ukrainian) and ISO dates spelled out.
+    """
+    chosen = normalize_locale(locale)
+    params = {name: _display(name, value, chosen) for name, value in problem.params.items()}
+    return translate(problem.code.value, chosen, **params)
