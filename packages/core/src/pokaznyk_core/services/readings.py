@@ -1,0 +1,317 @@
+"""Submitting a reading: the one use case every channel calls to store a reading."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pokaznyk_core.domain.checks import (
+    ConsumptionHistory,
+    Flag,
+    PreviousReading,
+    ReadingVerdict,
+    check_reading,
+)
+from pokaznyk_core.domain.estimates import daily_average
+from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel, ReadingStatus
+from pokaznyk_core.domain.receipts import receipt_from_uuid
+from pokaznyk_core.domain.window import Period, place_reading
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services.audit import record_audit
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
+from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
+from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
+
+HISTORY_READINGS = 13
+"""How many earlier readings feed the consumption history (about a year of months)."""
+
+
+@dataclass(frozen=True)
+class ReadingSubmission:
+    """A reading as a channel hands it over; `reading_id` makes a retry idempotent."""
+
+    reading_id: UUID
+    meter_id: int
+    values: Mapping[Zone, Decimal]
+    channel: Channel
+    submitted_by: str
+    taken_on: date | None = None
+    extra_flags: frozenset[Flag] = frozenset()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    """What happened to a submission: stored (with its receipt) or rejected (with why)."""
+
+    reading_id: UUID
+    stored: bool
+    duplicate: bool
+    verdict: ReadingVerdict
+    receipt: str | None = None
+    status: ReadingStatus | None = None
+    period: Period | None = None
+    in_window: bool = False
+    superseded: tuple[UUID, ...] = field(default_factory=tuple)
+
+    @property
+    def flagged(self) -> bool:
+        """True when the reading was stored but waits for a reviewer."""
+        return self.status is ReadingStatus.FLAGGED
+
+
+@dataclass(frozen=True)
+class MeterFacts:
+    """A meter with its account, as the checks need it."""
+
+    meter_id: int
+    account_id: int
+    spec: MeterSpec
+    serial: str
+    installed_on: date
+    removed_on: date | None
+    initial: dict[Zone, Decimal]
+    account_active: bool
+
+
+async def load_meter(meter_id: int) -> MeterFacts:
+    """The facts of one meter, or a ServiceError when there is no such meter."""
+    rows = await Meter.select(
+        Meter.all_columns(),
+        Meter.metering_point.account.id.as_alias("account_id"),
+        Meter.metering_point.account.status.as_alias("account_status"),
+    ).where(Meter.id == meter_id)
+    if not rows:
+        raise ServiceError(Problem(Code.METER_UNKNOWN), f"no meter with id {meter_id}")
+    row = rows[0]
+    spec = spec_of(row)
+    return MeterFacts(
+        meter_id=row["id"],
+        account_id=row["account_id"],
+        spec=spec,
+        serial=row["serial"],
+        installed_on=row["installed_on"],
+        removed_on=row["removed_on"],
+        initial=values_from_row(row, spec, prefix="initial_"),
+        account_active=row["account_status"] == "active",
+    )
+
+
+def _verdict_of_stored(row: Mapping[str, Any]) -> ReadingVerdict:
+    flags = frozenset(Flag(f) for f in row["flags"].split(",") if f)
+    return ReadingVerdict(
+        accepted=True,
+        problems=(),
+        flags=flags,
+        notices=(),
+        rollover_zones=frozenset(),
+        consumption={},
+    )
+
+
+def _outcome_of_stored(row: Mapping[str, Any], *, duplicate: bool) -> SubmissionOutcome:
+    period = Period.parse(row["period"])
+    assert isinstance(period, Period)
+    return SubmissionOutcome(
+        reading_id=row["id"],
+        stored=True,
+        duplicate=duplicate,
+        verdict=_verdict_of_stored(row),
+        receipt=row["receipt"],
+        status=ReadingStatus(row["status"]),
+        period=period,
+        in_window=row["in_window"],
+    )
+
+
+async def _counting_readings(meter_id: int) -> list[dict[str, Any]]:
+    return await (
+        Reading.select()
+        .where(Reading.meter == meter_id)
+        .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
+        .order_by(Reading.taken_on, ascending=False)
+        .order_by(Reading.received_at, ascending=False)
+        .limit(HISTORY_READINGS + 4)
+    )
+
+
+async def _unique_receipt(reading_id: UUID) -> str:
+    for salt in range(16):
+        receipt = receipt_from_uuid(reading_id, salt=salt)
+        if not await Reading.exists().where(Reading.receipt == receipt):
+            return receipt
+    raise RuntimeError("no free receipt number after 16 tries")  # 27^9 codes: never in practice
+
+
+def _history(
+    readings: Sequence[Mapping[str, Any]], meter: MeterFacts
+) -> tuple[PreviousReading, ConsumptionHistory | None]:
+    """The baseline reading (latest counting one, or the initial reading) and the history."""
+    points = [(r["taken_on"], values_from_row(r, meter.spec)) for r in readings]
+    if not points:
+        return PreviousReading(taken_on=meter.installed_on, values=meter.initial), None
+    chronological = sorted(points, key=lambda p: p[0])
+    if chronological[0][0] > meter.installed_on:
+        chronological.insert(0, (meter.installed_on, meter.initial))
+    previous = PreviousReading(taken_on=points[0][0], values=points[0][1])
+    return previous, daily_average(chronological, meter.spec)
+
+
+def _disagrees(
+    a: Mapping[str, Any], b_values: Mapping[Zone, Decimal], b_taken: date, meter: MeterFacts,
+    cap_per_day: Decimal,
+) -> bool:
+    """Two readings of one period differ by more than the household could use between them."""
+    a_values = values_from_row(a, meter.spec)
+    days = max(1, abs((b_taken - a["taken_on"]).days))
+    difference = abs(sum(b_values.values(), Decimal(0)) - sum(a_values.values(), Decimal(0)))
+    return difference > cap_per_day * days
+
+
+async def submit_reading(context: ServiceContext, submission: ReadingSubmission) -> SubmissionOutcome:
+    """Check and store one reading, in one transaction, idempotent by `reading_id`.
+
+    A retry of a stored reading returns the first outcome and stores nothing. A reading the
+    checks reject is not stored; it is counted by channel and reason. An accepted in-window
+    reading supersedes the earlier in-window readings of its period (the later reading date
+    wins); every change is written to the audit trail in the same transaction.
+    """
+    now = context.now()
+    today = context.today()
+    taken_on = submission.taken_on or today
+    async with write_transaction():
+        # Lock first, then look: a concurrent retry waits here and then sees the first one.
+        await lock_for_update("meter", submission.meter_id)
+        existing = await Reading.select().where(Reading.id == submission.reading_id)
+        if existing:
+            return _outcome_of_stored(existing[0], duplicate=True)
+        meter = await load_meter(submission.meter_id)
+        if meter.removed_on is not None and taken_on > meter.removed_on:
+            raise ServiceError(Problem(Code.METER_REMOVED), f"meter {meter.serial} was removed")
+        if not meter.account_active:
+            raise ServiceError(Problem(Code.ACCOUNT_CLOSED), "the account is closed")
+        placement = place_reading(taken_on, context.window)
+        readings = await _counting_readings(meter.meter_id)
+        competitors = [
+            r for r in readings
+            if placement.in_window and r["in_window"] and r["period"] == str(placement.period)
+        ]
+        baseline = [r for r in readings if r not in competitors]
+        previous, history = _history(baseline[:HISTORY_READINGS], meter)
+        verdict = check_reading(
+            meter.spec,
+            submission.values,
+            taken_on,
+            today,
+            previous,
+            history,
+            context.limits,
+            installed_on=meter.installed_on,
+        )
+        if not verdict.accepted:
+            reason = verdict.problems[0].code.value if verdict.problems else "rejected"
+            await RejectedSubmission.insert(
+                RejectedSubmission(
+                    channel=submission.channel.value,
+                    reason=reason,
+                    meter=meter.meter_id,
+                    received_at=now,
+                )
+            )
+            return SubmissionOutcome(
+                reading_id=submission.reading_id,
+                stored=False,
+                duplicate=False,
+                verdict=verdict,
+                period=placement.period,
+                in_window=placement.in_window,
+            )
+
+        flags = set(verdict.flags) | set(submission.extra_flags)
+        is_field = submission.channel is Channel.FIELD
+        for other in competitors:
+            if (other["channel"] == Channel.FIELD.value) != is_field and _disagrees(
+                other, submission.values, taken_on, meter, context.limits.household_cap_per_day
+            ):
+                flags.add(Flag.FIELD_DISAGREEMENT)
+        wins = all(other["taken_on"] <= taken_on for other in competitors)
+        if not wins:
+            status = ReadingStatus.SUPERSEDED
+        elif flags:
+            status = ReadingStatus.FLAGGED
+        else:
+            status = ReadingStatus.ACCEPTED
+        superseded = tuple(o["id"] for o in competitors) if wins else ()
+        receipt = await _unique_receipt(submission.reading_id)
+        consumption_total = sum(verdict.consumption.values(), Decimal(0))
+        await Reading.insert(
+            Reading(
+                id=submission.reading_id,
+                receipt=receipt,
+                meter=meter.meter_id,
+                account=meter.account_id,
+                **columns_from_values(submission.values, meter.spec),
+                taken_on=taken_on,
+                received_at=now,
+                channel=submission.channel.value,
+                submitted_by=submission.submitted_by[:80],
+                status=status.value,
+                period=str(placement.period),
+                in_window=placement.in_window,
+                flags=",".join(sorted(f.value for f in flags)),
+                rollover=verdict.rollover,
+                supersedes=superseded[0] if superseded else None,
+                consumption_total=meter.spec.to_units(consumption_total),
+            )
+        )
+        if superseded:
+            await Reading.update({Reading.status: ReadingStatus.SUPERSEDED.value}).where(
+                Reading.id.is_in(list(superseded))
+            )
+        await record_audit(
+            at=now,
+            actor=submission.submitted_by,
+            action="reading.submitted",
+            entity="reading",
+            entity_id=str(submission.reading_id),
+            details={
+                "channel": submission.channel.value,
+                "meter": meter.serial,
+                "status": status.value,
+                "period": str(placement.period),
+                "superseded": [str(s) for s in superseded],
+                "flags": sorted(f.value for f in flags),
+            },
+            source=submission.source,
+        )
+    return SubmissionOutcome(
+        reading_id=submission.reading_id,
+        stored=True,
+        duplicate=False,
+        verdict=verdict,
+        receipt=receipt,
+        status=status,
+        period=placement.period,
+        in_window=placement.in_window,
+        superseded=superseded,
+    )
+
+
+async def find_by_receipt(receipt: str) -> dict[str, Any] | None:
+    """A stored reading by its receipt number, or None."""
+    rows = await Reading.select().where(Reading.receipt == receipt)
+    return rows[0] if rows else None
+
+
+async def account_id_of(number: str) -> int | None:
+    """The database id of an account number, or None."""
+    rows = await Account.select(Account.id).where(Account.number == number)
+    return rows[0]["id"] if rows else None

@@ -1,0 +1,42 @@
+"""Write transactions that cannot deadlock on SQLite and serialize per row on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from pokaznyk_core.storage import piccolo_conf
+
+
+def current_engine() -> Engine:
+    """The engine the tables are bound to."""
+    return piccolo_conf.DB
+
+
+def write_transaction() -> Any:
+    """A transaction for a use case that reads and then writes.
+
+    On SQLite it is IMMEDIATE: it takes the write lock first, so two writers wait for each
+    other (busy timeout) instead of failing with "database is locked" when the reader
+    upgrades. On PostgreSQL it is an ordinary transaction; rows are locked with
+    `lock_for_update`. Nested calls join the outer transaction.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def lock_for_update(table: str, row_id: int) -> None:
+    """Lock one row until the transaction ends (PostgreSQL; SQLite is already serialized)."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.run_ddl(f'SELECT 1 FROM "{table}" WHERE id = {int(row_id)} FOR UPDATE')
+
+
+def is_postgres() -> bool:
+    """True when the tables are bound to PostgreSQL."""
+    return isinstance(current_engine(), PostgresEngine)

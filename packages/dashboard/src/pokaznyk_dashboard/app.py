@@ -1,0 +1,68 @@
+"""The Litestar application, built by a factory so tests get their own instance."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.response import Response
+
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.engine import Database, open_database
+from pokaznyk_core.storage.tables import Account
+
+
+@dataclass
+class Runtime:
+    """What the handlers of one app share: the service context and the open database."""
+
+    context: ServiceContext
+    database: Database | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@get("/healthz", operation_id="health", sync_to_thread=False, include_in_schema=False)
+async def healthz(state: State) -> Response[dict[str, str]]:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        await Account.exists()
+    except Exception:
+        return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+def create_app(context: ServiceContext | None = None, *, database: Database | None = None) -> Litestar:
+    """The whole web service: webhooks, IVR, public form, cabinet, dashboard, admin, API.
+
+    Pass `database` to share an already open database (tests); otherwise the app opens the
+    one named by the settings on startup and closes it on shutdown.
+    """
+    context = context or ServiceContext(settings=Settings.from_env())
+    runtime = Runtime(context=context, database=database)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = runtime.database is None
+        if owned:
+            runtime.database = await open_database(context.settings.database_url)
+        try:
+            yield
+        finally:
+            if owned and runtime.database is not None:
+                await runtime.database.close()
+                runtime.database = None
+
+    return Litestar(
+        route_handlers=[healthz],
+        lifespan=[lifespan],
+        state=State({"runtime": runtime}),
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory` (each worker process builds its own app)."""
+    return create_app()

@@ -1,0 +1,43 @@
+"""`pokaznyk serve`: the web service under uvicorn."""
+
+from __future__ import annotations
+
+import os
+
+import click
+import uvicorn
+
+from pokaznyk_core.cli.runner import fail, load_settings, run
+from pokaznyk_core.storage.engine import open_database
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--demo", is_flag=True, hidden=True, help="Demo mode (sign-in links in the log).")
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
+    """Serve webhooks, the phone line, the web form, the cabinet, the dashboard and the API."""
+    settings = load_settings()
+
+    async def check() -> None:
+        database = await open_database(settings.database_url)
+        await database.close()
+
+    run(check())  # a missing or old database is one clear line, not a traceback per worker
+    if demo:
+        os.environ["POKAZNYK_DEMO"] = "1"
+    base = f"http://{host}:{port}"
+    click.echo(f"serving on {base}  (health: {base}/healthz)")
+    try:
+        uvicorn.run(
+            "pokaznyk_dashboard.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=True,
+        )
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error}")

@@ -1,0 +1,201 @@
+"""Submitting a reading: the one service every channel uses, on both database engines."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.outcomes import Code
+from pokaznyk_core.domain.readings import Channel, ReadingStatus
+from pokaznyk_core.domain.receipts import RECEIPT_ALPHABET
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.readings import ReadingSubmission, SubmissionOutcome, submit_reading
+from pokaznyk_core.storage.tables import AuditEntry, Reading, RejectedSubmission
+from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
+
+T, DAY, NIGHT = Zone.TOTAL, Zone.DAY, Zone.NIGHT
+PEAK, HALF = Zone.PEAK, Zone.HALF_PEAK
+
+
+async def submit(
+    context: ServiceContext,
+    meter: MeterFixture,
+    values: dict[Zone, str],
+    *,
+    taken_on: date | None = None,
+    channel: Channel = Channel.TELEGRAM,
+    reading_id: object = None,
+) -> SubmissionOutcome:
+    return await submit_reading(
+        context,
+        ReadingSubmission(
+            reading_id=reading_id or uuid4(),  # type: ignore[arg-type]
+            meter_id=meter.meter_id,
+            values={z: Decimal(v) for z, v in values.items()},
+            channel=channel,
+            submitted_by=f"{channel.value}:test",
+            taken_on=taken_on,
+        ),
+    )
+
+
+async def test_accepts_a_plausible_reading_with_a_short_receipt(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("1000.0")})
+    outcome = await submit(context, meter, {T: "1250.5"}, taken_on=date(2026, 10, 30))
+    assert outcome.stored and not outcome.duplicate
+    assert outcome.status is ReadingStatus.ACCEPTED
+    assert outcome.receipt is not None and len(outcome.receipt) <= 10
+    assert set(outcome.receipt) <= set(RECEIPT_ALPHABET)
+    assert str(outcome.period) == "2026-10" and outcome.in_window
+    row = await Reading.select().where(Reading.id == outcome.reading_id).first()
+    assert row is not None
+    assert row["value_1"] == 12505 and row["channel"] == "telegram"
+
+
+async def test_stores_a_retried_submission_once(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    reading_id = uuid4()
+    first = await submit(context, meter, {T: "150.0"}, reading_id=reading_id)
+    again = await submit(context, meter, {T: "150.0"}, reading_id=reading_id)
+    assert again.duplicate and again.receipt == first.receipt
+    assert await Reading.count().where(Reading.meter == meter.meter_id) == 1
+
+
+async def test_concurrent_retries_of_one_reading_store_it_once(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    reading_id = uuid4()
+    outcomes = await asyncio.gather(
+        *(submit(context, meter, {T: "150.0"}, reading_id=reading_id) for _ in range(5))
+    )
+    assert {o.receipt for o in outcomes} == {outcomes[0].receipt}
+    assert await Reading.count().where(Reading.meter == meter.meter_id) == 1
+
+
+async def test_rejects_a_value_lower_than_the_previous_and_counts_it(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("5000.0")})
+    outcome = await submit(context, meter, {T: "4000.0"})
+    assert not outcome.stored
+    assert [p.code for p in outcome.verdict.problems] == [Code.READING_TOO_LOW]
+    assert await Reading.count().where(Reading.meter == meter.meter_id) == 0
+    rejected = await RejectedSubmission.select().where(RejectedSubmission.meter == meter.meter_id)
+    assert [(r["channel"], r["reason"]) for r in rejected] == [("telegram", "reading.too_low")]
+
+
+async def test_accepts_a_repeated_reading_without_a_warning(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("700.0")})
+    first = await submit(context, meter, {T: "800.0"}, taken_on=date(2026, 9, 29))
+    assert first.stored
+    repeat = await submit(context, meter, {T: "800.0"}, taken_on=date(2026, 10, 30))
+    assert repeat.status is ReadingStatus.ACCEPTED
+    assert repeat.verdict.flags == frozenset() and repeat.verdict.notices == ()
+
+
+async def test_accepts_a_plausible_rollover_and_marks_it(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(
+        context, digits=4, decimals=0, initial={T: Decimal("9950")}, installed_on=date(2026, 9, 30)
+    )
+    outcome = await submit(context, meter, {T: "0120"}, taken_on=date(2026, 10, 30))
+    assert outcome.stored and outcome.verdict.rollover
+    row = await Reading.select(Reading.rollover).where(Reading.id == outcome.reading_id).first()
+    assert row is not None and row["rollover"] is True
+
+
+async def test_flags_consumption_above_the_household_cap(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(
+        context, initial={T: Decimal("100.0")}, installed_on=date(2026, 9, 30)
+    )
+    outcome = await submit(context, meter, {T: "90000.0"}, taken_on=date(2026, 10, 30))
+    assert outcome.stored and outcome.status is ReadingStatus.FLAGGED
+    assert outcome.verdict.flagged
+
+
+async def test_a_correction_in_the_window_supersedes_the_earlier_reading(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    first = await submit(context, meter, {T: "190.0"}, taken_on=date(2026, 10, 30))
+    second = await submit(context, meter, {T: "180.0"}, taken_on=date(2026, 10, 30))
+    assert second.status is ReadingStatus.ACCEPTED
+    assert second.superseded == (first.reading_id,)
+    statuses = {
+        r["id"]: r["status"]
+        for r in await Reading.select(Reading.id, Reading.status).where(
+            Reading.meter == meter.meter_id
+        )
+    }
+    assert statuses == {first.reading_id: "superseded", second.reading_id: "accepted"}
+
+
+async def test_marks_a_reading_outside_the_window_off_window(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    outcome = await submit(context, meter, {T: "150.0"}, taken_on=date(2026, 10, 15))
+    assert outcome.stored and not outcome.in_window and str(outcome.period) == "2026-10"
+
+
+async def test_a_reading_on_the_third_counts_for_the_month_that_ended(
+    context: ServiceContext, clock: FixedClock
+) -> None:
+    clock.instant = datetime(2026, 11, 3, 20, 0, tzinfo=UTC)  # 22:00 in Kyiv, still the 3rd
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    outcome = await submit(context, meter, {T: "150.0"})
+    assert outcome.in_window and str(outcome.period) == "2026-10"
+
+
+async def test_rejects_a_reading_dated_in_the_future(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    outcome = await submit(context, meter, {T: "150.0"}, taken_on=date(2026, 11, 2))
+    assert not outcome.stored
+    assert outcome.verdict.problems[0].code is Code.READING_IN_FUTURE
+
+
+async def test_three_zone_reading_is_stored_exactly(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(
+        context, zone_count=3, decimals=2,
+        initial={PEAK: Decimal("10.00"), HALF: Decimal("20.00"), NIGHT: Decimal("30.00")},
+    )
+    outcome = await submit(context, meter, {PEAK: "60.05", HALF: "120.10", NIGHT: "90.99"})
+    assert outcome.stored
+    row = await Reading.select().where(Reading.id == outcome.reading_id).first()
+    assert row is not None
+    assert (row["value_1"], row["value_2"], row["value_3"]) == (6005, 12010, 9099)
+
+
+async def test_writes_an_audit_entry_with_the_reading(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    outcome = await submit(context, meter, {T: "150.0"}, channel=Channel.WEB_FORM)
+    entries = await AuditEntry.select().where(AuditEntry.entity_id == str(outcome.reading_id))
+    assert [e["action"] for e in entries] == ["reading.submitted"]
+
+
+async def test_an_unverified_caller_reading_is_flagged(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    outcome = await submit_reading(
+        context,
+        ReadingSubmission(
+            reading_id=uuid4(), meter_id=meter.meter_id, values={T: Decimal("150.0")},
+            channel=Channel.IVR, submitted_by="ivr:+380501112233",
+            extra_flags=frozenset({Flag.UNVERIFIED_SUBMITTER}),
+        ),
+    )
+    assert outcome.status is ReadingStatus.FLAGGED
+
+
+async def test_refuses_an_unknown_meter(context: ServiceContext) -> None:
+    with pytest.raises(ServiceError) as error:
+        await submit_reading(
+            context,
+            ReadingSubmission(
+                reading_id=uuid4(), meter_id=987654321, values={T: Decimal(1)},
+                channel=Channel.TELEGRAM, submitted_by="t",
+            ),
+        )
+    assert error.value.problem.code is Code.METER_UNKNOWN
