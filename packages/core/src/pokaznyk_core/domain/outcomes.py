@@ -62,6 +62,19 @@ class Code(StrEnum):
     ESTIMATE_CHARGE = "estimate.charge"
     ESTIMATE_MATCHED = "estimate.matched"
 
+    METER_UNKNOWN = "meter.unknown"
+    METER_REMOVED = "meter.removed"
+    METER_IN_SERVICE = "meter.in_service"
+    ACCOUNT_UNKNOWN = "account.unknown"
+    ACCOUNT_CLOSED = "account.closed"
+    ACCOUNT_EXISTS = "account.exists"
+    EIC_TAKEN = "eic.taken"
+    PHONE_FORMAT = "phone.format"
+    STAFF_USERNAME_FORMAT = "staff.username_format"
+    STAFF_ROLE_UNKNOWN = "staff.role_unknown"
+    STAFF_PASSWORD_TOO_SHORT = "staff.password_too_short"
+    STAFF_USERNAME_TAKEN = "staff.username_taken"
+
 
 # The parameters each code carries. The catalogue test checks that every message uses
 # only these, so a message can never ask for a value the rule does not give.
@@ -102,6 +115,18 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.ESTIMATE_CREDIT: frozenset({"estimated", "actual", "difference"}),
         Code.ESTIMATE_CHARGE: frozenset({"estimated", "actual", "difference"}),
         Code.ESTIMATE_MATCHED: frozenset({"estimated", "actual"}),
+        Code.METER_UNKNOWN: frozenset(),
+        Code.METER_REMOVED: frozenset(),
+        Code.METER_IN_SERVICE: frozenset(),
+        Code.ACCOUNT_UNKNOWN: frozenset(),
+        Code.ACCOUNT_CLOSED: frozenset(),
+        Code.ACCOUNT_EXISTS: frozenset(),
+        Code.EIC_TAKEN: frozenset(),
+        Code.PHONE_FORMAT: frozenset({"phone"}),
+        Code.STAFF_USERNAME_FORMAT: frozenset(),
+        Code.STAFF_ROLE_UNKNOWN: frozenset(),
+        Code.STAFF_PASSWORD_TOO_SHORT: frozenset({"min"}),
+        Code.STAFF_USERNAME_TAKEN: frozenset(),
     }
 )
 
