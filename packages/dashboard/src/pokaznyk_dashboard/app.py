@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.response import Response
+
+from pokaznyk_dashboard import cabinet, ivr, public, webhooks
 
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
@@ -25,7 +28,7 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
 
 
-@get("/healthz", operation_id="health", sync_to_thread=False, include_in_schema=False)
+@get("/healthz", operation_id="health", include_in_schema=False)
 async def healthz(state: State) -> Response[dict[str, str]]:
     """200 when the database answers, 503 otherwise."""
     try:
@@ -56,10 +59,20 @@ def create_app(context: ServiceContext | None = None, *, database: Database | No
                 await runtime.database.close()
                 runtime.database = None
 
+    def provide_context() -> ServiceContext:
+        return runtime.context
+
     return Litestar(
-        route_handlers=[healthz],
+        route_handlers=[
+            healthz,
+            *webhooks.routes(),
+            *ivr.routes(),
+            *public.routes(),
+            *cabinet.routes(),
+        ],
         lifespan=[lifespan],
         state=State({"runtime": runtime}),
+        dependencies={"context": Provide(provide_context, sync_to_thread=False)},
     )
 
 

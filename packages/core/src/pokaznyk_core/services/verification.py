@@ -1,0 +1,130 @@
+"""Verifying a customer: account number (or EIC) plus surname, or a matching phone.
+
+The limits live in the database (every server process sees the same failures), and the
+answer to an unknown account and to a wrong surname is the same, given only after both
+were asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pokaznyk_core.domain.accounts import (
+    normalize_phone_digits,
+    surname_matches,
+    validate_account_number,
+)
+from pokaznyk_core.domain.eic import validate_eic
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.verification import verification_gate
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import Account, AccountPhone, MeteringPoint, VerificationFailure
+from pokaznyk_core.storage.transactions import write_transaction
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    """The answer to a verification attempt.
+
+    `problem` is VERIFICATION_FAILED (with `attempts_left`), VERIFICATION_COOLDOWN or
+    VERIFICATION_ACCOUNT_HELD; none of them says which part was wrong.
+    """
+
+    verified: bool
+    account_id: int | None = None
+    account_number: str | None = None
+    problem: Problem | None = None
+    attempts_left: int | None = None
+
+
+async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str, Any] | None:
+    """The account row for an account number or the EIC of one of its metering points."""
+    text = account_or_eic.strip()
+    number = validate_account_number(text, context.settings.account_number_length)
+    if not isinstance(number, Problem):
+        return await Account.select().where(Account.number == number).first()
+    eic = validate_eic(text)
+    if isinstance(eic, Problem):
+        return None
+    point = await MeteringPoint.select(MeteringPoint.account).where(MeteringPoint.eic == eic).first()
+    if point is None:
+        return None
+    return await Account.select().where(Account.id == point["account"]).first()
+
+
+async def _failures(column: Any, key: str, since: datetime) -> list[datetime]:
+    rows = await VerificationFailure.select(VerificationFailure.failed_at).where(
+        (column == key) & (VerificationFailure.failed_at >= since)
+    )
+    return [r["failed_at"] for r in rows]
+
+
+async def verify_holder(
+    context: ServiceContext,
+    *,
+    user_key: str,
+    account_or_eic: str,
+    surname: str,
+    already_linked_account_ids: frozenset[int] = frozenset(),
+) -> VerificationOutcome:
+    """Check an account number (or EIC) and the holder's surname, within the limits.
+
+    `user_key` names who is trying (e.g. "telegram:12345" or "web:203.0.113.7"); its
+    failures and the account's are counted in the database.
+    """
+    now = context.now()
+    limits = context.verification
+    account = await find_account(context, account_or_eic)
+    account_key = account["number"] if account else ""
+    async with write_transaction():
+        user_failures = await _failures(
+            VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
+        )
+        account_failures = (
+            await _failures(VerificationFailure.account_key, account_key, now - limits.account_window)
+            if account
+            else []
+        )
+        linked = account is not None and account["id"] in already_linked_account_ids
+        gate = verification_gate(user_failures, account_failures, now, limits, already_linked=linked)
+        if not gate.allowed:
+            return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
+        if (
+            account is not None
+            and account["status"] == "active"
+            and surname_matches(surname, account["surname"])
+        ):
+            return VerificationOutcome(
+                verified=True, account_id=account["id"], account_number=account["number"]
+            )
+        await VerificationFailure.insert(
+            VerificationFailure(user_key=user_key[:120], account_key=account_key, failed_at=now)
+        )
+    left = max(0, (gate.attempts_left or 0) - 1)
+    if left == 0:
+        after = verification_gate([*user_failures, now], [], now, limits)
+        return VerificationOutcome(verified=False, problem=after.problem, attempts_left=0)
+    return VerificationOutcome(
+        verified=False,
+        problem=Problem(Code.VERIFICATION_FAILED),
+        attempts_left=left,
+    )
+
+
+async def accounts_with_phone(phone: str) -> list[dict[str, Any]]:
+    """Active accounts that have this phone number (any format; compared by digits)."""
+    digits = normalize_phone_digits(phone)
+    if len(digits) < 9:
+        return []
+    phones = await AccountPhone.select(AccountPhone.account).where(AccountPhone.digits == digits)
+    ids = sorted({p["account"] for p in phones})
+    if not ids:
+        return []
+    return await (
+        Account.select()
+        .where(Account.id.is_in(ids))
+        .where(Account.status == "active")
+        .order_by(Account.number)
+    )
