@@ -179,7 +179,7 @@ def test_a_reading_sent_just_after_local_midnight_counts_in_the_new_day() -> Non
 
 
 def _last_sunday(year: int, month: int) -> date:
-    last = Period(year, month).last_day
+    last: date = Period(year, month).last_day
     return last - timedelta(days=(last.weekday() + 1) % 7)
 
 

@@ -1,0 +1,82 @@
+import pytest
+
+from pokaznyk_core.domain.accounts import (
+    normalize_phone_digits,
+    surname_matches,
+    validate_account_number,
+)
+from pokaznyk_core.domain.outcomes import Code, Problem
+
+
+@pytest.mark.parametrize("text", ["0123456789", " 012 345 6789 ", "012-345-67-89", "01234–56789"])
+def test_reads_an_account_number_with_spaces_and_dashes(text: str) -> None:
+    assert validate_account_number(text) == "0123456789"
+
+
+@pytest.mark.parametrize("text", ["012345678", "01234567890", "01234S6789", "", "١٢٣٤٥٦٧٨٩٠"])
+def test_refuses_an_account_number_of_the_wrong_shape_and_says_the_length(text: str) -> None:
+    assert validate_account_number(text) == Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})
+
+
+def test_takes_the_companys_account_number_length() -> None:
+    assert validate_account_number("12345678", length=8) == "12345678"
+
+
+@pytest.mark.parametrize(
+    ("given", "on_file"),
+    [
+        ("Шевченко", "Шевченко"),
+        ("  шевченко ", "Шевченко"),
+        ("ШЕВЧЕНКО", "Шевченко"),
+        ("Мар’яненко", "Мар'яненко"),
+        ("Марʼяненко", "Мар'яненко"),
+        ("Мар`яненко", "Мар'яненко"),
+        ("Kовальчук", "Ковальчук"),  # Latin K
+        ("Тkачук", "Ткачук"),  # Latin k
+        ("Cиpoтa", "Сирота"),  # Latin C, p, o, a
+        ("Косач -  Квітка", "Косач-Квітка"),
+        ("Квітка   Основʼяненко", "Квітка Основ'яненко"),
+        ("Smith", "smith"),
+        ("Їжак", "Ї" + "жак"),
+        ("Йосипенко", "И\u0306осипенко"),  # decomposed Й
+    ],
+)
+def test_matches_a_surname_typed_in_any_of_the_usual_ways(given: str, on_file: str) -> None:
+    assert surname_matches(given, on_file)
+
+
+@pytest.mark.parametrize(
+    ("given", "on_file"),
+    [
+        ("Шевченко", "Шевчeнко-Коваль"),
+        ("Сидоренко", "Сідоренко"),
+        ("Мирошниченко", "Мірошниченко"),
+        ("Марьяненко", "Мар'яненко"),
+        ("", ""),
+        ("  ", "Шевченко"),
+        ("Sydorenko", "Сидоренко"),
+    ],
+)
+def test_does_not_match_another_surname(given: str, on_file: str) -> None:
+    assert not surname_matches(given, on_file)
+
+
+def test_does_not_map_letters_of_a_surname_on_file_in_latin() -> None:
+    assert not surname_matches("Смітн", "Smith")
+    assert not surname_matches("Kоваль", "Koval")
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("+380 50 123 45 67", "380501234567"),
+        ("050-123-45-67", "380501234567"),
+        ("(050) 1234567", "380501234567"),
+        ("80501234567", "380501234567"),
+        ("380501234567", "380501234567"),
+        ("+48 600 123 456", "48600123456"),
+        ("", ""),
+    ],
+)
+def test_compares_phones_by_their_international_digits(text: str, digits: str) -> None:
+    assert normalize_phone_digits(text) == digits

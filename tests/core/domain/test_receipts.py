@@ -1,0 +1,73 @@
+from uuid import UUID
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pokaznyk_core.domain.receipts import (
+    RECEIPT_ALPHABET,
+    RECEIPT_LENGTH,
+    normalize_receipt,
+    receipt_from_uuid,
+    spoken_receipt,
+)
+
+READING = UUID("0b6f3a52-8d1e-4c1f-9a63-2f5d6e7c8b90")
+
+
+def test_uses_no_look_alike_characters() -> None:
+    assert len(set(RECEIPT_ALPHABET)) == len(RECEIPT_ALPHABET)
+    assert not set(RECEIPT_ALPHABET) & set("01OILSBGZ")
+
+
+def test_is_short_enough_to_read_out() -> None:
+    assert RECEIPT_LENGTH <= 10
+
+
+def test_gives_the_same_receipt_for_the_same_reading() -> None:
+    assert receipt_from_uuid(READING) == receipt_from_uuid(READING)
+
+
+def test_gives_another_receipt_with_another_salt() -> None:
+    assert receipt_from_uuid(READING, salt=1) != receipt_from_uuid(READING)
+
+
+@given(st.uuids(), st.integers(0, 1000))
+def test_every_receipt_has_the_receipt_shape(reading_id: UUID, salt: int) -> None:
+    code = receipt_from_uuid(reading_id, salt)
+    assert len(code) == RECEIPT_LENGTH
+    assert set(code) <= set(RECEIPT_ALPHABET)
+    assert normalize_receipt(code) == code
+
+
+@given(st.uuids(), st.sampled_from([" ", "-", " - "]))
+def test_reads_back_a_receipt_typed_in_lowercase_with_separators(
+    reading_id: UUID, separator: str
+) -> None:
+    code = receipt_from_uuid(reading_id)
+    typed = separator.join([code[:3], code[3:6], code[6:]]).lower()
+    assert normalize_receipt(typed) == code
+
+
+def test_spreads_receipts_of_many_readings() -> None:
+    codes = {receipt_from_uuid(UUID(int=n)) for n in range(5000)}
+    assert len(codes) == 5000
+
+
+def test_maps_typed_look_alikes_back() -> None:
+    assert normalize_receipt("S8G2-ACD") is None  # too short
+    assert normalize_receipt("SBGZ ACD EH") == "5862ACDEH"
+    assert normalize_receipt("АСЕ НКМ РТХ") == "ACEHKMPTX"  # typed on a Cyrillic keyboard
+
+
+@pytest.mark.parametrize(
+    "text", ["", "ACDEFHJK", "ACDEFHJKMN", "ACDEFHJK0", "ACDEFHJK!", "ACDEFHJKI"]
+)
+def test_refuses_text_that_is_not_a_receipt(text: str) -> None:
+    assert normalize_receipt(text) is None
+
+
+def test_spells_a_receipt_one_character_at_a_time() -> None:
+    assert spoken_receipt("7km-2ac-dxy") == ["7", "K", "M", "2", "A", "C", "D", "X", "Y"]
+    with pytest.raises(ValueError, match="receipt"):
+        spoken_receipt("nope")

@@ -1,0 +1,102 @@
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.verification import VerificationLimits, verification_gate
+
+NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+LIMITS = VerificationLimits()
+
+
+def minutes_ago(*minutes: float) -> list[datetime]:
+    return [NOW - timedelta(minutes=m) for m in minutes]
+
+
+def test_lets_a_new_user_try_with_all_attempts_left() -> None:
+    gate = verification_gate([], [], NOW, LIMITS)
+    assert gate.allowed
+    assert gate.problem is None
+    assert gate.attempts_left == 5
+    assert gate.retry_after is None
+
+
+def test_counts_down_the_attempts_left_within_the_hour() -> None:
+    gate = verification_gate(minutes_ago(50, 10, 1), [], NOW, LIMITS)
+    assert gate.allowed
+    assert gate.attempts_left == 2
+
+
+def test_forgets_failures_older_than_the_hour() -> None:
+    gate = verification_gate(minutes_ago(120, 90, 61, 60), [], NOW, LIMITS)
+    assert gate.attempts_left == 5
+
+
+def test_starts_an_hours_cooldown_after_the_fifth_failure_in_an_hour() -> None:
+    gate = verification_gate(minutes_ago(40, 30, 20, 10, 5), [], NOW, LIMITS)
+    assert not gate.allowed
+    assert gate.problem == Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 55})
+    assert gate.retry_after == timedelta(minutes=55)
+    assert gate.attempts_left == 0
+
+
+def test_rounds_the_minutes_to_wait_up() -> None:
+    gate = verification_gate(minutes_ago(5, 4, 3, 2, 1.5), [], NOW, LIMITS)
+    assert gate.problem == Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 59})
+
+
+def test_lets_the_user_try_again_once_the_cooldown_is_over_with_a_fresh_count() -> None:
+    gate = verification_gate(minutes_ago(100, 90, 80, 70, 60), [], NOW, LIMITS)
+    assert gate.allowed
+    assert gate.attempts_left == 5
+
+
+def test_does_not_count_five_failures_spread_over_more_than_an_hour() -> None:
+    gate = verification_gate(minutes_ago(70, 50, 30, 10, 1), [], NOW, LIMITS)
+    assert gate.allowed
+    assert gate.attempts_left == 1
+
+
+def test_holds_new_verifications_of_an_account_with_twenty_failures_in_a_day() -> None:
+    account = [NOW - timedelta(hours=h) for h in range(20)]
+    gate = verification_gate([], account, NOW, LIMITS)
+    assert not gate.allowed
+    assert gate.problem == Problem(Code.VERIFICATION_ACCOUNT_HELD)
+    assert gate.retry_after is None
+    assert gate.attempts_left is None
+
+
+def test_forgets_account_failures_older_than_a_day() -> None:
+    account = [NOW - timedelta(hours=h) for h in range(5, 25)]
+    assert verification_gate([], account, NOW, LIMITS).allowed
+
+
+def test_lets_users_already_linked_to_a_held_account_through() -> None:
+    account = [NOW - timedelta(minutes=m) for m in range(30)]
+    gate = verification_gate([], account, NOW, LIMITS, already_linked=True)
+    assert gate.allowed
+
+
+def test_answers_an_unknown_account_like_a_fresh_known_one() -> None:
+    assert verification_gate(minutes_ago(3), [], NOW, LIMITS) == verification_gate(
+        minutes_ago(3), minutes_ago(3, 2), NOW, LIMITS
+    )
+
+
+def test_puts_the_users_cooldown_before_the_account_hold() -> None:
+    account = [NOW - timedelta(minutes=m) for m in range(30)]
+    gate = verification_gate(minutes_ago(5, 4, 3, 2, 1), account, NOW, LIMITS)
+    assert gate.problem is not None
+    assert gate.problem.code is Code.VERIFICATION_COOLDOWN
+
+
+@given(st.lists(st.integers(0, 24 * 60), max_size=30))
+def test_never_allows_more_than_five_failures_within_any_hour(minutes: list[int]) -> None:
+    failures = sorted(minutes_ago(*minutes))
+    accepted: list[datetime] = []
+    for failure in failures:
+        if verification_gate(accepted, [], failure, LIMITS).allowed:
+            accepted.append(failure)
+    for index in range(5, len(accepted)):
+        assert accepted[index] - accepted[index - 5] > timedelta(hours=1)
