@@ -36,7 +36,9 @@ async def postgres_server() -> str | None:
         await connection.close()
     except Exception as error:
         if explicit:
-            raise RuntimeError(f"POKAZNYK_TEST_POSTGRES_URL={explicit} does not answer: {error}")
+            raise RuntimeError(
+                f"POKAZNYK_TEST_POSTGRES_URL={explicit} does not answer: {error}"
+            ) from error
         _postgres_state["url"] = None
         _postgres_state["why"] = str(error)
         return None

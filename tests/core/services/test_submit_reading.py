@@ -159,7 +159,9 @@ async def test_rejects_a_reading_dated_in_the_future(context: ServiceContext) ->
 
 async def test_three_zone_reading_is_stored_exactly(context: ServiceContext) -> None:
     meter = await make_meter_fixture(
-        context, zone_count=3, decimals=2,
+        context,
+        zone_count=3,
+        decimals=2,
         initial={PEAK: Decimal("10.00"), HALF: Decimal("20.00"), NIGHT: Decimal("30.00")},
     )
     outcome = await submit(context, meter, {PEAK: "60.05", HALF: "120.10", NIGHT: "90.99"})
@@ -181,8 +183,11 @@ async def test_an_unverified_caller_reading_is_flagged(context: ServiceContext) 
     outcome = await submit_reading(
         context,
         ReadingSubmission(
-            reading_id=uuid4(), meter_id=meter.meter_id, values={T: Decimal("150.0")},
-            channel=Channel.IVR, submitted_by="ivr:+380501112233",
+            reading_id=uuid4(),
+            meter_id=meter.meter_id,
+            values={T: Decimal("150.0")},
+            channel=Channel.IVR,
+            submitted_by="ivr:+380501112233",
             extra_flags=frozenset({Flag.UNVERIFIED_SUBMITTER}),
         ),
     )
@@ -194,8 +199,11 @@ async def test_refuses_an_unknown_meter(context: ServiceContext) -> None:
         await submit_reading(
             context,
             ReadingSubmission(
-                reading_id=uuid4(), meter_id=987654321, values={T: Decimal(1)},
-                channel=Channel.TELEGRAM, submitted_by="t",
+                reading_id=uuid4(),
+                meter_id=987654321,
+                values={T: Decimal(1)},
+                channel=Channel.TELEGRAM,
+                submitted_by="t",
             ),
         )
     assert error.value.problem.code is Code.METER_UNKNOWN

@@ -19,7 +19,9 @@ def _int(value: str, name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise SettingsError(f"POKAZNYK_{name.upper()} must be a whole number, not {value!r}") from None
+        raise SettingsError(
+            f"POKAZNYK_{name.upper()} must be a whole number, not {value!r}"
+        ) from None
 
 
 def _bool(value: str) -> bool:
@@ -139,6 +141,8 @@ class Settings:
         try:
             ZoneInfo(self.timezone)
         except Exception:
-            raise SettingsError(f"POKAZNYK_TIMEZONE {self.timezone!r} is not a known time zone") from None
+            raise SettingsError(
+                f"POKAZNYK_TIMEZONE {self.timezone!r} is not a known time zone"
+            ) from None
         if not 4 <= self.account_number_length <= 20:
             raise SettingsError("POKAZNYK_ACCOUNT_NUMBER_LENGTH must be between 4 and 20")

@@ -72,8 +72,14 @@ async def make_meter_fixture(
     account_id = await create_account(
         context,
         NewAccount(
-            number=number, surname=surname, name="Олена", settlement="м. Краматорськ",
-            street="вул. Шевченка", building=str(n % 200 + 1), apartment="5", phones=phones,
+            number=number,
+            surname=surname,
+            name="Олена",
+            settlement="м. Краматорськ",
+            street="вул. Шевченка",
+            building=str(n % 200 + 1),
+            apartment="5",
+            phones=phones,
         ),
         actor="test",
     )
@@ -84,10 +90,22 @@ async def make_meter_fixture(
     )
     point_id = await add_metering_point(context, account_id, eic, actor="test")
     meter_id = await install_meter(
-        context, point_id, serial=f"T-{n % 10**9:09d}", digits=digits, decimals=decimals,
-        zone_count=zone_count, installed_on=installed_on, initial_values=initial, actor="test",
+        context,
+        point_id,
+        serial=f"T-{n % 10**9:09d}",
+        digits=digits,
+        decimals=decimals,
+        zone_count=zone_count,
+        installed_on=installed_on,
+        initial_values=initial,
+        actor="test",
     )
     return MeterFixture(
-        account_id=account_id, account_number=number, surname=surname, eic=eic,
-        metering_point_id=point_id, meter_id=meter_id, zones=zones_for(zone_count),
+        account_id=account_id,
+        account_number=number,
+        surname=surname,
+        eic=eic,
+        metering_point_id=point_id,
+        meter_id=meter_id,
+        zones=zones_for(zone_count),
     )

@@ -11,12 +11,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Response
 
-from pokaznyk_dashboard import cabinet, ivr, public, webhooks
-
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database, open_database
 from pokaznyk_core.storage.tables import Account
+from pokaznyk_dashboard import cabinet, ivr, public, webhooks
 
 
 @dataclass
@@ -38,7 +37,9 @@ async def healthz(state: State) -> Response[dict[str, str]]:
     return Response({"status": "ok", "database": "ok"})
 
 
-def create_app(context: ServiceContext | None = None, *, database: Database | None = None) -> Litestar:
+def create_app(
+    context: ServiceContext | None = None, *, database: Database | None = None
+) -> Litestar:
     """The whole web service: webhooks, IVR, public form, cabinet, dashboard, admin, API.
 
     Pass `database` to share an already open database (tests); otherwise the app opens the

@@ -47,7 +47,10 @@ def accounts_list(limit: int | None, as_json: bool) -> None:
 def _account_line(item: dict[str, Any]) -> str:
     meters = sum(len(p["meters"]) for p in item["metering_points"])
     holder = f"{item['holder']['surname']} {item['holder']['name']}"
-    return f"{item['account']}  {item['status']:<6}  {holder:<30}  {meters} meter(s)  {item['address']}"
+    return (
+        f"{item['account']}  {item['status']:<6}  {holder:<30}  "
+        f"{meters} meter(s)  {item['address']}"
+    )
 
 
 @click.group()

@@ -26,7 +26,9 @@ def _summary_line(summary: DemoSummary) -> str:
 
 
 @click.command("demo-data")
-@click.option("--accounts", type=click.IntRange(min=1, max=5_000_000), default=DEFAULT_DEMO_ACCOUNTS)
+@click.option(
+    "--accounts", type=click.IntRange(min=1, max=5_000_000), default=DEFAULT_DEMO_ACCOUNTS
+)
 @click.option("--seed", type=int, default=1, help="The same seed gives the same data.")
 def demo_data(accounts: int, seed: int) -> None:
     """Fill an empty, upgraded database with realistic demo data."""
@@ -47,7 +49,9 @@ def print_sign_ins() -> None:
 
 
 @click.command("demo")
-@click.option("--accounts", type=click.IntRange(min=1, max=5_000_000), default=DEFAULT_DEMO_ACCOUNTS)
+@click.option(
+    "--accounts", type=click.IntRange(min=1, max=5_000_000), default=DEFAULT_DEMO_ACCOUNTS
+)
 @click.option("--seed", type=int, default=1)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
@@ -75,7 +79,8 @@ def demo(
     summary = run(go())
     click.echo(_summary_line(summary) if summary else "database already has data: kept as it is")
     print_sign_ins()
-    serve = ctx.parent.command.get_command(ctx, "serve") if ctx.parent else None  # type: ignore[union-attr]
+    group = ctx.parent.command if ctx.parent else None
+    serve = group.get_command(ctx, "serve") if isinstance(group, click.Group) else None
     if no_serve or serve is None:
         if serve is None and not no_serve:
             click.echo("the web package is not installed: nothing to serve")

@@ -63,7 +63,9 @@ class Reply:
         """A JSON-safe form, for the outbox."""
         return {
             "text": self.text,
-            "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons],
+            "buttons": [
+                [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
+            ],
             "request_contact": self.request_contact,
             "input_hint": self.input_hint,
             "locale": self.locale,

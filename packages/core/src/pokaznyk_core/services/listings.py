@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.values import format_value
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.errors import ServiceError
-from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.storage.tables import Account, AccountPhone, Meter, MeteringPoint, Reading
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
@@ -32,12 +32,14 @@ def _zone_values(values: Mapping[Zone, Any], spec: Any) -> dict[str, str]:
 async def _accounts_batch(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ids = [r["id"] for r in rows]
     phones: dict[int, list[str]] = defaultdict(list)
-    for p in await AccountPhone.select().where(AccountPhone.account.is_in(ids)).order_by(
-        AccountPhone.id
+    for p in (
+        await AccountPhone.select().where(AccountPhone.account.is_in(ids)).order_by(AccountPhone.id)
     ):
         phones[p["account"]].append(p["phone"])
-    points = await MeteringPoint.select().where(MeteringPoint.account.is_in(ids)).order_by(
-        MeteringPoint.id
+    points = (
+        await MeteringPoint.select()
+        .where(MeteringPoint.account.is_in(ids))
+        .order_by(MeteringPoint.id)
     )
     point_ids = [p["id"] for p in points]
     meters = (
@@ -50,8 +52,12 @@ async def _accounts_batch(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     if meter_ids:
         readings = await (
             Reading.select(
-                Reading.meter, Reading.taken_on, Reading.received_at,
-                Reading.value_1, Reading.value_2, Reading.value_3,
+                Reading.meter,
+                Reading.taken_on,
+                Reading.received_at,
+                Reading.value_1,
+                Reading.value_2,
+                Reading.value_3,
             )
             .where(Reading.meter.is_in(meter_ids))
             .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
@@ -59,7 +65,8 @@ async def _accounts_batch(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, A
         for r in readings:
             best = latest.get(r["meter"])
             if best is None or (r["taken_on"], r["received_at"]) > (
-                best["taken_on"], best["received_at"]
+                best["taken_on"],
+                best["received_at"],
             ):
                 latest[r["meter"]] = r
     meters_by_point: dict[int, list[dict[str, Any]]] = defaultdict(list)

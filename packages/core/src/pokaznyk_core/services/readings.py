@@ -166,17 +166,22 @@ def _history(
 
 
 def _disagrees(
-    a: Mapping[str, Any], b_values: Mapping[Zone, Decimal], b_taken: date, meter: MeterFacts,
+    a: Mapping[str, Any],
+    b_values: Mapping[Zone, Decimal],
+    b_taken: date,
+    meter: MeterFacts,
     cap_per_day: Decimal,
 ) -> bool:
     """Two readings of one period differ by more than the household could use between them."""
     a_values = values_from_row(a, meter.spec)
     days = max(1, abs((b_taken - a["taken_on"]).days))
     difference = abs(sum(b_values.values(), Decimal(0)) - sum(a_values.values(), Decimal(0)))
-    return difference > cap_per_day * days
+    return bool(difference > cap_per_day * days)
 
 
-async def submit_reading(context: ServiceContext, submission: ReadingSubmission) -> SubmissionOutcome:
+async def submit_reading(
+    context: ServiceContext, submission: ReadingSubmission
+) -> SubmissionOutcome:
     """Check and store one reading, in one transaction, idempotent by `reading_id`.
 
     A retry of a stored reading returns the first outcome and stores nothing. A reading the
@@ -201,7 +206,8 @@ async def submit_reading(context: ServiceContext, submission: ReadingSubmission)
         placement = place_reading(taken_on, context.window)
         readings = await _counting_readings(meter.meter_id)
         competitors = [
-            r for r in readings
+            r
+            for r in readings
             if placement.in_window and r["in_window"] and r["period"] == str(placement.period)
         ]
         baseline = [r for r in readings if r not in competitors]

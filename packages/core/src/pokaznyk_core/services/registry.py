@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
 from decimal import Decimal
+from typing import TypeVar
 
 import phonenumbers
 
@@ -90,8 +90,12 @@ async def create_account(context: ServiceContext, new: NewAccount, *, actor: str
                 AccountPhone(account=account_id, phone=phone, digits=normalize_phone_digits(phone))
             )
         await record_audit(
-            at=now, actor=actor, action="account.created", entity="account",
-            entity_id=number, details={"phones": phones},
+            at=now,
+            actor=actor,
+            action="account.created",
+            entity="account",
+            entity_id=number,
+            details={"phones": phones},
         )
     return account_id
 
@@ -110,8 +114,12 @@ async def add_metering_point(
         )
         point_id = int(rows[0]["id"])
         await record_audit(
-            at=now, actor=actor, action="metering_point.added", entity="metering_point",
-            entity_id=code, details={"account_id": account_id},
+            at=now,
+            actor=actor,
+            action="metering_point.added",
+            entity="metering_point",
+            entity_id=code,
+            details={"account_id": account_id},
         )
     return point_id
 
@@ -144,8 +152,12 @@ async def install_meter(
             )
         meter_id = await _insert_meter(metering_point_id, serial, spec, installed_on, initial)
         await record_audit(
-            at=now, actor=actor, action="meter.installed", entity="meter",
-            entity_id=str(meter_id), details={"serial": serial, "installed_on": installed_on},
+            at=now,
+            actor=actor,
+            action="meter.installed",
+            entity="meter",
+            entity_id=str(meter_id),
+            details={"serial": serial, "installed_on": installed_on},
         )
     return meter_id
 
@@ -165,7 +177,7 @@ async def _insert_meter(
             decimals=spec.decimals,
             zone_count=spec.zone_count,
             installed_on=installed_on,
-            **{k: v for k, v in columns_from_values(initial, spec, "initial_").items()},
+            **columns_from_values(initial, spec, "initial_"),
         )
     )
     return int(rows[0]["id"])
@@ -204,8 +216,14 @@ async def replace_meter(
         last_taken_on = last[0]["taken_on"] if last else old.installed_on
         plan = _require(
             plan_replacement(
-                old.spec, last_values, last_taken_on, final_values, removed_on,
-                new_spec, initial_values, installed_on,
+                old.spec,
+                last_values,
+                last_taken_on,
+                final_values,
+                removed_on,
+                new_spec,
+                initial_values,
+                installed_on,
                 household_cap_per_day=context.limits.household_cap_per_day,
             ),
             "the replacement does not check out",
@@ -225,11 +243,17 @@ async def replace_meter(
             point["metering_point"], serial, new_spec, plan.installed_on, plan.initial_values
         )
         await record_audit(
-            at=now, actor=actor, action="meter.replaced", entity="meter",
+            at=now,
+            actor=actor,
+            action="meter.replaced",
+            entity="meter",
             entity_id=str(old.meter_id),
             details={
-                "old_serial": old.serial, "new_serial": serial, "new_meter_id": new_id,
-                "removed_on": removed_on, "installed_on": installed_on,
+                "old_serial": old.serial,
+                "new_serial": serial,
+                "new_meter_id": new_id,
+                "removed_on": removed_on,
+                "installed_on": installed_on,
                 "final": {z.value: str(v) for z, v in plan.final_values.items()},
             },
         )

@@ -48,7 +48,9 @@ async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str
     eic = validate_eic(text)
     if isinstance(eic, Problem):
         return None
-    point = await MeteringPoint.select(MeteringPoint.account).where(MeteringPoint.eic == eic).first()
+    point = (
+        await MeteringPoint.select(MeteringPoint.account).where(MeteringPoint.eic == eic).first()
+    )
     if point is None:
         return None
     return await Account.select().where(Account.id == point["account"]).first()
@@ -83,12 +85,16 @@ async def verify_holder(
             VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
         )
         account_failures = (
-            await _failures(VerificationFailure.account_key, account_key, now - limits.account_window)
+            await _failures(
+                VerificationFailure.account_key, account_key, now - limits.account_window
+            )
             if account
             else []
         )
         linked = account is not None and account["id"] in already_linked_account_ids
-        gate = verification_gate(user_failures, account_failures, now, limits, already_linked=linked)
+        gate = verification_gate(
+            user_failures, account_failures, now, limits, already_linked=linked
+        )
         if not gate.allowed:
             return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
         if (

@@ -7,6 +7,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -30,7 +31,7 @@ class Database:
     """An open database: the engine every table of the process uses."""
 
     url: str
-    engine: Engine
+    engine: Engine[Any]
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,7 +49,7 @@ class Database:
             await self.engine.close_connection_pool()
 
 
-def _bind(engine: Engine) -> None:
+def _bind(engine: Engine[Any]) -> None:
     """Make every table, and Piccolo's migration runner, use `engine`."""
     os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
     piccolo_conf.DB = engine
@@ -64,7 +65,7 @@ async def connect(url: str, *, create: bool = False, pool_size: int = 10) -> Dat
     """
     if url.startswith("sqlite:///"):
         path = Path(sqlite_path(url))
-        if not create and not path.exists():
+        if not create and not path.exists():  # noqa: ASYNC240 - one stat, at start-up
             raise DatabaseError(
                 f"database file {path} does not exist: run `pokaznyk db upgrade` first"
             )
@@ -109,7 +110,9 @@ def known_migrations() -> list[str]:
     from piccolo.conf.apps import Finder
 
     app_config = Finder().get_app_config(APP_NAME)
-    modules = BaseMigrationManager().get_migration_modules(app_config.resolved_migrations_folder_path)
+    modules = BaseMigrationManager().get_migration_modules(
+        app_config.resolved_migrations_folder_path
+    )
     return sorted(modules)
 
 

@@ -8,13 +8,14 @@ Piccolo looks the engine up here by name. The service replaces `DB` at start-up 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
 from pokaznyk_core.storage.urls import engine_from_url
 
-DB: Engine = engine_from_url(
+DB: Engine[Any] = engine_from_url(
     os.environ.get("POKAZNYK_DATABASE_URL", "sqlite:///pokaznyk.sqlite"), pool=False
 )
 

@@ -16,6 +16,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     SmallInt,
     Text,
     Timestamptz,
@@ -27,6 +28,7 @@ from piccolo.table import Table
 class Account(Table, tablename="account"):
     """A customer account (особовий рахунок)."""
 
+    id = Serial(primary_key=True)
     number = Varchar(length=20, unique=True, index=True)
     surname = Varchar(length=100)
     name = Varchar(length=100)
@@ -42,6 +44,7 @@ class Account(Table, tablename="account"):
 class AccountPhone(Table, tablename="account_phone"):
     """A phone number on an account, in E.164 (`+380…`); digits are indexed for matching."""
 
+    id = Serial(primary_key=True)
     account = ForeignKey(Account, on_delete=OnDelete.restrict, index=True)
     phone = Varchar(length=20)
     digits = Varchar(length=20, index=True)
@@ -50,6 +53,7 @@ class AccountPhone(Table, tablename="account_phone"):
 class MeteringPoint(Table, tablename="metering_point"):
     """A metering point, identified by its EIC code."""
 
+    id = Serial(primary_key=True)
     account = ForeignKey(Account, on_delete=OnDelete.restrict, index=True)
     eic = Varchar(length=16, unique=True, index=True)
     created_at = Timestamptz()
@@ -58,6 +62,7 @@ class MeteringPoint(Table, tablename="metering_point"):
 class Meter(Table, tablename="meter"):
     """A meter installed at a metering point; replaced meters keep their row and history."""
 
+    id = Serial(primary_key=True)
     metering_point = ForeignKey(MeteringPoint, on_delete=OnDelete.restrict, index=True)
     serial = Varchar(length=40, index=True)
     digits = SmallInt()
@@ -99,6 +104,7 @@ class Reading(Table, tablename="reading"):
 class ReadingEvidence(Table, tablename="reading_evidence"):
     """A photo of the meter attached to a reading, for the reviewer."""
 
+    id = Serial(primary_key=True)
     reading = ForeignKey(Reading, on_delete=OnDelete.restrict, index=True)
     content_type = Varchar(length=50)
     content = Text()
@@ -109,6 +115,7 @@ class ReadingEvidence(Table, tablename="reading_evidence"):
 class RejectedSubmission(Table, tablename="rejected_submission"):
     """A submission that failed the checks: counted for the statistics, never a reading."""
 
+    id = Serial(primary_key=True)
     channel = Varchar(length=16, index=True)
     reason = Varchar(length=60)
     meter = ForeignKey(Meter, on_delete=OnDelete.restrict, null=True, default=None)
@@ -118,6 +125,7 @@ class RejectedSubmission(Table, tablename="rejected_submission"):
 class StaffUser(Table, tablename="staff_user"):
     """A member of staff: field inspector, manager or admin."""
 
+    id = Serial(primary_key=True)
     username = Varchar(length=60, unique=True, index=True)
     full_name = Varchar(length=150, default="")
     role = Varchar(length=10)
@@ -130,6 +138,7 @@ class StaffUser(Table, tablename="staff_user"):
 class Route(Table, tablename="route"):
     """A field inspector's route for one day."""
 
+    id = Serial(primary_key=True)
     staff_user = ForeignKey(StaffUser, on_delete=OnDelete.restrict, index=True)
     day = Date(index=True)
     created_at = Timestamptz()
@@ -138,6 +147,7 @@ class Route(Table, tablename="route"):
 class RouteStop(Table, tablename="route_stop"):
     """One metering point on a route, in walk order."""
 
+    id = Serial(primary_key=True)
     route = ForeignKey(Route, on_delete=OnDelete.cascade, index=True)
     position = Integer()
     metering_point = ForeignKey(MeteringPoint, on_delete=OnDelete.restrict)
@@ -147,6 +157,7 @@ class RouteStop(Table, tablename="route_stop"):
 class MessengerIdentity(Table, tablename="messenger_identity"):
     """A user of a conversational channel (Telegram, Viber, Messenger, web client, phone)."""
 
+    id = Serial(primary_key=True)
     channel = Varchar(length=16)
     platform_user_id = Varchar(length=80)
     language = Varchar(length=5, default="uk")
@@ -160,6 +171,7 @@ class MessengerIdentity(Table, tablename="messenger_identity"):
 class LinkedAccount(Table, tablename="linked_account"):
     """An account a verified messenger user may act on."""
 
+    id = Serial(primary_key=True)
     identity = ForeignKey(MessengerIdentity, on_delete=OnDelete.cascade, index=True)
     account = ForeignKey(Account, on_delete=OnDelete.restrict, index=True)
     method = Varchar(length=20)
@@ -169,6 +181,7 @@ class LinkedAccount(Table, tablename="linked_account"):
 class VerificationFailure(Table, tablename="verification_failure"):
     """A failed verification attempt, counted per user and per account for the limits."""
 
+    id = Serial(primary_key=True)
     user_key = Varchar(length=120, index=True)
     account_key = Varchar(length=40, default="", index=True)
     failed_at = Timestamptz(index=True)
@@ -177,6 +190,7 @@ class VerificationFailure(Table, tablename="verification_failure"):
 class DialogState(Table, tablename="dialog_state"):
     """The state of one conversation, so any server process can answer the next message."""
 
+    id = Serial(primary_key=True)
     channel = Varchar(length=16)
     platform_user_id = Varchar(length=80)
     state = JSON(default="{}")
@@ -187,6 +201,7 @@ class DialogState(Table, tablename="dialog_state"):
 class ProcessedUpdate(Table, tablename="processed_update"):
     """A platform update already handled (Telegram update_id, Viber message_token, mid)."""
 
+    id = Serial(primary_key=True)
     channel = Varchar(length=16)
     update_key = Varchar(length=120)
     received_at = Timestamptz()
@@ -195,6 +210,7 @@ class ProcessedUpdate(Table, tablename="processed_update"):
 class OutboxMessage(Table, tablename="outbox_message"):
     """A reply or reminder waiting to go out through a platform's API."""
 
+    id = Serial(primary_key=True)
     channel = Varchar(length=16, index=True)
     recipient = Varchar(length=80)
     payload = JSON()
@@ -210,6 +226,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
 class AuditEntry(Table, tablename="audit_entry"):
     """Who changed what, when and from where; append-only."""
 
+    id = Serial(primary_key=True)
     at = Timestamptz(index=True)
     actor = Varchar(length=120)
     action = Varchar(length=60)
@@ -222,6 +239,7 @@ class AuditEntry(Table, tablename="audit_entry"):
 class WebSession(Table, tablename="web_session"):
     """A server-side session (staff or customer) kept in our database, not in a process."""
 
+    id = Serial(primary_key=True)
     key = Varchar(length=100, unique=True, index=True)
     data = Text()
     expires_at = Timestamptz(index=True)
@@ -230,6 +248,7 @@ class WebSession(Table, tablename="web_session"):
 class PeriodClose(Table, tablename="period_close"):
     """A billing period that was closed, with when and by whom."""
 
+    id = Serial(primary_key=True)
     period = Varchar(length=7, unique=True)
     closed_at = Timestamptz()
     closed_by = Varchar(length=120)
@@ -238,6 +257,7 @@ class PeriodClose(Table, tablename="period_close"):
 class BillLine(Table, tablename="bill_line"):
     """What a meter is billed for in a closed period: an actual reading or an estimate."""
 
+    id = Serial(primary_key=True)
     period = Varchar(length=7, index=True)
     meter = ForeignKey(Meter, on_delete=OnDelete.restrict, index=True)
     basis = Varchar(length=10)

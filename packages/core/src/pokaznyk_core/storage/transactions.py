@@ -11,7 +11,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from pokaznyk_core.storage import piccolo_conf
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     """The engine the tables are bound to."""
     return piccolo_conf.DB
 

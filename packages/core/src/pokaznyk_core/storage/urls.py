@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -14,7 +15,7 @@ def sqlite_path(url: str) -> str:
     return unquote(url.removeprefix("sqlite:///"))
 
 
-def engine_from_url(url: str, *, pool: bool = True) -> Engine:
+def engine_from_url(url: str, *, pool: bool = True) -> Engine[Any]:
     """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
     if url.startswith("sqlite:///"):
         # timeout sets SQLite's busy timeout: writers wait for each other instead of failing.
