@@ -268,6 +268,34 @@ class BillLine(Table, tablename="bill_line"):
     created_at = Timestamptz()
 
 
+class Customer(Table, tablename="customer"):
+    """A customer's online account (cabinet): signs in with a phone on an account."""
+
+    phone_digits = Varchar(length=20, unique=True, index=True)
+    phone = Varchar(length=20)
+    password_hash = Varchar(length=200, default="")
+    reminders = Varchar(length=10, default="none")
+    language = Varchar(length=5, default="uk")
+    created_at = Timestamptz()
+
+
+class CustomerAccount(Table, tablename="customer_account"):
+    """An account a cabinet customer has linked (verified with surname and phone)."""
+
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.restrict, index=True)
+    linked_at = Timestamptz()
+
+
+class SignInLink(Table, tablename="sign_in_link"):
+    """A one-time cabinet sign-in link; only a hash of its token is kept."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
 TABLES: tuple[type[Table], ...] = (
     Account,
     AccountPhone,
@@ -289,4 +317,7 @@ TABLES: tuple[type[Table], ...] = (
     WebSession,
     PeriodClose,
     BillLine,
+    Customer,
+    CustomerAccount,
+    SignInLink,
 )
