@@ -1,0 +1,98 @@
+"""Verifying a customer by account (or EIC) and surname, with the limits in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pokaznyk_core.domain.outcomes import Code
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.verification import accounts_with_phone, verify_holder
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
+
+
+async def test_verifies_the_holder_by_account_number_and_surname(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, surname="Шевчук")
+    outcome = await verify_holder(
+        context, user_key="telegram:1", account_or_eic=meter.account_number, surname=" шевчук "
+    )
+    assert outcome.verified and outcome.account_id == meter.account_id
+
+
+async def test_verifies_by_the_eic_printed_on_the_bill(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, surname="Бондар")
+    outcome = await verify_holder(
+        context, user_key="telegram:2", account_or_eic=meter.eic.lower(), surname="Бондар"
+    )
+    assert outcome.verified and outcome.account_number == meter.account_number
+
+
+async def test_an_unknown_account_and_a_wrong_surname_get_the_same_answer(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, surname="Мельник")
+    wrong_surname = await verify_holder(
+        context, user_key="telegram:3", account_or_eic=meter.account_number, surname="Ткаченко"
+    )
+    unknown_account = await verify_holder(
+        context, user_key="telegram:4", account_or_eic="0000000001", surname="Мельник"
+    )
+    assert not wrong_surname.verified and not unknown_account.verified
+    assert wrong_surname.problem == unknown_account.problem
+    assert wrong_surname.problem is not None
+    assert wrong_surname.problem.code is Code.VERIFICATION_FAILED
+    assert wrong_surname.attempts_left == unknown_account.attempts_left == 4
+
+
+async def test_five_failures_in_an_hour_start_a_cooldown_that_ends(
+    context: ServiceContext, clock: FixedClock
+) -> None:
+    meter = await make_meter_fixture(context, surname="Кравець")
+    for _ in range(5):
+        outcome = await verify_holder(
+            context, user_key="telegram:5", account_or_eic=meter.account_number, surname="Ні"
+        )
+    assert outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_COOLDOWN
+    right = await verify_holder(
+        context, user_key="telegram:5", account_or_eic=meter.account_number, surname="Кравець"
+    )
+    assert not right.verified, "even the right answer waits out the cooldown"
+    clock.advance(timedelta(hours=1, minutes=1))
+    later = await verify_holder(
+        context, user_key="telegram:5", account_or_eic=meter.account_number, surname="Кравець"
+    )
+    assert later.verified
+
+
+async def test_failures_on_one_account_hold_new_verifications_but_not_linked_users(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, surname="Лисенко")
+    for attacker in range(20):
+        await verify_holder(
+            context,
+            user_key=f"viber:{attacker}",
+            account_or_eic=meter.account_number,
+            surname="Хтось",
+        )
+    newcomer = await verify_holder(
+        context, user_key="viber:new", account_or_eic=meter.account_number, surname="Лисенко"
+    )
+    assert not newcomer.verified
+    assert newcomer.problem is not None
+    assert newcomer.problem.code is Code.VERIFICATION_ACCOUNT_HELD
+    linked = await verify_holder(
+        context,
+        user_key="viber:owner",
+        account_or_eic=meter.account_number,
+        surname="Лисенко",
+        already_linked_account_ids=frozenset({meter.account_id}),
+    )
+    assert linked.verified
+
+
+async def test_finds_active_accounts_by_phone_in_any_format(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context, phones=("+380671112233",))
+    for typed in ("+380671112233", "380671112233", "067 111 22 33"):
+        found = await accounts_with_phone(typed)
+        assert [a["id"] for a in found] == [meter.account_id]
+    assert await accounts_with_phone("+380000000000") == []
