@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server
 
 DEMO_ACCOUNTS = 60

@@ -15,8 +15,14 @@ from piccolo.engine.base import Engine
 
 from pokaznyk_core.storage.urls import engine_from_url
 
-DB: Engine[Any] = engine_from_url(
-    os.environ.get("POKAZNYK_DATABASE_URL", "sqlite:///pokaznyk.sqlite"), pool=False
-)
+
+def _development_engine() -> Engine[Any]:
+    try:
+        return engine_from_url(os.environ.get("POKAZNYK_DATABASE_URL", ""), pool=False)
+    except ValueError:  # unset or invalid: Settings reports it properly when the service starts
+        return engine_from_url("sqlite:///pokaznyk.sqlite", pool=False)
+
+
+DB: Engine[Any] = _development_engine()
 
 APP_REGISTRY = AppRegistry(apps=["pokaznyk_core.storage.piccolo_app"])
