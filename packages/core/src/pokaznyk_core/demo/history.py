@@ -113,8 +113,8 @@ class MeterHistory:
         mod = 10 ** (model.digits + model.decimals)
         unit = 10 ** (3 - model.decimals)  # Wh per smallest unit
         shares = _zone_shares(rng, model.zone_count)
-        if model.digits == 4:
-            start_kwh = 10**4 - rng.uniform(60, 900)
+        if model.digits == 4 or (model.digits == 5 and rng.random() < 0.15):
+            start_kwh = 10**model.digits - rng.uniform(60, 1500)  # an old meter about to wrap
         else:
             start_kwh = rng.uniform(800, min(60000.0, 0.9 * 10**model.digits))
         state = [int(start_kwh * s * 10**model.decimals) % mod for s in shares]
@@ -126,8 +126,10 @@ class MeterHistory:
         for taken_on, seconds, channel, submitted_by, mode in events:
             if switch_on is not None and taken_on > switch_on and replacement is not None:
                 used = self._wh(cum, switch_on) // unit - last_units
-                final = _advance(state, used, shares, mod)[0]
-                self._meter_row(meter_id, point_id, model, installed_on, switch_on, initial, final)
+                removed_values = _advance(state, used, shares, mod)[0]
+                self._meter_row(
+                    meter_id, point_id, model, installed_on, switch_on, initial, removed_values
+                )
                 model = replacement[1]
                 installed_on = switch_on + timedelta(days=1)
                 mod = 10 ** (model.digits + model.decimals)
