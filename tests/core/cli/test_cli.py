@@ -216,3 +216,38 @@ def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     assert "POKAZNYK_DATABASE_URL" in one_error_line(result)
     missing = pokaznyk(f"sqlite:///{tmp_path / 'nope.sqlite'}", "accounts", "list")
     assert missing.returncode == 1 and "does not exist" in one_error_line(missing)
+
+
+def test_close_period_refuses_a_malformed_or_open_period(database_url: str) -> None:
+    malformed = pokaznyk(database_url, "close-period", "2026-13")
+    assert malformed.returncode == 1 and "YYYY-MM" in one_error_line(malformed)
+    future = pokaznyk(database_url, "close-period", "2099-01")
+    assert future.returncode == 1 and "window" in one_error_line(future)
+
+
+def test_close_period_bills_every_meter_once(database_url: str) -> None:
+    result = pokaznyk(database_url, "close-period", "2025-06")
+    assert result.returncode == 0, result.stderr
+    assert "closed 2025-06" in result.stdout
+    again = pokaznyk(database_url, "close-period", "2025-06")
+    assert again.returncode == 1 and "already closed" in one_error_line(again)
+
+
+def test_import_readings_reports_rejected_rows_and_exits_1(
+    database_url: str, tmp_path: Path
+) -> None:
+    accounts = json.loads(pokaznyk(database_url, "accounts", "list", "--json").stdout)
+    point = next(
+        p
+        for a in accounts
+        if a["status"] == "active"
+        for p in a["metering_points"]
+        if p["meters"] and p["meters"][0]["zones"] == ["total"]
+    )
+    csv_file = tmp_path / "readings.csv"
+    csv_file.write_text(f"eic,taken_on,total\n{point['eic']},2020-01-01,1\n", encoding="utf-8")
+    result = pokaznyk(database_url, "import-readings", str(csv_file))
+    assert result.returncode == 1
+    assert "row 2:" in result.stdout and "rejected 1" in result.stdout
+    missing = pokaznyk(database_url, "import-readings", str(tmp_path / "none.csv"))
+    assert missing.returncode == 1 and "does not exist" in one_error_line(missing)

@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 import click
 
 from pokaznyk_core.cli.accounts import accounts, readings
+from pokaznyk_core.cli.billing import close_period_command, import_readings_command
 from pokaznyk_core.cli.database import db
 from pokaznyk_core.cli.demo import demo, demo_data
 from pokaznyk_core.cli.staff import create_user
@@ -23,7 +24,16 @@ def cli() -> None:
     """Pokaznyk: meter readings from every channel, on time."""
 
 
-for command in (db, demo, demo_data, accounts, readings, create_user):
+for command in (
+    db,
+    demo,
+    demo_data,
+    accounts,
+    readings,
+    create_user,
+    close_period_command,
+    import_readings_command,
+):
     cli.add_command(command)
 
 

@@ -74,6 +74,9 @@ class Code(StrEnum):
     STAFF_ROLE_UNKNOWN = "staff.role_unknown"
     STAFF_PASSWORD_TOO_SHORT = "staff.password_too_short"
     STAFF_USERNAME_TAKEN = "staff.username_taken"
+    PERIOD_ALREADY_CLOSED = "period.already_closed"
+    PERIOD_NOT_OVER = "period.not_over"
+    IMPORT_ROW = "import.row"
 
 
 # The parameters each code carries. The catalogue test checks that every message uses
@@ -127,6 +130,9 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.STAFF_ROLE_UNKNOWN: frozenset(),
         Code.STAFF_PASSWORD_TOO_SHORT: frozenset({"min"}),
         Code.STAFF_USERNAME_TAKEN: frozenset(),
+        Code.PERIOD_ALREADY_CLOSED: frozenset({"period"}),
+        Code.PERIOD_NOT_OVER: frozenset({"period", "closes_on"}),
+        Code.IMPORT_ROW: frozenset({"row", "reason"}),
     }
 )
 

@@ -16,7 +16,7 @@ from pokaznyk_core.domain.checks import (
     ReadingVerdict,
     check_reading,
 )
-from pokaznyk_core.domain.estimates import daily_average
+from pokaznyk_core.domain.estimates import EstimateReconciliation, daily_average
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel, ReadingStatus
@@ -24,6 +24,7 @@ from pokaznyk_core.domain.receipts import receipt_from_uuid
 from pokaznyk_core.domain.window import Period, place_reading
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.audit import record_audit
+from pokaznyk_core.services.billing import reconciliation_for
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
@@ -61,6 +62,8 @@ class SubmissionOutcome:
     period: Period | None = None
     in_window: bool = False
     superseded: tuple[UUID, ...] = field(default_factory=tuple)
+    reconciliation: EstimateReconciliation | None = None
+    """Estimates billed since the previous reading against what this one shows."""
 
     @property
     def flagged(self) -> bool:
@@ -258,6 +261,13 @@ async def submit_reading(
         superseded = tuple(o["id"] for o in competitors) if wins else ()
         receipt = await _unique_receipt(submission.reading_id)
         consumption_total = sum(verdict.consumption.values(), Decimal(0))
+        reconciliation = await reconciliation_for(
+            meter.meter_id,
+            meter.spec,
+            baseline[0]["period"] if baseline else "",
+            str(placement.period),
+            consumption_total,
+        )
         await Reading.insert(
             Reading(
                 id=submission.reading_id,
@@ -308,6 +318,7 @@ async def submit_reading(
         period=placement.period,
         in_window=placement.in_window,
         superseded=superseded,
+        reconciliation=reconciliation,
     )
 
 
