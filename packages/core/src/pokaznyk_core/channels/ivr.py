@@ -1,0 +1,216 @@
+"""The phone line in Twilio's format: X-Twilio-Signature, keypad digits in, TwiML out.
+
+A `Reply` becomes `<Say>` in the customer's language; its buttons become keypad choices
+("press 1 for …", 0 repeats) and its `input_hint` decides what `<Gather>` collects: one
+key for a choice, digits ending in `#` for an account number, digits with `*` as the
+decimal point for a meter value. Receipt codes and other long codes are read out one
+character at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pokaznyk_core.channels import secrets_match
+from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+
+SIGNATURE_HEADER = "x-twilio-signature"
+REPEAT: Final = "repeat"
+MAX_CHOICES = 9
+GATHER_TIMEOUT_SECONDS = 8
+
+VOICES: Mapping[str, Mapping[str, str]] = {
+    "uk": {"language": "uk-UA", "voice": "Google.uk-UA-Standard-A"},
+    "en": {"language": "en-US"},
+}
+
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "uk": {
+        "press": "{label} — натисніть {digit}.",
+        "repeat": "Щоб прослухати ще раз, натисніть 0.",
+        "digits": "Наприкінці натисніть решітку.",
+        "decimal": "Десяткову кому вводьте зірочкою, наприкінці натисніть решітку.",
+        "goodbye": "Дякуємо за дзвінок. До побачення.",
+        "unavailable": "Вибачте, сервіс тимчасово недоступний. Спробуйте пізніше.",
+    },
+    "en": {
+        "press": "For {label}, press {digit}.",
+        "repeat": "To hear this again, press 0.",
+        "digits": "Then press the hash key.",
+        "decimal": "Use the star key for the decimal point, then press the hash key.",
+        "goodbye": "Thank you for calling. Goodbye.",
+        "unavailable": "Sorry, the service is unavailable right now. Please call later.",
+    },
+}
+
+LANGUAGE_MENU: Sequence[tuple[str, str]] = (
+    ("uk", "Для української мови натисніть 1."),
+    ("en", "For English, press 2."),
+)
+"""The first thing a caller hears: the language, one key each (1 Ukrainian, 2 English)."""
+
+_CODE = re.compile(r"\b(?=[0-9A-Z]*[0-9])[0-9A-Z]{5,}\b")
+
+
+def signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
+    """base64 HMAC-SHA1 of the full URL followed by each POST parameter (sorted) as name+value."""
+    data = url + "".join(name + value for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify(url: str, params: Iterable[tuple[str, str]], given: str | None, auth_token: str) -> bool:
+    """True when X-Twilio-Signature signs this URL and these POST parameters."""
+    if not auth_token or not given:
+        return False
+    return secrets_match(given.strip(), signature(url, params, auth_token))
+
+
+@dataclass(frozen=True)
+class VoicePrompt:
+    """What the caller was last asked: how to read the keys they press next."""
+
+    hint: str
+    choices: tuple[str, ...]
+    locale: str
+
+    @classmethod
+    def of(cls, reply: Reply) -> VoicePrompt:
+        """The prompt a reply makes: its buttons in keypad order."""
+        choices = tuple(b.payload for row in reply.buttons for b in row)[:MAX_CHOICES]
+        hint = "choice" if choices and reply.input_hint in ("none", "choice") else reply.input_hint
+        return cls(hint=hint, choices=choices, locale=reply.locale)
+
+    @property
+    def gathers(self) -> bool:
+        """True when the caller is expected to press keys."""
+        return bool(self.choices) or self.hint in ("digits", "digits_decimal", "choice")
+
+
+def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
+    """The dialog message for the keys pressed at `prompt`, or REPEAT to say it again."""
+    keys = digits.strip().removesuffix("#")
+    if not keys:
+        return REPEAT
+    if prompt.choices:
+        if keys == "0" or not keys.isdigit() or not 1 <= int(keys) <= len(prompt.choices):
+            return REPEAT
+        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[int(keys) - 1])
+    if prompt.hint == "choice" and keys == "0":
+        return REPEAT
+    text = keys.replace("*", ".") if prompt.hint == "digits_decimal" else keys.replace("*", "")
+    return Incoming(kind=IncomingKind.TEXT, text=text)
+
+
+def speakable(text: str) -> str:
+    """Text fit for speech: symbols (emoji) dropped, codes spelled one character at a time."""
+    plain = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cs", "Co"))
+    spelled = _CODE.sub(lambda m: ", ".join(m.group(0)), plain)
+    return re.sub(r"\s+", " ", spelled).strip()
+
+
+def _words(locale: str) -> Mapping[str, str]:
+    return _WORDS.get(locale, _WORDS["uk"])
+
+
+def _say(parent: ET.Element, text: str, locale: str) -> None:
+    if not text:
+        return
+    element = ET.SubElement(parent, "Say", dict(VOICES.get(locale, VOICES["uk"])))
+    element.text = text
+
+
+def _document(root: ET.Element) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
+def _reply_text(reply: Reply) -> str:
+    return speakable(" ".join(reply.speech) if reply.speech else reply.text)
+
+
+def render(replies: Sequence[Reply], action_url: str, *, redirect_url: str | None = None) -> str:
+    """TwiML for the dialog's replies: the last one's keys are gathered and posted to `action_url`.
+
+    Without anything to gather (the dialog's last word) the call ends politely.
+    `redirect_url` is where Twilio goes when the caller presses nothing.
+    """
+    root = ET.Element("Response")
+    if not replies:
+        _say(root, _words("uk")["goodbye"], "uk")
+        ET.SubElement(root, "Hangup")
+        return _document(root)
+    *before, last = replies
+    for reply in before:
+        _say(root, _reply_text(reply), reply.locale)
+    prompt = VoicePrompt.of(last)
+    words = _words(last.locale)
+    if not prompt.gathers:
+        _say(root, _reply_text(last), last.locale)
+        _say(root, words["goodbye"], last.locale)
+        ET.SubElement(root, "Hangup")
+        return _document(root)
+    gather_attributes = {
+        "input": "dtmf",
+        "action": action_url,
+        "method": "POST",
+        "timeout": str(GATHER_TIMEOUT_SECONDS),
+    }
+    if prompt.choices or prompt.hint == "choice":
+        gather_attributes["numDigits"] = "1"
+    else:
+        gather_attributes["finishOnKey"] = "#"
+    gather = ET.SubElement(root, "Gather", gather_attributes)
+    _say(gather, _reply_text(last), last.locale)
+    labels = [b.label for row in last.buttons for b in row][: len(prompt.choices)]
+    for digit, label in enumerate(labels, start=1):
+        _say(gather, words["press"].format(label=speakable(label), digit=digit), last.locale)
+    if prompt.choices:
+        _say(gather, words["repeat"], last.locale)
+    elif prompt.hint == "digits_decimal":
+        _say(gather, words["decimal"], last.locale)
+    elif prompt.hint == "digits":
+        _say(gather, words["digits"], last.locale)
+    if redirect_url:
+        ET.SubElement(root, "Redirect", {"method": "POST"}).text = redirect_url
+    return _document(root)
+
+
+def language_menu(action_url: str, redirect_url: str | None = None) -> str:
+    """TwiML of the first question of every call: which language."""
+    root = ET.Element("Response")
+    gather = ET.SubElement(
+        root,
+        "Gather",
+        {"input": "dtmf", "numDigits": "1", "action": action_url, "method": "POST", "timeout": "6"},
+    )
+    for locale, text in LANGUAGE_MENU:
+        _say(gather, text, locale)
+    if redirect_url:
+        ET.SubElement(root, "Redirect", {"method": "POST"}).text = redirect_url
+    return _document(root)
+
+
+def language_of_digit(digits: str) -> str:
+    """The locale chosen at the language menu (Ukrainian unless 2 was pressed)."""
+    return "en" if digits.strip().startswith("2") else "uk"
+
+
+def spoken_message(key: str, locale: str) -> str:
+    """TwiML that says one of the adapter's own messages and hangs up."""
+    root = ET.Element("Response")
+    _say(root, _words(locale)[key], locale)
+    ET.SubElement(root, "Hangup")
+    return _document(root)
+
+
+def prompt_to_json(prompt: VoicePrompt) -> dict[str, Any]:
+    """A JSON-safe form of a prompt."""
+    return {"hint": prompt.hint, "choices": list(prompt.choices), "locale": prompt.locale}

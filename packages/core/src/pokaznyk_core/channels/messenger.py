@@ -1,0 +1,144 @@
+"""Facebook Messenger Platform: the verification challenge, signed events, the Send API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from pokaznyk_core.channels import (
+    BUTTON_PREFIX,
+    IGNORED,
+    InboundMessage,
+    InvalidUpdateError,
+    ParseResult,
+    button_payload,
+    digits_of,
+    secrets_match,
+)
+from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+
+SIGNATURE_HEADER = "x-hub-signature-256"
+QUICK_REPLY_LIMIT = 13
+TITLE_LIMIT = 20
+GET_STARTED_PAYLOADS = frozenset({"GET_STARTED", "get_started", "START", "start"})
+
+
+def challenge(params: Mapping[str, str], verify_token: str) -> str | None:
+    """The challenge to echo for a webhook verification request, or None to refuse it."""
+    if params.get("hub.mode") != "subscribe":
+        return None
+    if not secrets_match(params.get("hub.verify_token"), verify_token):
+        return None
+    return params.get("hub.challenge", "")
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    """The X-Hub-Signature-256 value for `body`: `sha256=<hex HMAC-SHA256>`."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(headers: Mapping[str, str], body: bytes, app_secret: str) -> bool:
+    """True when X-Hub-Signature-256 signs this exact body with the app secret."""
+    if not app_secret:
+        return False
+    given = headers.get(SIGNATURE_HEADER, "").strip()
+    return secrets_match(given, signature(body, app_secret))
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidUpdateError(f"{what} is not an object")
+    return value
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _message_incoming(message: dict[str, Any]) -> Incoming | None:
+    if message.get("is_echo"):
+        return None  # our own message coming back
+    quick = message.get("quick_reply")
+    if isinstance(quick, dict):
+        payload = _str(quick.get("payload"))
+        pressed = button_payload(payload)
+        if pressed is not None:
+            return Incoming(kind=IncomingKind.BUTTON, payload=pressed)
+        if digits_of(payload):  # the user_phone_number quick reply: the user's own number
+            return Incoming(kind=IncomingKind.CONTACT, phone="+" + digits_of(payload))
+    for attachment in message.get("attachments") or []:
+        if isinstance(attachment, dict) and attachment.get("type") == "image":
+            url = _str((attachment.get("payload") or {}).get("url"))
+            if url:
+                return Incoming(kind=IncomingKind.PHOTO, photo_ref=url)
+    text = message.get("text")
+    if isinstance(text, str):
+        return Incoming(kind=IncomingKind.TEXT, text=text)
+    return None
+
+
+def _event(event: dict[str, Any]) -> InboundMessage | None:
+    sender = _object(event.get("sender"), "sender")
+    psid = _str(sender.get("id"))
+    if not psid:
+        raise InvalidUpdateError("sender.id is missing")
+    timestamp = event.get("timestamp", "")
+    if "message" in event:
+        message = _object(event["message"], "message")
+        incoming = _message_incoming(message)
+        if incoming is None:
+            return None
+        mid = _str(message.get("mid")) or None
+        return InboundMessage(psid, incoming, mid)
+    if "postback" in event:
+        postback = _object(event["postback"], "postback")
+        payload = _str(postback.get("payload"))
+        mid = _str(postback.get("mid")) or f"postback:{psid}:{timestamp}"
+        if payload in GET_STARTED_PAYLOADS:
+            return InboundMessage(psid, Incoming(kind=IncomingKind.START), mid)
+        pressed = button_payload(payload)
+        incoming = Incoming(
+            kind=IncomingKind.BUTTON, payload=payload if pressed is None else pressed
+        )
+        return InboundMessage(psid, incoming, mid)
+    return None  # delivery, read, reaction, optin …
+
+
+def parse(payload: Any) -> ParseResult:
+    """The customer messages in a Messenger webhook event, or IGNORED."""
+    body = _object(payload, "the event")
+    entries = body.get("entry")
+    if body.get("object") != "page" or not isinstance(entries, list):
+        raise InvalidUpdateError("not a page event")
+    found: list[Any] = []
+    for entry in entries:
+        events = _object(entry, "entry").get("messaging") or []
+        if not isinstance(events, list):
+            raise InvalidUpdateError("entry.messaging is not a list")
+        for event in events:
+            message = _event(_object(event, "messaging event"))
+            if message is not None:
+                found.append(message)
+    return found or IGNORED
+
+
+def render(reply: Reply, psid: str) -> dict[str, Any]:
+    """The Send API request for `reply` (messaging_type RESPONSE, quick replies)."""
+    message: dict[str, Any] = {"text": reply.text or "…"}
+    quick: list[dict[str, Any]] = []
+    if reply.request_contact:
+        quick.append({"content_type": "user_phone_number"})
+    for row in reply.buttons:
+        for button in row:
+            quick.append(
+                {
+                    "content_type": "text",
+                    "title": button.label[:TITLE_LIMIT],
+                    "payload": BUTTON_PREFIX + button.payload,
+                }
+            )
+    if quick:
+        message["quick_replies"] = quick[:QUICK_REPLY_LIMIT]
+    return {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message}

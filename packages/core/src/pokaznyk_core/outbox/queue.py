@@ -1,0 +1,107 @@
+"""Writing to the outbox outside the dialog: raw platform calls, reminders, spoken prompts.
+
+The dialog's own replies are written by `services.conversation` in its transaction; this
+module holds the few other writers, each idempotent through the outbox's `dedupe_key`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pokaznyk_core.dialog.messages import Reply
+from pokaznyk_core.storage.tables import MessengerIdentity, OutboxMessage
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+SPOKEN = "spoken"
+"""A phone-line prompt delivered in the HTTP response; kept so the caller's keys can be read
+against it (and the prompt said again), never picked up by the sender."""
+
+
+async def enqueue(
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+    status: str = PENDING,
+) -> int | None:
+    """Queue one message; returns its id, or None when `dedupe_key` was already queued."""
+    row = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        payload=json.dumps(payload, ensure_ascii=False),
+        status=status,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+        sent_at=now if status == SPOKEN else None,
+        dedupe_key=dedupe_key,
+    )
+    query = OutboxMessage.insert(row).returning(OutboxMessage.id)
+    if dedupe_key is not None:
+        query = query.on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+    inserted = await query
+    return int(inserted[0]["id"]) if inserted else None
+
+
+async def enqueue_telegram_call(
+    method: str, params: dict[str, Any], recipient: str, *, now: datetime, dedupe_key: str
+) -> int | None:
+    """Queue a raw Bot API call (e.g. answerCallbackQuery), once per `dedupe_key`."""
+    payload = {"method": method, "params": params}
+    return await enqueue("telegram", recipient, payload, now=now, dedupe_key=dedupe_key)
+
+
+async def store_spoken(
+    recipient: str, replies: list[Reply], *, now: datetime, dedupe_key: str | None
+) -> int | None:
+    """Keep the replies said on the phone; returns the prompt id (None when already kept)."""
+    payload = {"replies": [reply.to_json() for reply in replies]}
+    return await enqueue("ivr", recipient, payload, now=now, dedupe_key=dedupe_key, status=SPOKEN)
+
+
+def _replies(raw: Any) -> list[Reply]:
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return [Reply.from_json(item) for item in data.get("replies", [])]
+
+
+async def load_spoken(prompt_id: int, recipient: str) -> list[Reply] | None:
+    """The replies of a phone prompt of this caller, or None when there is no such prompt."""
+    row = await (
+        OutboxMessage.select(OutboxMessage.payload)
+        .where(OutboxMessage.id == prompt_id)
+        .where(OutboxMessage.channel == "ivr")
+        .where(OutboxMessage.recipient == recipient)
+        .where(OutboxMessage.status == SPOKEN)
+        .first()
+    )
+    return None if row is None else _replies(row["payload"])
+
+
+async def load_spoken_by_key(dedupe_key: str) -> tuple[int, list[Reply]] | None:
+    """A prompt kept under `dedupe_key` (the answer to a redelivered keypad entry)."""
+    row = await (
+        OutboxMessage.select(OutboxMessage.id, OutboxMessage.payload)
+        .where(OutboxMessage.dedupe_key == dedupe_key)
+        .where(OutboxMessage.status == SPOKEN)
+        .first()
+    )
+    return None if row is None else (int(row["id"]), _replies(row["payload"]))
+
+
+async def set_subscribed(channel: str, platform_user_id: str, subscribed: bool) -> int:
+    """Mark a platform user as (un)subscribed; returns how many identities changed."""
+    changed = await (
+        MessengerIdentity.update({MessengerIdentity.subscribed: subscribed})
+        .where(MessengerIdentity.channel == channel)
+        .where(MessengerIdentity.platform_user_id == platform_user_id)
+        .where(MessengerIdentity.subscribed != subscribed)
+        .returning(MessengerIdentity.id)
+    )
+    return len(changed)

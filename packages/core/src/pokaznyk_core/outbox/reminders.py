@@ -1,0 +1,129 @@
+"""Reminders when the submission window opens: one per verified, opted-in user and account.
+
+Queued in the outbox under `remind:{period}:{identity}:{account}`, so running this twice
+(two workers, or `pokaznyk remind` by hand) reminds once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from babel.dates import format_date
+
+from pokaznyk_core.dialog.messages import Reply
+from pokaznyk_core.domain.readings import COUNTING_STATUSES
+from pokaznyk_core.domain.window import window_state
+from pokaznyk_core.i18n.catalogue import normalize_locale, translate
+from pokaznyk_core.outbox.queue import enqueue
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import LinkedAccount, Reading
+
+REMINDED_CHANNELS = ("telegram", "viber", "messenger")
+CATALOGUE_KEY = "reminder.window_open"
+_CHUNK = 500
+
+_FALLBACK = {
+    "uk": (
+        "Час передати показники! Вікно для рахунку %(account)s відкрите до %(closes_on)s. "
+        "Надішліть показники лічильника тут, у чаті."
+    ),
+    "en": (
+        "Time to submit your meter reading! The window for account %(account)s is open "
+        "until %(closes_on)s. Send the reading here in the chat."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder to queue."""
+
+    identity_id: int
+    account_id: int
+    channel: str
+    recipient: str
+    locale: str
+    account_number: str
+
+
+def reminder_text(locale: str, account: str, closes_on: date) -> str:
+    """The reminder in the user's language (the catalogue's text when it has one)."""
+    locale = normalize_locale(locale)
+    params: dict[str, Any] = {"account": account, "closes_on": closes_on.isoformat()}
+    text = translate(CATALOGUE_KEY, locale, **params)
+    if text != CATALOGUE_KEY:
+        return text
+    params["closes_on"] = format_date(closes_on, format="long", locale=locale)
+    return _FALLBACK[locale] % params
+
+
+async def _candidates() -> list[Reminder]:
+    rows = await LinkedAccount.select(
+        LinkedAccount.identity.id.as_alias("identity_id"),
+        LinkedAccount.account.id.as_alias("account_id"),
+        LinkedAccount.identity.channel.as_alias("channel"),
+        LinkedAccount.identity.platform_user_id.as_alias("recipient"),
+        LinkedAccount.identity.language.as_alias("language"),
+        LinkedAccount.account.number.as_alias("number"),
+    ).where(
+        (LinkedAccount.identity.reminders == True)  # noqa: E712 (a column expression)
+        & (LinkedAccount.identity.subscribed == True)  # noqa: E712
+        & (LinkedAccount.identity.channel.is_in(list(REMINDED_CHANNELS)))
+        & (LinkedAccount.account.status == "active")
+    )
+    unique = {
+        (r["identity_id"], r["account_id"]): Reminder(
+            r["identity_id"],
+            r["account_id"],
+            r["channel"],
+            r["recipient"],
+            r["language"],
+            r["number"],
+        )
+        for r in rows
+    }
+    return list(unique.values())
+
+
+async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int]:
+    found: set[int] = set()
+    statuses = [s.value for s in COUNTING_STATUSES]
+    for start in range(0, len(account_ids), _CHUNK):
+        chunk = account_ids[start : start + _CHUNK]
+        rows = await (
+            Reading.select(Reading.account)
+            .where(Reading.account.is_in(chunk))
+            .where(Reading.period == period)
+            .where(Reading.status.is_in(statuses))
+            .distinct()
+        )
+        found.update(int(r["account"]) for r in rows)
+    return found
+
+
+async def send_reminders(context: ServiceContext) -> int:
+    """Queue the reminders due now; returns how many were newly queued (0 outside the window)."""
+    state = window_state(context.today(), context.window)
+    if not state.is_open:
+        return 0
+    period = str(state.period)
+    candidates = await _candidates()
+    if not candidates:
+        return 0
+    done = await _accounts_with_reading(sorted({c.account_id for c in candidates}), period)
+    now = context.now()
+    queued = 0
+    for reminder in candidates:
+        if reminder.account_id in done:
+            continue
+        locale = normalize_locale(reminder.locale)
+        reply = Reply(
+            text=reminder_text(locale, reminder.account_number, state.closes_on), locale=locale
+        )
+        key = f"remind:{period}:{reminder.identity_id}:{reminder.account_id}"
+        payload = {"reply": reply.to_json(), "kind": "reminder", "period": period}
+        if await enqueue(reminder.channel, reminder.recipient, payload, now=now, dedupe_key=key):
+            queued += 1
+    return queued

@@ -1,0 +1,250 @@
+"""The outbox sender: claims due messages, calls the platform APIs, records each outcome.
+
+Claiming leases a batch (its `next_attempt_at` moves `LEASE` ahead), so other workers skip
+it: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite inside one IMMEDIATE
+transaction. A message is marked sent in its own statement right after the platform's
+2xx, so in normal operation it goes out once; only a worker that dies between the call and
+that statement lets the lease expire and the message go again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from pokaznyk_core.outbox.delivery import (
+    Outcome,
+    build_request,
+    configured_channels,
+    load_payload,
+    outcome_of,
+)
+from pokaznyk_core.outbox.queue import FAILED, PENDING, SENT
+from pokaznyk_core.outbox.ratelimit import RateLimiter
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import OutboxMessage
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
+
+log = logging.getLogger("pokaznyk.outbox")
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 3600.0
+PARALLEL_RECIPIENTS = 8
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker holds the lease on."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: Any
+    attempts: int
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed try: 5, 10, 20, … capped at an hour."""
+    return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1)))
+
+
+_PG_CLAIM = """
+UPDATE outbox_message SET next_attempt_at = {}
+WHERE id IN (
+    SELECT id FROM outbox_message
+    WHERE status = 'pending' AND next_attempt_at <= {} AND channel = ANY({})
+    ORDER BY next_attempt_at, id
+    LIMIT {}
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, channel, recipient, payload, attempts
+"""
+
+_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.channel,
+    OutboxMessage.recipient,
+    OutboxMessage.payload,
+    OutboxMessage.attempts,
+)
+
+
+async def claim(now: datetime, channels: tuple[str, ...], batch: int) -> list[Claimed]:
+    """Lease up to `batch` due pending messages of `channels`, oldest first."""
+    if not channels:
+        return []
+    until = now + LEASE
+    if is_postgres():
+        rows = await OutboxMessage.raw(_PG_CLAIM, until, now, list(channels), batch)
+    else:
+        async with write_transaction():
+            rows = await (
+                OutboxMessage.select(*_COLUMNS)
+                .where(OutboxMessage.status == PENDING)
+                .where(OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.channel.is_in(list(channels)))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(batch)
+            )
+            if rows:
+                ids = [row["id"] for row in rows]
+                await OutboxMessage.update({OutboxMessage.next_attempt_at: until}).where(
+                    OutboxMessage.id.is_in(ids)
+                )
+    claimed = [
+        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"]) for r in rows
+    ]
+    return sorted(claimed, key=lambda m: m.id)
+
+
+async def _mark_sent(message: Claimed, now: datetime) -> None:
+    await OutboxMessage.update(
+        {
+            OutboxMessage.status: SENT,
+            OutboxMessage.sent_at: now,
+            OutboxMessage.attempts: message.attempts + 1,
+            OutboxMessage.last_error: "",
+        }
+    ).where(OutboxMessage.id == message.id)
+
+
+async def _mark_failed(message: Claimed, error: str) -> None:
+    log.warning("outbox message %s to %s gave up: %s", message.id, message.channel, error)
+    await OutboxMessage.update(
+        {
+            OutboxMessage.status: FAILED,
+            OutboxMessage.attempts: message.attempts + 1,
+            OutboxMessage.last_error: error,
+        }
+    ).where(OutboxMessage.id == message.id)
+
+
+async def _schedule(
+    message_id: int, at: datetime, *, attempts: int | None = None, error: str = ""
+) -> None:
+    values: dict[Any, Any] = {OutboxMessage.next_attempt_at: at}
+    if attempts is not None:
+        values[OutboxMessage.attempts] = attempts
+        values[OutboxMessage.last_error] = error
+    await OutboxMessage.update(values).where(OutboxMessage.id == message_id)
+
+
+async def _call(context: ServiceContext, client: httpx.AsyncClient, message: Claimed) -> Outcome:
+    try:
+        url, body, headers, params = build_request(
+            context.settings, message.channel, message.recipient, load_payload(message.payload)
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        return Outcome(delivered=False, error=f"cannot build the request: {error}")
+    try:
+        response = await client.post(url, json=body, headers=headers, params=params)
+    except httpx.HTTPError as error:
+        return Outcome(delivered=False, retry=True, error=f"{type(error).__name__}: {error}"[:500])
+    return outcome_of(message.channel, response)
+
+
+async def _deliver_in_order(
+    context: ServiceContext,
+    client: httpx.AsyncClient,
+    limiter: RateLimiter,
+    messages: list[Claimed],
+) -> int:
+    """Send one recipient's messages in order; after a retryable failure hold the rest back."""
+    sent = 0
+    for index, message in enumerate(messages):
+        await limiter.acquire(message.channel, message.recipient)
+        outcome = await _call(context, client, message)
+        now = context.now()
+        if outcome.delivered:
+            await _mark_sent(message, now)
+            sent += 1
+            continue
+        attempts = message.attempts + 1
+        if not outcome.retry or attempts >= MAX_ATTEMPTS:
+            await _mark_failed(message, outcome.error)
+            continue
+        delay = backoff(attempts)
+        if outcome.retry_after is not None:  # the platform said how long: exactly that
+            delay = max(0.0, outcome.retry_after)
+            limiter.pause(message.channel, min(delay, 60.0))
+        at = now + timedelta(seconds=delay)
+        log.info("outbox message %s: %s; retry in %.0f s", message.id, outcome.error, delay)
+        await _schedule(message.id, at, attempts=attempts, error=outcome.error)
+        for later in messages[index + 1 :]:  # keep the recipient's messages in order
+            await _schedule(later.id, at)
+        break
+    return sent
+
+
+async def send_due(
+    context: ServiceContext,
+    client: httpx.AsyncClient,
+    *,
+    batch: int = 50,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """Send the messages that are due now; returns how many were delivered."""
+    channels = configured_channels(context.settings)
+    messages = await claim(context.now(), channels, batch)
+    if not messages:
+        return 0
+    limiter = limiter or RateLimiter()
+    groups: dict[tuple[str, str], list[Claimed]] = {}
+    for message in messages:
+        groups.setdefault((message.channel, message.recipient), []).append(message)
+    gate = asyncio.Semaphore(PARALLEL_RECIPIENTS)
+
+    async def one(group: list[Claimed]) -> int:
+        async with gate:
+            return await _deliver_in_order(context, client, limiter, group)
+
+    return sum(await asyncio.gather(*(one(g) for g in groups.values())))
+
+
+async def run_worker(
+    context: ServiceContext,
+    stop: asyncio.Event,
+    *,
+    idle_seconds: float = 1.0,
+    remind_every: timedelta = timedelta(hours=1),
+    client: httpx.AsyncClient | None = None,
+) -> None:
+    """Send due messages until `stop` is set; run the reminders every `remind_every`."""
+    from pokaznyk_core.outbox.reminders import send_reminders
+
+    channels = configured_channels(context.settings)
+    for channel in ("telegram", "viber", "messenger"):
+        if channel not in channels:
+            log.warning(
+                "outbox: %s is disabled (no API token configured); its messages wait", channel
+            )
+    own_client = client is None
+    http = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+    limiter = RateLimiter()
+    next_remind = context.now()
+    try:
+        while not stop.is_set():
+            busy = False
+            try:
+                if context.now() >= next_remind:
+                    queued = await send_reminders(context)
+                    if queued:
+                        log.info("reminders: %d queued", queued)
+                    next_remind = context.now() + remind_every
+                busy = await send_due(context, http, limiter=limiter) > 0
+            except Exception:  # one bad round must not stop the worker
+                log.exception("outbox round failed")
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+    finally:
+        if own_client:
+            await http.aclose()

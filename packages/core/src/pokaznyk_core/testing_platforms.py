@@ -1,0 +1,337 @@
+"""Local fakes of the platform APIs, in their documented request and response formats.
+
+`FakeTelegram` (Bot API), `FakeViber` (REST Bot API) and `FakeGraph` (Messenger Send API)
+each listen on 127.0.0.1 on a free port, in the running event loop (`async with`) or in a
+thread of their own (`with fake.running_in_thread()`, for code that runs its own loop such
+as the CLI). They record every request and can be told to answer the next calls with a
+server error (`fail_next`) or with the platform's flood-control answer (`throttle_next`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["FakeGraph", "FakePlatform", "FakeTelegram", "FakeViber", "RecordedRequest"]
+
+Answer = tuple[int, dict[str, Any]]
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON (form or query fields as a dict when it is not JSON)."""
+        if self.headers.get("content-type", "").startswith("application/json"):
+            return json.loads(self.body)
+        fields = dict(parse_qsl(self.body.decode())) if self.body else {}
+        return {**self.query, **fields}
+
+
+@dataclass
+class FakePlatform:
+    """An HTTP/1.1 server on 127.0.0.1 answering like a platform API (subclasses say how)."""
+
+    requests: list[RecordedRequest] = field(default_factory=list)
+    _failures: list[Answer] = field(default_factory=list)
+    _server: asyncio.Server | None = None
+    _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _port: int = 0
+
+    @property
+    def url(self) -> str:
+        """http://127.0.0.1:<port> of the running server."""
+        return f"http://127.0.0.1:{self._port}"
+
+    def fail_next(self, count: int = 1, status: int = 500) -> None:
+        """Answer the next `count` API calls with an HTTP server error."""
+        self._failures.extend([(status, {"error": "injected failure"})] * count)
+
+    def throttle_next(self, count: int = 1, retry_after: int = 3) -> None:
+        """Answer the next `count` API calls with the platform's too-many-requests answer."""
+        self._failures.extend([self.throttled(retry_after)] * count)
+
+    def throttled(self, retry_after: int) -> Answer:
+        """The platform's flood-control answer."""
+        return 429, {"error": "too many requests", "retry_after": retry_after}
+
+    def calls(self, suffix: str) -> list[RecordedRequest]:
+        """Recorded requests whose path ends with `suffix` (e.g. "/sendMessage")."""
+        return [r for r in self.requests if r.path.endswith(suffix)]
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        """The platform's answer to one request (implemented by each platform)."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1 in the running loop."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and close the connections."""
+        if self._server is not None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> FakePlatform:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @contextmanager
+    def running_in_thread(self) -> Iterator[FakePlatform]:
+        """Serve from a thread with its own event loop (for code that runs `asyncio.run`)."""
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        ready.wait(10)
+        try:
+            yield self
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                request = await self._read(reader)
+                if request is None:
+                    break
+                self.requests.append(request)
+                status, body = self._failures.pop(0) if self._failures else self.answer(request)
+                data = json.dumps(body, ensure_ascii=False).encode()
+                head = (
+                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
+                    "Content-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                )
+                writer.write(head.encode() + data)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> RecordedRequest | None:
+        line = await reader.readline()
+        if not line.strip():
+            return None
+        method, target, _version = line.decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while (header := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = header.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        parts = urlsplit(target)
+        return RecordedRequest(method, parts.path, dict(parse_qsl(parts.query)), headers, body)
+
+
+@dataclass
+class FakeTelegram(FakePlatform):
+    """The Bot API: `POST /bot<token>/<method>`; `url` is the API base (no /bot<token>)."""
+
+    token: str = "123456:TEST"
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    refusal: tuple[int, str] | None = None
+    _message_id: int = 0
+
+    def throttled(self, retry_after: int) -> Answer:
+        """Flood control, as the Bot API answers it."""
+        return 429, {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after},
+        }
+
+    def fail_next(self, count: int = 1, status: int = 500) -> None:
+        """Answer the next `count` calls with an error in the Bot API's shape."""
+        body = {"ok": False, "error_code": status, "description": "Internal Server Error"}
+        self._failures.extend([(status, body)] * count)
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Bodies of the sendMessage calls, in order."""
+        return [r.json() for r in self.calls("/sendMessage")]
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        """The Bot API's answer."""
+        prefix, _, method = request.path.lstrip("/").partition("/")
+        if prefix != f"bot{self.token}":
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if self.refusal is not None:
+            return self.refusal[0], {
+                "ok": False,
+                "error_code": self.refusal[0],
+                "description": self.refusal[1],
+            }
+        params = request.json()
+        method = method.lower()
+        if method == "sendmessage":
+            if "chat_id" not in params or not params.get("text"):
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message text is empty",
+                }
+            self._message_id += 1
+            chat = {"id": params["chat_id"], "type": "private"}
+            message = {
+                "message_id": self._message_id,
+                "date": 0,
+                "chat": chat,
+                "text": params["text"],
+            }
+            return 200, {"ok": True, "result": message}
+        if method == "setwebhook":
+            self.webhook = params
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "getupdates":
+            offset = int(params.get("offset", 0))
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            return 200, {"ok": True, "result": pending}
+        if method in ("answercallbackquery", "deletewebhook"):
+            return 200, {"ok": True, "result": True}
+        if method == "getme":
+            return 200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Pokaznyk"}}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+
+@dataclass
+class FakeViber(FakePlatform):
+    """The Viber REST API; `api_base` is the base with its path (`…/pa`)."""
+
+    auth_token: str = "viber-test-token"
+    webhook: dict[str, Any] = field(default_factory=dict)
+    _token: int = 5_000_000_000_000_000_000
+
+    @property
+    def api_base(self) -> str:
+        """What POKAZNYK_VIBER_API_BASE should be."""
+        return f"{self.url}/pa"
+
+    def throttled(self, retry_after: int) -> Answer:
+        """Viber answers HTTP 200 with status 12 (tooManyRequests)."""
+        return 200, {"status": 12, "status_message": "tooManyRequests"}
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Bodies of the send_message calls, in order."""
+        return [r.json() for r in self.calls("/send_message")]
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        """HTTP 200 always; the body's status tells."""
+        if request.headers.get("x-viber-auth-token") != self.auth_token:
+            return 200, {"status": 2, "status_message": "invalidAuthToken"}
+        body = request.json()
+        method = request.path.rsplit("/", 1)[-1]
+        if method == "send_message":
+            name = (body.get("sender") or {}).get("name", "")
+            if not body.get("receiver") or not name or len(name) > 28:
+                return 200, {"status": 3, "status_message": "badData"}
+            self._token += 1
+            return 200, {
+                "status": 0,
+                "status_message": "ok",
+                "message_token": self._token,
+                "chat_hostname": "SN-CHAT-01_",
+            }
+        if method == "set_webhook":
+            if not str(body.get("url", "")).startswith("https://"):
+                return 200, {"status": 1, "status_message": "invalidUrl"}
+            self.webhook = body
+            return 200, {
+                "status": 0,
+                "status_message": "ok",
+                "event_types": body.get("event_types", []),
+            }
+        return 200, {"status": 3, "status_message": "badData"}
+
+
+@dataclass
+class FakeGraph(FakePlatform):
+    """The Graph Send API: `POST /<version>/me/messages?access_token=…`; `url` is the base."""
+
+    page_token: str = "page-test-token"
+    _message_id: int = 0
+
+    def throttled(self, retry_after: int) -> Answer:
+        """The Send API's rate-limit error."""
+        error = {
+            "message": "Calls to this api have exceeded the rate limit.",
+            "type": "OAuthException",
+            "code": 613,
+        }
+        return 400, {"error": error}
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Bodies of the Send API calls, in order."""
+        return [r.json() for r in self.calls("/me/messages")]
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        """A message id, or the Graph error format."""
+        if request.query.get("access_token") != self.page_token:
+            error = {
+                "message": "Invalid OAuth access token.",
+                "type": "OAuthException",
+                "code": 190,
+            }
+            return 400, {"error": error}
+        body = request.json()
+        quick = (body.get("message") or {}).get("quick_replies", [])
+        valid = (
+            body.get("messaging_type") in ("RESPONSE", "UPDATE", "MESSAGE_TAG")
+            and (body.get("recipient") or {}).get("id")
+            and len(quick) <= 13
+            and all(len(q.get("title", "")) <= 20 for q in quick)
+        )
+        if not request.path.endswith("/me/messages") or not valid:
+            error = {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}
+            return 400, {"error": error}
+        self._message_id += 1
+        return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{self._message_id}"}

@@ -1,0 +1,109 @@
+"""The phone line: Twilio's signature, keypad digits to dialog messages, replies to TwiML."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import xml.etree.ElementTree as ET
+
+from pokaznyk_core.channels import ivr
+from pokaznyk_core.dialog.messages import Button, IncomingKind, Reply
+
+EXAMPLE_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+EXAMPLE_PARAMS = {
+    "CallSid": "CA1234567890ABCDE",
+    "Caller": "+12349013030",
+    "Digits": "1234",
+    "From": "+12349013030",
+    "To": "+18005551212",
+}
+
+
+def test_computes_twilios_documented_example_signature() -> None:
+    assert (
+        ivr.signature(EXAMPLE_URL, EXAMPLE_PARAMS.items(), "12345")
+        == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    )
+
+
+def test_signature_matches_the_documented_formula_for_any_parameters() -> None:
+    params = {"b": "2", "a": "1", "Digits": "5*3#"}
+    data = "https://x.test/ivr/gather?p=1" + "Digits5*3#" + "a1" + "b2"
+    expected = base64.b64encode(hmac.new(b"tok", data.encode(), hashlib.sha1).digest()).decode()
+    assert ivr.signature("https://x.test/ivr/gather?p=1", params.items(), "tok") == expected
+
+
+def test_verifies_the_example_and_refuses_a_changed_digit() -> None:
+    assert ivr.verify(EXAMPLE_URL, EXAMPLE_PARAMS.items(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345")
+    changed = {**EXAMPLE_PARAMS, "Digits": "1235"}
+    assert not ivr.verify(EXAMPLE_URL, changed.items(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345")
+    assert not ivr.verify(EXAMPLE_URL, EXAMPLE_PARAMS.items(), None, "12345")
+    assert not ivr.verify(EXAMPLE_URL, EXAMPLE_PARAMS.items(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "")
+
+
+def confirm_reply() -> Reply:
+    return Reply(
+        text="День 1234,5. Правильно?",
+        buttons=((Button("підтвердити", "confirm"), Button("ввести знову", "reenter")),),
+    )
+
+
+def test_maps_keypad_digits_to_the_buttons_in_order() -> None:
+    prompt = ivr.VoicePrompt.of(confirm_reply())
+    one = ivr.incoming_of_digits(prompt, "1")
+    two = ivr.incoming_of_digits(prompt, "2")
+    assert not isinstance(one, str) and one.kind is IncomingKind.BUTTON and one.payload == "confirm"
+    assert not isinstance(two, str) and two.payload == "reenter"
+
+
+def test_zero_or_an_unknown_key_repeats_the_prompt() -> None:
+    prompt = ivr.VoicePrompt.of(confirm_reply())
+    assert ivr.incoming_of_digits(prompt, "0") == ivr.REPEAT
+    assert ivr.incoming_of_digits(prompt, "7") == ivr.REPEAT
+    assert ivr.incoming_of_digits(prompt, "") == ivr.REPEAT
+
+
+def test_reads_the_star_key_as_the_decimal_point_in_a_meter_value() -> None:
+    prompt = ivr.VoicePrompt.of(Reply(text="Показник зони день", input_hint="digits_decimal"))
+    incoming = ivr.incoming_of_digits(prompt, "1234*5#")
+    assert not isinstance(incoming, str)
+    assert incoming.kind is IncomingKind.TEXT
+    assert incoming.text == "1234.5"
+
+
+def test_reads_an_account_number_ending_in_hash() -> None:
+    prompt = ivr.VoicePrompt.of(Reply(text="Номер рахунку", input_hint="digits"))
+    incoming = ivr.incoming_of_digits(prompt, "0123456789#")
+    assert not isinstance(incoming, str) and incoming.text == "0123456789"
+
+
+def test_renders_a_choice_as_a_one_key_gather_in_ukrainian() -> None:
+    twiml = ivr.render([confirm_reply()], "/ivr/gather?p=5", redirect_url="/ivr/gather?p=5&t=1")
+    root = ET.fromstring(twiml)
+    gather = root.find("Gather")
+    assert gather is not None
+    assert gather.get("numDigits") == "1"
+    assert gather.get("action") == "/ivr/gather?p=5"
+    says = gather.findall("Say")
+    assert says[0].get("language") == "uk-UA"
+    assert says[0].get("voice") == "Google.uk-UA-Standard-A"
+    spoken = " ".join(s.text or "" for s in says)
+    assert "натисніть 1" in spoken and "натисніть 2" in spoken and "натисніть 0" in spoken
+    assert root.find("Redirect") is not None
+
+
+def test_renders_a_value_entry_with_hash_as_the_end_key_in_english() -> None:
+    reply = Reply(text="Enter the day reading", input_hint="digits_decimal", locale="en")
+    gather = ET.fromstring(ivr.render([reply], "/ivr/gather?p=6")).find("Gather")
+    assert gather is not None
+    assert gather.get("finishOnKey") == "#"
+    assert gather.findall("Say")[0].get("language") == "en-US"
+
+
+def test_reads_the_receipt_number_digit_by_digit_and_hangs_up_at_the_end() -> None:
+    twiml = ivr.render([Reply(text="Прийнято. Квитанція 7KQ3M9XA.")], "/ivr/gather?p=7")
+    root = ET.fromstring(twiml)
+    assert "7, K, Q, 3, M, 9, X, A" in (root.findall("Say")[0].text or "")
+    assert root.find("Hangup") is not None
+    assert root.find("Gather") is None

@@ -1,0 +1,93 @@
+"""Messenger: the verification challenge, X-Hub-Signature-256, events and the Send API."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import pytest
+
+from pokaznyk_core.channels import IGNORED, InvalidUpdateError, messenger
+from pokaznyk_core.dialog.messages import Button, IncomingKind, Reply
+
+
+def event(**kind: Any) -> dict[str, Any]:
+    messaging = {"sender": {"id": "PSID1"}, "recipient": {"id": "PAGE"}, "timestamp": 1700, **kind}
+    return {"object": "page", "entry": [{"id": "PAGE", "time": 1700, "messaging": [messaging]}]}
+
+
+def test_answers_the_challenge_only_for_subscribe_with_the_right_token() -> None:
+    good = {"hub.mode": "subscribe", "hub.verify_token": "vt", "hub.challenge": "1158201444"}
+    assert messenger.challenge(good, "vt") == "1158201444"
+    assert messenger.challenge({**good, "hub.verify_token": "no"}, "vt") is None
+    assert messenger.challenge({**good, "hub.mode": "unsubscribe"}, "vt") is None
+    assert messenger.challenge(good, "") is None
+
+
+def test_accepts_the_sha256_signature_of_the_raw_body() -> None:
+    body = b'{"object":"page","entry":[]}'
+    header = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    assert messenger.verify({"x-hub-signature-256": header}, body, "app-secret")
+    assert not messenger.verify({"x-hub-signature-256": header}, body + b" ", "app-secret")
+    assert not messenger.verify({}, body, "app-secret")
+
+
+def test_reads_a_text_message_keyed_by_its_mid() -> None:
+    [inbound] = messenger.parse(event(message={"mid": "m_1", "text": "0123456789"}))
+    assert inbound.platform_user_id == "PSID1"
+    assert inbound.update_key == "m_1"
+    assert inbound.incoming.kind is IncomingKind.TEXT
+
+
+def test_reads_a_quick_reply_as_a_button() -> None:
+    [inbound] = messenger.parse(
+        event(message={"mid": "m_2", "text": "Так", "quick_reply": {"payload": "btn:confirm"}})
+    )
+    assert inbound.incoming.kind is IncomingKind.BUTTON
+    assert inbound.incoming.payload == "confirm"
+
+
+def test_reads_the_phone_number_quick_reply_as_a_contact() -> None:
+    quick = {"payload": "+380501234567"}
+    [inbound] = messenger.parse(
+        event(message={"mid": "m_3", "text": "+380501234567", "quick_reply": quick})
+    )
+    assert inbound.incoming.kind is IncomingKind.CONTACT
+    assert inbound.incoming.phone == "+380501234567"
+
+
+def test_reads_the_get_started_postback_as_the_start() -> None:
+    [inbound] = messenger.parse(
+        event(postback={"title": "Почати", "payload": "GET_STARTED", "mid": "m_4"})
+    )
+    assert inbound.incoming.kind is IncomingKind.START
+    assert inbound.update_key == "m_4"
+
+
+def test_ignores_echoes_and_delivery_reports() -> None:
+    assert messenger.parse(event(message={"mid": "m_5", "text": "x", "is_echo": True})) == IGNORED
+    assert messenger.parse(event(delivery={"mids": ["m_1"], "watermark": 1})) == IGNORED
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [[], {"object": "user", "entry": []}, {"object": "page", "entry": [{"messaging": [{}]}]}],
+)
+def test_refuses_a_body_that_is_not_a_page_event(payload: Any) -> None:
+    with pytest.raises(InvalidUpdateError):
+        messenger.parse(payload)
+
+
+def test_renders_buttons_as_at_most_thirteen_short_quick_replies() -> None:
+    buttons = tuple((Button(f"Дуже довга назва кнопки номер {i}", f"p{i}"),) for i in range(20))
+    request = messenger.render(
+        Reply(text="Оберіть", buttons=buttons, request_contact=True), "PSID1"
+    )
+    assert request["messaging_type"] == "RESPONSE"
+    assert request["recipient"] == {"id": "PSID1"}
+    quick = request["message"]["quick_replies"]
+    assert len(quick) == 13
+    assert quick[0] == {"content_type": "user_phone_number"}
+    assert all(len(q["title"]) <= 20 for q in quick[1:])
+    assert quick[1]["payload"] == "btn:p0"

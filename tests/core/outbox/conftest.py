@@ -1,0 +1,57 @@
+"""Fixtures of the outbox tests: fake platform servers and a context pointing at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.engine import Database
+from pokaznyk_core.storage.tables import OutboxMessage
+from pokaznyk_core.testing import FixedClock
+from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram, FakeViber
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Bot API on a free port."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_viber() -> AsyncIterator[FakeViber]:
+    """A fake Viber REST API on a free port."""
+    async with FakeViber() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_graph() -> AsyncIterator[FakeGraph]:
+    """A fake Graph Send API on a free port."""
+    async with FakeGraph() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def platforms_context(
+    database: Database,
+    clock: FixedClock,
+    fake_telegram: FakeTelegram,
+    fake_viber: FakeViber,
+    fake_graph: FakeGraph,
+) -> ServiceContext:
+    """A context whose platform settings point at the fakes; the outbox starts empty."""
+    await OutboxMessage.delete(force=True)
+    settings = Settings(
+        database_url=database.url,
+        telegram_bot_token=fake_telegram.token,
+        telegram_api_base=fake_telegram.url,
+        viber_auth_token=fake_viber.auth_token,
+        viber_api_base=fake_viber.api_base,
+        messenger_page_token=fake_graph.page_token,
+        graph_api_base=fake_graph.url,
+    )
+    return ServiceContext(settings=settings, clock=clock)

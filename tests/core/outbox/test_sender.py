@@ -1,0 +1,200 @@
+"""The outbox sender against fake platform APIs, on both database engines."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from pokaznyk_core.dialog.messages import Button, Reply
+from pokaznyk_core.outbox import MAX_ATTEMPTS, send_due
+from pokaznyk_core.outbox.queue import enqueue, enqueue_telegram_call
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import OutboxMessage
+from pokaznyk_core.testing import FixedClock
+from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram, FakeViber
+
+REPLY = Reply(text="Усе правильно?", buttons=((Button("Так", "confirm"), Button("Ні", "reenter")),))
+
+
+async def queue(context: ServiceContext, channel: str, recipient: str, reply: Reply = REPLY) -> int:
+    message_id = await enqueue(channel, recipient, {"reply": reply.to_json()}, now=context.now())
+    assert message_id is not None
+    return message_id
+
+
+async def row(message_id: int) -> dict[str, Any]:
+    found = await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
+    assert found is not None
+    return found
+
+
+async def test_delivers_a_reply_to_telegram_as_send_message_with_an_inline_keyboard(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1001")
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1
+    [sent] = fake_telegram.sent_messages()
+    assert sent["chat_id"] == 1001
+    assert sent["reply_markup"]["inline_keyboard"][0][0] == {
+        "text": "Так",
+        "callback_data": "confirm",
+    }
+    stored = await row(message_id)
+    assert stored["status"] == "sent"
+    assert stored["sent_at"] is not None
+
+
+async def test_delivers_a_raw_answer_callback_query(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    await enqueue_telegram_call(
+        "answerCallbackQuery",
+        {"callback_query_id": "cb-9"},
+        "1001",
+        now=platforms_context.now(),
+        dedupe_key="cb:cb-9",
+    )
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1
+    [call] = fake_telegram.calls("/answerCallbackQuery")
+    assert call.json() == {"callback_query_id": "cb-9"}
+
+
+async def test_delivers_to_viber_with_the_auth_token_and_a_sender_name(
+    platforms_context: ServiceContext, fake_viber: FakeViber
+) -> None:
+    message_id = await queue(platforms_context, "viber", "viber-user=")
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1
+    [request] = fake_viber.calls("/send_message")
+    assert request.headers["x-viber-auth-token"] == fake_viber.auth_token
+    assert request.json()["sender"]["name"] == "Показник"
+    assert (await row(message_id))["status"] == "sent"
+
+
+async def test_delivers_to_messenger_with_messaging_type_and_quick_replies(
+    platforms_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    await queue(platforms_context, "messenger", "PSID-1")
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1
+    [request] = fake_graph.calls("/v21.0/me/messages")
+    assert request.query["access_token"] == fake_graph.page_token
+    body = request.json()
+    assert body["messaging_type"] == "RESPONSE"
+    assert [q["payload"] for q in body["message"]["quick_replies"]] == [
+        "btn:confirm",
+        "btn:reenter",
+    ]
+
+
+async def test_retries_after_a_server_error_and_delivers_once(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1002")
+    fake_telegram.fail_next(1, status=500)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 0
+        failed_once = await row(message_id)
+        assert failed_once["status"] == "pending"
+        assert failed_once["attempts"] == 1
+        assert "500" in failed_once["last_error"]
+        assert await send_due(platforms_context, client) == 0  # not due yet
+        clock.advance(timedelta(seconds=5))
+        assert await send_due(platforms_context, client) == 1
+        assert await send_due(platforms_context, client) == 0
+    assert len(fake_telegram.calls("/sendMessage")) == 2  # one refused, one delivered
+    assert (await row(message_id))["status"] == "sent"
+
+
+async def test_waits_exactly_as_long_as_telegram_flood_control_says(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1003")
+    fake_telegram.throttle_next(1, retry_after=2)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 0
+        assert (await row(message_id))["next_attempt_at"] == clock.now() + timedelta(seconds=2)
+        clock.advance(timedelta(seconds=1))
+        assert await send_due(platforms_context, client) == 0
+        clock.advance(timedelta(seconds=1))
+        assert await send_due(platforms_context, client) == 1
+
+
+async def test_gives_up_after_the_bound_and_records_why(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1004")
+    fake_telegram.fail_next(MAX_ATTEMPTS + 5, status=502)
+    async with httpx.AsyncClient() as client:
+        for _ in range(MAX_ATTEMPTS + 3):
+            await send_due(platforms_context, client)
+            clock.advance(timedelta(hours=1))
+    stored = await row(message_id)
+    assert stored["status"] == "failed"
+    assert stored["attempts"] == MAX_ATTEMPTS
+    assert "502" in stored["last_error"]
+    assert len(fake_telegram.calls("/sendMessage")) == MAX_ATTEMPTS
+
+
+async def test_gives_up_at_once_when_viber_says_the_receiver_is_not_subscribed(
+    platforms_context: ServiceContext, fake_viber: FakeViber
+) -> None:
+    message_id = await queue(platforms_context, "viber", "gone-user=")
+    fake_viber._failures.append((200, {"status": 6, "status_message": "receiverNotSubscribed"}))
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 0
+    stored = await row(message_id)
+    assert stored["status"] == "failed"
+    assert "receiverNotSubscribed" in stored["last_error"]
+
+
+async def test_holds_a_recipients_later_messages_back_until_the_earlier_one_is_sent(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    await queue(platforms_context, "telegram", "1005", Reply(text="перше"))
+    await queue(platforms_context, "telegram", "1005", Reply(text="друге"))
+    fake_telegram.fail_next(1)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 0
+        clock.advance(timedelta(seconds=5))
+        assert await send_due(platforms_context, client) == 2
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["перше", "перше", "друге"]
+
+
+async def test_two_concurrent_workers_never_send_a_message_twice(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    for chat in range(2000, 2040):
+        await queue(platforms_context, "telegram", str(chat))
+    async with httpx.AsyncClient() as one, httpx.AsyncClient() as two:
+        sent = await asyncio.gather(
+            send_due(platforms_context, one, batch=7),
+            send_due(platforms_context, two, batch=7),
+            send_due(platforms_context, one, batch=7),
+            send_due(platforms_context, two, batch=7),
+        )
+        while await send_due(platforms_context, one, batch=7):
+            pass
+    chats = [m["chat_id"] for m in fake_telegram.sent_messages()]
+    assert sum(sent) <= 40
+    assert sorted(chats) == list(range(2000, 2040))
+
+
+async def test_leaves_messages_of_a_channel_without_a_token_waiting(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    from dataclasses import replace
+
+    context = replace(
+        platforms_context, settings=replace(platforms_context.settings, telegram_bot_token="")
+    )
+    message_id = await queue(context, "telegram", "1006")
+    async with httpx.AsyncClient() as client:
+        assert await send_due(context, client) == 0
+    assert (await row(message_id))["status"] == "pending"
+    assert fake_telegram.requests == []
