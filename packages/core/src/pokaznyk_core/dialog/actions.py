@@ -1,0 +1,161 @@
+"""What the engine asks the service to do, and what the service answers.
+
+A :class:`Step` carries at most one action; the service carries it out and calls
+``resume`` with the matching result. Results are transient (never stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from uuid import UUID
+
+from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.outcomes import Problem
+from pokaznyk_core.domain.zones import Zone
+
+
+@dataclass(frozen=True)
+class VerifyHolder:
+    """Check an account number (or EIC) and the holder's surname; link it on success."""
+
+    account_or_eic: str
+    surname: str
+
+
+@dataclass(frozen=True)
+class VerifyPhone:
+    """Link the accounts that have this phone (the sender's own shared contact)."""
+
+    phone: str
+
+
+@dataclass(frozen=True)
+class VerifyCaller:
+    """Phone line: find the account; link it when the caller's number is on it."""
+
+    account_or_eic: str
+    caller_phone: str
+
+
+@dataclass(frozen=True)
+class SubmitReading:
+    """Store a reading (idempotent by ``reading_id``)."""
+
+    meter_id: int
+    values: dict[Zone, Decimal]
+    reading_id: UUID
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class AttachPhoto:
+    """Attach a photo of the meter to a stored reading."""
+
+    reading_id: UUID
+    photo_ref: str
+
+
+@dataclass(frozen=True)
+class LookupReceipt:
+    """The status of a reading by its receipt code."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class LatestReadings:
+    """The latest reading of each meter of these (linked) accounts."""
+
+    account_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    """Remember the customer's language."""
+
+    locale: str
+
+
+@dataclass(frozen=True)
+class SetReminders:
+    """Switch reminders on or off."""
+
+    enabled: bool
+
+
+Action = (
+    VerifyHolder
+    | VerifyPhone
+    | VerifyCaller
+    | SubmitReading
+    | AttachPhoto
+    | LookupReceipt
+    | LatestReadings
+    | SetLanguage
+    | SetReminders
+)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The answer to VerifyHolder, VerifyPhone or VerifyCaller.
+
+    ``account_ids`` are the accounts now linked (empty when it failed); ``problem`` is
+    the verification outcome code to tell (failed, cooldown, held). For a phone caller
+    whose number is not on a found account, ``guest_account_id`` is set.
+    """
+
+    account_ids: tuple[int, ...] = ()
+    problem: Problem | None = None
+    attempts_left: int | None = None
+    guest_account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer to SubmitReading.
+
+    ``stored`` with its receipt, status and period; or ``problems`` from the checks
+    (not stored); or ``error`` when the service refused (meter removed, account closed).
+    """
+
+    stored: bool
+    receipt: str = ""
+    status: str = ""
+    period: str = ""
+    in_window: bool = False
+    flags: frozenset[Flag] = frozenset()
+    problems: tuple[Problem, ...] = ()
+    notices: tuple[Problem, ...] = ()
+    error: Problem | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptStatus:
+    """One reading's status, as told to the customer."""
+
+    receipt: str
+    status: str
+    period: str
+    taken_on: str
+    in_window: bool
+    meter_serial: str = ""
+    values: dict[Zone, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The answer to LookupReceipt or LatestReadings (empty when nothing was found)."""
+
+    readings: tuple[ReceiptStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class Done:
+    """The answer to an action that only changes something (language, reminders, photo)."""
+
+    ok: bool = True
+
+
+ActionResult = Verified | Submitted | Found | Done

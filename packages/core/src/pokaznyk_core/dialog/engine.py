@@ -1,0 +1,274 @@
+"""The dialog engine: ``step(state, incoming, facts, now)`` and ``resume(...)``, no I/O.
+
+The engine asks, the service answers: a step may carry one action (verify, submit, look
+up…); the service carries it out and calls :func:`resume` with the result, which may
+ask again. Every word comes from the catalogue, in the customer's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from pokaznyk_core.dialog import entry, menu, verify
+from pokaznyk_core.dialog import texts as x
+from pokaznyk_core.dialog.actions import (
+    ActionResult,
+    AttachPhoto,
+    Done,
+    Found,
+    SetLanguage,
+    SetReminders,
+    Submitted,
+    Verified,
+)
+from pokaznyk_core.dialog.facts import Facts
+from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
+from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.receipts import normalize_receipt
+from pokaznyk_core.i18n import normalize_locale
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+"""A conversation silent this long starts again at the menu."""
+
+_START = frozenset({"/start", "start", "почати", "старт"})
+_CANCEL = frozenset({"cancel", "/cancel", "скасувати", "відміна", "відмінити", "стоп", "stop"})
+_BACK = frozenset({"back", "/back", "назад"})
+_MENU = frozenset({"menu", "/menu", "меню", "головне меню", "main menu"})
+_LANGUAGES = {
+    "english": "en",
+    "/en": "en",
+    "англійська": "en",
+    "en": "en",
+    "українська": "uk",
+    "ukrainian": "uk",
+    "/uk": "uk",
+    "uk": "uk",
+    "укр": "uk",
+}
+_MENU_PAYLOADS = frozenset(
+    {
+        x.MENU_SUBMIT,
+        x.MENU_STATUS,
+        x.MENU_LINK,
+        x.MENU_WINDOW,
+        x.MENU_CONTACTS,
+        x.MENU_LANGUAGE,
+        x.MENU_REMINDERS,
+        x.LATEST,
+    }
+)
+
+
+def _turn(state: DialogState, facts: Facts, now: datetime) -> Turn:
+    return Turn(facts=facts, locale=normalize_locale(state.locale or facts.language), now=now)
+
+
+def _command(incoming: Incoming) -> str:
+    """The global command in a message ("cancel", "back", "menu", "start", "lang:en",
+    a menu payload), or ""."""
+    if incoming.kind is IncomingKind.START:
+        return "start"
+    if incoming.kind is IncomingKind.BUTTON:
+        payload = incoming.payload
+        if payload in (x.CANCEL, x.BACK, x.MENU) or payload in _MENU_PAYLOADS:
+            return payload
+        if payload.startswith(x.LANG_PREFIX):
+            return payload
+        return ""
+    if incoming.kind is not IncomingKind.TEXT:
+        return ""
+    word = " ".join(incoming.text.split()).casefold()
+    if word in _START:
+        return "start"
+    if word in _CANCEL:
+        return x.CANCEL
+    if word in _BACK:
+        return x.BACK
+    if word in _MENU:
+        return x.MENU
+    if word in _LANGUAGES and len(word) > 3:
+        return x.LANG_PREFIX + _LANGUAGES[word]
+    return ""
+
+
+def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -> Step:
+    """Answer one message: the new state, the replies and at most one action."""
+    seen = state.seen_at()
+    fresh = state.stage is Stage.NEW
+    state = replace(state, last_seen=now.isoformat())
+    if fresh and not state.locale:
+        state = replace(state, locale=normalize_locale(incoming.language_hint or facts.language))
+    turn = _turn(state, facts, now)
+    command = _command(incoming)
+    if fresh or command == "start":
+        return menu.greeting(state, turn)
+    if seen is not None and now - seen > IDLE_TIMEOUT and state.stage is not Stage.MENU:
+        note = x.t(turn.locale, "expired")
+        state = menu.reset(state).at(Stage.MENU, guest_account_id=None)
+        if not command or command in (x.CANCEL, x.BACK, x.MENU):
+            return menu.menu_step(state, turn, note)
+        return _global(state, command, turn).after(x.reply(turn.locale, note))
+    if command:
+        return _global(state, command, turn)
+    if incoming.kind is IncomingKind.CONTACT:
+        return verify.on_contact(state, incoming, turn)
+    if incoming.kind is IncomingKind.PHOTO:
+        if state.stage is Stage.AWAIT_PHOTO and state.reading_id:
+            return Step(state, (), AttachPhoto(UUID(state.reading_id), incoming.photo_ref))
+        return _again(state, turn, x.t(turn.locale, "photo_unexpected"))
+    answered = _by_stage(state, incoming, turn)
+    if answered is not None:
+        return answered
+    return _again(state, turn, x.t(turn.locale, "not_understood"))
+
+
+def _by_stage(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    stage = state.stage
+    text = incoming.kind is IncomingKind.TEXT
+    if stage is Stage.ASK_ACCOUNT and text:
+        return verify.on_account(state, incoming, turn)
+    if stage is Stage.ASK_SURNAME and text:
+        return verify.on_surname(state, incoming, turn)
+    if stage is Stage.CHOOSE_ACCOUNT:
+        return entry.on_choose_account(state, incoming, turn)
+    if stage is Stage.CHOOSE_METER:
+        return entry.on_choose_meter(state, incoming, turn)
+    if stage is Stage.ENTER_ZONE:
+        return entry.on_zone(state, incoming, turn)
+    if stage is Stage.CONFIRM:
+        return entry.on_confirm(state, incoming, turn)
+    if stage is Stage.ASK_RECEIPT and text:
+        code = normalize_receipt(incoming.text)
+        if code is None:
+            return None
+        return menu.lookup_step(state.at(Stage.MENU, purpose=Purpose.SUBMIT), code)
+    if stage in (Stage.MENU, Stage.AWAIT_PHOTO, Stage.LANGUAGE) and text:
+        return _at_menu(menu.reset(state), incoming, turn)
+    return None
+
+
+def _at_menu(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    """Text at the menu: a receipt code (its status) or an account number (verify it)."""
+    code = normalize_receipt(incoming.text)
+    if code is not None:
+        return menu.lookup_step(state, code)
+    found = verify.account_text(incoming.text, turn.facts.account_number_length)
+    if isinstance(found, str):
+        purpose = Purpose.LINK if turn.facts.accounts else Purpose.SUBMIT
+        asking = state.at(Stage.ASK_ACCOUNT, purpose=purpose)
+        return verify.on_account(asking, incoming, turn)
+    return None
+
+
+def _global(state: DialogState, command: str, turn: Turn) -> Step:
+    loc = turn.locale
+    if command == "start":
+        return menu.greeting(state, turn)
+    if command == x.CANCEL:
+        return menu.menu_step(state, turn, x.t(loc, "cancelled"))
+    if command == x.MENU:
+        return menu.menu_step(state, turn)
+    if command == x.BACK:
+        return _back(state, turn)
+    if command.startswith(x.LANG_PREFIX):
+        chosen = normalize_locale(command[len(x.LANG_PREFIX) :])
+        switched = replace(menu.reset(state), locale=chosen)
+        new_turn = Turn(turn.facts, chosen, turn.now)
+        said = menu.menu_step(switched, new_turn, x.t(chosen, "language_set"))
+        return Step(said.state, said.replies, SetLanguage(chosen))
+    if command == x.MENU_SUBMIT:
+        base = menu.reset(state)
+        if not turn.accounts(base):
+            return verify.ask_account(base, turn, Purpose.SUBMIT)
+        return entry.start_submit(base.at(Stage.CHOOSE_ACCOUNT, account_id=None), turn)
+    if command == x.MENU_STATUS:
+        return menu.status_step(state, turn)
+    if command == x.LATEST:
+        return menu.latest_step(menu.reset(state).at(Stage.MENU, purpose=Purpose.STATUS), turn)
+    if command == x.MENU_LINK:
+        return verify.ask_account(menu.reset(state), turn, Purpose.LINK)
+    if command == x.MENU_WINDOW:
+        return menu.window_step(state, turn)
+    if command == x.MENU_CONTACTS:
+        return menu.menu_step(state, turn, x.t(loc, "contacts"))
+    if command == x.MENU_LANGUAGE:
+        return menu.language_step(state, turn)
+    # x.MENU_REMINDERS
+    enabled = not turn.facts.reminders
+    said = menu.menu_step(state, turn, x.t(loc, "reminders_on" if enabled else "reminders_off"))
+    return Step(said.state, said.replies, SetReminders(enabled))
+
+
+def _back(state: DialogState, turn: Turn) -> Step:
+    """One step back from where the conversation stands."""
+    stage = state.stage
+    account = turn.account(state)
+    several_accounts = len(turn.accounts(state)) > 1
+    if stage is Stage.ASK_SURNAME:
+        return verify.ask_account(state, turn, state.purpose)
+    if stage is Stage.CONFIRM:
+        meter = turn.meter(state)
+        if meter is not None:
+            last = meter.spec.zone_count - 1
+            values = tuple(v if i < last else "" for i, v in enumerate(state.values))
+            back = state.at(Stage.ENTER_ZONE, zone_index=last, values=values)
+            return Step(back, (entry.prompt_zone(back, turn),))
+    if stage is Stage.ENTER_ZONE and state.zone_index > 0:
+        index = state.zone_index - 1
+        values = tuple("" if i >= index else v for i, v in enumerate(state.values))
+        back = state.at(Stage.ENTER_ZONE, zone_index=index, values=values)
+        return Step(back, (entry.prompt_zone(back, turn),))
+    if stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and account is not None:
+        if len(account.meters) > 1:
+            back = state.at(Stage.CHOOSE_METER, meter_id=None, values=())
+            return Step(back, (entry.prompt_meter(turn, account),))
+        stage = Stage.CHOOSE_METER
+    if stage is Stage.CHOOSE_METER and several_accounts:
+        back = state.at(Stage.CHOOSE_ACCOUNT, account_id=None, meter_id=None, values=())
+        return Step(back, (entry.prompt_account(turn, turn.accounts(state)),))
+    return menu.menu_step(state, turn)
+
+
+def _again(state: DialogState, turn: Turn, intro: str) -> Step:
+    """Say ``intro`` and ask the current question again."""
+    return Step(state, (*_prompt(state, turn, intro),))
+
+
+def _prompt(state: DialogState, turn: Turn, intro: str) -> tuple[Reply, ...]:
+    loc = turn.locale
+    stage = state.stage
+    said = x.reply(loc, intro)
+    account = turn.account(state)
+    if stage is Stage.ASK_ACCOUNT:
+        return (verify.prompt_account_number(turn, intro),)
+    if stage is Stage.ASK_SURNAME:
+        return (said, verify.prompt_surname(turn))
+    if stage is Stage.CHOOSE_ACCOUNT:
+        return (said, entry.prompt_account(turn, turn.accounts(state)))
+    if stage is Stage.CHOOSE_METER and account is not None:
+        return (said, entry.prompt_meter(turn, account))
+    if stage is Stage.ENTER_ZONE and turn.meter(state) is not None:
+        return (said, entry.prompt_zone(state, turn))
+    if stage is Stage.CONFIRM and turn.meter(state) is not None:
+        return (said, *entry.preview(state, turn).replies)
+    if stage is Stage.ASK_RECEIPT:
+        return menu.status_step(state, turn).after(said).replies
+    return menu.menu_step(state, turn, intro).replies
+
+
+def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime) -> Step:
+    """Go on after the service carried out the last step's action."""
+    turn = _turn(state, facts, now)
+    if isinstance(result, Verified):
+        return verify.on_verified(state, result, turn)
+    if isinstance(result, Submitted):
+        return entry.on_submitted(state, result, turn)
+    if isinstance(result, Found):
+        return menu.on_found(state, result, turn)
+    if isinstance(result, Done) and state.stage is Stage.AWAIT_PHOTO:
+        key = "photo_attached" if result.ok else "photo_failed"
+        return menu.menu_step(state, turn, x.t(turn.locale, key))
+    return Step(state)

@@ -1,0 +1,355 @@
+"""Submitting a reading in the dialog: account, meter, each zone, confirmation, receipt."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID, uuid5
+
+from pokaznyk_core.dialog import texts as x
+from pokaznyk_core.dialog.actions import SubmitReading, Submitted
+from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
+from pokaznyk_core.dialog.messages import Button, Incoming, IncomingKind, Reply
+from pokaznyk_core.dialog.state import DialogState, Stage
+from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.receipts import spoken_receipt
+from pokaznyk_core.domain.values import parse_value
+from pokaznyk_core.domain.window import Period, window_of
+from pokaznyk_core.domain.zones import Zone
+
+READING_NAMESPACE = UUID("6f1f3c1e-3f57-4d55-9a55-8c7f0b7b2d11")
+_YES = frozenset({"yes", "так", "ok", "ок", "1", "confirm", "підтвердити", "y", "т"})
+_REENTER = frozenset({"2", "re-enter", "reenter", "ні", "no", "змінити", "ввести знову"})
+_PHOTO_NOTICES = frozenset({Flag.HIGH_CONSUMPTION, Flag.ABOVE_HOUSEHOLD_CAP})
+
+
+def reading_id_for(user_key: str, nonce: int) -> UUID:
+    """The id of the reading a user starts as their ``nonce``-th: the same for a repeated
+    confirmation, so it is stored once."""
+    return uuid5(READING_NAMESPACE, f"{user_key}:{nonce}")
+
+
+def start_submit(state: DialogState, turn: Turn) -> Step:
+    """Begin a submission: choose the account (when there are several), then the meter."""
+    accounts = turn.accounts(state)
+    chosen = turn.facts.account(state.account_id)
+    if chosen is None and len(accounts) == 1:
+        chosen = accounts[0]
+    if chosen is None:
+        next_state = state.at(Stage.CHOOSE_ACCOUNT, account_id=None, meter_id=None)
+        return Step(next_state, (prompt_account(turn, accounts),))
+    return start_meter(state.at(Stage.CHOOSE_METER, account_id=chosen.account_id), chosen, turn)
+
+
+def start_meter(state: DialogState, account: AccountInfo, turn: Turn) -> Step:
+    """Choose the meter of ``account`` (when there are several), then enter its zones."""
+    if not account.meters:
+        from pokaznyk_core.dialog.menu import menu_step
+
+        return menu_step(state, turn, x.t(turn.locale, "no_meters"))
+    if len(account.meters) == 1:
+        return start_entry(state, account.meters[0], turn)
+    next_state = state.at(Stage.CHOOSE_METER, meter_id=None)
+    return Step(next_state, (prompt_meter(turn, account),))
+
+
+def start_entry(state: DialogState, meter: MeterInfo, turn: Turn) -> Step:
+    """Start entering a new reading of ``meter``, zone by zone."""
+    next_state = state.at(
+        Stage.ENTER_ZONE,
+        meter_id=meter.meter_id,
+        zone_index=0,
+        values=("",) * meter.spec.zone_count,
+        nonce=state.nonce + 1,
+    )
+    return Step(next_state, (prompt_zone(next_state, turn),))
+
+
+def prompt_account(turn: Turn, accounts: tuple[AccountInfo, ...]) -> Reply:
+    """Ask which account."""
+    loc = turn.locale
+    buttons = tuple(
+        (Button(label=a.number, payload=f"{x.ACCOUNT_PREFIX}{a.account_id}"),) for a in accounts
+    )
+    lines = [x.t(loc, "choose_account")]
+    lines += [f"{a.number} — {a.address}" for a in accounts if a.verified and a.address]
+    return x.reply(loc, "\n".join(lines), (*buttons, x.nav(loc)), hint=x.CHOICE)
+
+
+def prompt_meter(turn: Turn, account: AccountInfo) -> Reply:
+    """Ask which meter."""
+    loc = turn.locale
+    buttons = []
+    for number, meter in enumerate(account.meters, start=1):
+        label = meter.serial if account.verified else x.t(loc, "meter_number", number=number)
+        buttons.append((Button(label=label, payload=f"{x.METER_PREFIX}{meter.meter_id}"),))
+    return x.reply(loc, x.t(loc, "choose_meter"), (*buttons, x.nav(loc)), hint=x.CHOICE)
+
+
+def prompt_zone(state: DialogState, turn: Turn) -> Reply:
+    """Ask for the value of the current zone, with the last reading as a hint."""
+    loc = turn.locale
+    account, meter = turn.account(state), turn.meter(state)
+    assert account is not None and meter is not None
+    zone = meter.spec.zones[state.zone_index]
+    count = meter.spec.zone_count
+    parts = []
+    if state.zone_index == 0 and account.verified:
+        parts.append(x.t(loc, "meter_header", serial=meter.serial))
+    if count == 1:
+        parts.append(x.t(loc, "enter_total"))
+    else:
+        parts.append(
+            x.t(
+                loc,
+                "enter_zone",
+                zone=x.zone_name(zone, loc),
+                index=state.zone_index + 1,
+                count=count,
+            )
+        )
+    buttons: list[tuple[Button, ...]] = []
+    if account.verified:
+        last = x.show_value(meter.spec.format(meter.last_values[zone]), loc)
+        key = "hint_initial" if meter.last_is_initial else "hint_last"
+        parts.append(x.t(loc, key, value=last, date=x.show_date(meter.last_taken_on, loc)))
+        if state.zone_index == 0:
+            buttons.append((x.button(loc, "zero", x.ZERO),))
+    parts.append(x.t(loc, "enter_format", decimals=meter.spec.decimals))
+    buttons.append(x.nav(loc))
+    return x.reply(loc, "\n".join(parts), buttons, hint=x.DECIMAL)
+
+
+def on_choose_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    """A tapped account button; None when the message is not one."""
+    accounts = turn.accounts(state)
+    chosen: AccountInfo | None = None
+    if incoming.payload.startswith(x.ACCOUNT_PREFIX):
+        chosen = turn.facts.account(_int(incoming.payload[len(x.ACCOUNT_PREFIX) :]))
+    elif incoming.kind is IncomingKind.TEXT:
+        text = incoming.text.strip()
+        chosen = next((a for a in accounts if a.number == text), None)
+        if chosen is None and text.isdigit() and 1 <= int(text) <= len(accounts):
+            chosen = accounts[int(text) - 1]
+    if chosen is None:
+        return None
+    return start_meter(state.at(Stage.CHOOSE_METER, account_id=chosen.account_id), chosen, turn)
+
+
+def on_choose_meter(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    """A tapped meter button; None when the message is not one."""
+    account = turn.account(state)
+    if account is None:
+        return None
+    meter: MeterInfo | None = None
+    if incoming.payload.startswith(x.METER_PREFIX):
+        meter = account.meter(_int(incoming.payload[len(x.METER_PREFIX) :]))
+    elif incoming.kind is IncomingKind.TEXT:
+        text = incoming.text.strip()
+        meter = next((m for m in account.meters if account.verified and m.serial == text), None)
+        if meter is None and text.isdigit() and 1 <= int(text) <= len(account.meters):
+            meter = account.meters[int(text) - 1]
+    return None if meter is None else start_entry(state, meter, turn)
+
+
+def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    """A typed zone value, or the zero-consumption button."""
+    account, meter = turn.account(state), turn.meter(state)
+    if account is None or meter is None:
+        return None
+    loc = turn.locale
+    if incoming.payload == x.ZERO and account.verified:
+        values = tuple(meter.spec.format(meter.last_values[z]) for z in meter.spec.zones)
+        return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
+    if incoming.kind is not IncomingKind.TEXT:
+        return None
+    typed = incoming.text.replace("*", ".").replace("#", "")
+    parsed = parse_value(typed, meter.spec)
+    if isinstance(parsed, Problem):
+        return Step(state, (x.reply(loc, x.problem_text(parsed, loc)), prompt_zone(state, turn)))
+    typed_values = list(_padded(state.values, meter.spec.zone_count))
+    typed_values[state.zone_index] = meter.spec.format(parsed)
+    missing = [i for i, v in enumerate(typed_values) if not v]
+    following = [i for i in missing if i > state.zone_index] or missing
+    entered = tuple(typed_values)
+    if following:
+        next_state = state.at(Stage.ENTER_ZONE, values=entered, zone_index=following[0])
+        return Step(next_state, (prompt_zone(next_state, turn),))
+    return preview(state.at(Stage.ENTER_ZONE, values=entered), turn)
+
+
+def _padded(values: tuple[str, ...], count: int) -> tuple[str, ...]:
+    return (values + ("",) * count)[:count]
+
+
+def _values(state: DialogState, meter: MeterInfo) -> dict[Zone, Decimal]:
+    return {z: Decimal(v) for z, v in zip(meter.spec.zones, state.values, strict=True)}
+
+
+def preview(state: DialogState, turn: Turn) -> Step:
+    """Check the complete reading before it is sent: problems send the customer back to
+    the zone concerned; otherwise show each value and the consumption, and ask to confirm."""
+    account, meter = turn.account(state), turn.meter(state)
+    assert account is not None and meter is not None
+    loc = turn.locale
+    values = _values(state, meter)
+    today = turn.facts.today
+    verdict = check_reading(
+        meter.spec,
+        values,
+        today,
+        today,
+        meter.previous,
+        None,
+        turn.facts.limits,
+        installed_on=meter.installed_on,
+    )
+    if not verdict.accepted:
+        return back_to_problems(state, verdict.problems, account, meter, turn)
+    lines = [x.t(loc, "confirm_title")]
+    for zone in meter.spec.zones:
+        shown = x.show_value(meter.spec.format(values[zone]), loc)
+        used = verdict.consumption.get(zone)
+        if account.verified and used is not None:
+            lines.append(
+                x.t(
+                    loc,
+                    "confirm_zone_used",
+                    zone=x.zone_name(zone, loc),
+                    value=shown,
+                    used=x.show_value(meter.spec.format(used), loc),
+                )
+            )
+        else:
+            lines.append(x.t(loc, "confirm_zone", zone=x.zone_name(zone, loc), value=shown))
+    if account.verified and verdict.consumption:
+        total = x.show_value(meter.spec.format(verdict.total_consumption), loc)
+        lines.append(x.t(loc, "confirm_total", used=total))
+    notes = _preview_notes(verdict, loc) if account.verified else []
+    text = x.join("\n".join(lines), *notes, x.t(loc, "confirm_question"))
+    buttons = (
+        (x.button(loc, "confirm", x.CONFIRM),),
+        (x.button(loc, "reenter", x.REENTER),),
+        (x.button(loc, "cancel", x.CANCEL),),
+    )
+    return Step(state.at(Stage.CONFIRM), (x.reply(loc, text, buttons, hint=x.CHOICE),))
+
+
+def _preview_notes(verdict: ReadingVerdict, loc: str) -> list[str]:
+    notes = []
+    for notice in verdict.notices:
+        params = dict(notice.params)
+        if notice.code is Code.READING_ZONES_SWAPPED:
+            notes.append(
+                x.t(
+                    loc,
+                    "preview_swapped",
+                    zone=x.zone_name(str(params["zone"]), loc),
+                    other_zone=x.zone_name(str(params["other_zone"]), loc),
+                )
+            )
+        elif notice.code is Code.READING_ROLLOVER:
+            notes.append(x.t(loc, "preview_rollover", zone=x.zone_name(str(params["zone"]), loc)))
+        elif notice.code in (Code.READING_HIGH_CONSUMPTION, Code.READING_ABOVE_HOUSEHOLD_CAP):
+            notes.append(x.t(loc, "preview_high"))
+    if verdict.consumption and verdict.total_consumption == 0:
+        notes.append(x.t(loc, "preview_zero"))
+    return list(dict.fromkeys(notes))
+
+
+def back_to_problems(
+    state: DialogState,
+    problems: tuple[Problem, ...],
+    account: AccountInfo,
+    meter: MeterInfo,
+    turn: Turn,
+) -> Step:
+    """Say what is wrong and ask again for the zones concerned (all when none is named)."""
+    loc = turn.locale
+    zones = [z.value for z in meter.spec.zones]
+    wrong = {zones.index(p.field) for p in problems if p.field in zones}
+    if not wrong:
+        wrong = set(range(len(zones)))
+    values = tuple("" if i in wrong else v for i, v in enumerate(_padded(state.values, len(zones))))
+    next_state = state.at(Stage.ENTER_ZONE, values=values, zone_index=min(wrong))
+    if account.verified:
+        said = [x.problem_text(p, loc) for p in problems]
+    else:
+        said = [x.t(loc, "guest_rejected")]
+    text = x.join(*dict.fromkeys(said), x.t(loc, "enter_again"))
+    return Step(next_state, (x.reply(loc, text), prompt_zone(next_state, turn)))
+
+
+def on_confirm(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
+    """Confirm (submit), re-enter, or None for anything else."""
+    account, meter = turn.account(state), turn.meter(state)
+    if account is None or meter is None:
+        return None
+    word = incoming.text.strip().casefold()
+    if incoming.payload == x.REENTER or (incoming.kind is IncomingKind.TEXT and word in _REENTER):
+        return start_entry(state.at(Stage.ENTER_ZONE, nonce=state.nonce - 1), meter, turn)
+    if incoming.payload == x.CONFIRM or (incoming.kind is IncomingKind.TEXT and word in _YES):
+        action = SubmitReading(
+            meter_id=meter.meter_id,
+            values=_values(state, meter),
+            reading_id=reading_id_for(turn.facts.user_key, state.nonce),
+            unverified=not account.verified,
+        )
+        return Step(state, (), action)
+    return None
+
+
+def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
+    """The receipt, or what is wrong and the zone to enter again."""
+    from pokaznyk_core.dialog.menu import menu_reply, menu_step
+
+    loc = turn.locale
+    account, meter = turn.account(state), turn.meter(state)
+    if result.error is not None:
+        return menu_step(state, turn, x.problem_text(result.error, loc))
+    if not result.stored:
+        assert account is not None and meter is not None
+        return back_to_problems(state, result.problems, account, meter, turn)
+    verified = account is not None and account.verified
+    parts = [x.t(loc, "receipt", receipt=result.receipt, period=x.show_period(result.period, loc))]
+    if result.in_window:
+        parts.append(x.t(loc, "in_window", period=x.show_period(result.period, loc)))
+    else:
+        parts.append(_off_window(result.period, turn))
+    if verified:
+        parts += [x.problem_text(n, loc) for n in result.notices]
+    flagged = bool(result.flags) or result.status == "flagged"
+    if flagged and not verified:
+        parts.append(x.t(loc, "unverified_check"))
+    elif flagged and not (result.flags & _PHOTO_NOTICES):
+        parts.append(x.t(loc, "will_be_checked"))
+    speech = tuple(spoken_receipt(result.receipt)) if result.receipt else ()
+    base = state.at(Stage.MENU, values=(), zone_index=0)
+    if flagged and not turn.facts.voice:
+        reading = str(reading_id_for(turn.facts.user_key, state.nonce))
+        parts.append(x.t(loc, "photo_offer"))
+        buttons = ((x.button(loc, "menu", x.MENU),),)
+        next_state = base.at(Stage.AWAIT_PHOTO, reading_id=reading)
+        return Step(next_state, (x.reply(loc, x.join(*parts), buttons, speech=speech),))
+    receipt = x.reply(loc, x.join(*parts), speech=speech)
+    return Step(base, (receipt, menu_reply(base, turn)))
+
+
+def _off_window(period_text: str, turn: Turn) -> str:
+    loc = turn.locale
+    period = Period.parse(period_text)
+    if isinstance(period, Problem):
+        return x.t(loc, "off_window_short")
+    opens, closes = window_of(period, turn.facts.window)
+    return x.t(
+        loc,
+        "off_window",
+        period=x.show_period(period, loc),
+        opens=x.show_date(opens, loc),
+        closes=x.show_date(closes, loc),
+    )
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None

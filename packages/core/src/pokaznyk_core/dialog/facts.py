@@ -1,0 +1,83 @@
+"""What the engine knows about the customer: facts the service loads from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from pokaznyk_core.domain.checks import PlausibilityLimits, PreviousReading
+from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.window import WindowConfig
+from pokaznyk_core.domain.zones import Zone
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    """A meter in service, with its last reading (the hint) and the checks' baseline.
+
+    ``last_values``/``last_taken_on`` are the latest counting reading (or the initial
+    reading when there is none, ``last_is_initial``). ``baseline`` is what a new reading
+    is checked against: the same, except that in the window a correction is checked
+    against the reading before this window's.
+    """
+
+    meter_id: int
+    serial: str
+    eic: str
+    spec: MeterSpec
+    installed_on: date
+    last_values: dict[Zone, Decimal]
+    last_taken_on: date
+    last_is_initial: bool = False
+    baseline: PreviousReading | None = None
+
+    @property
+    def previous(self) -> PreviousReading:
+        """The reading a new one is checked against."""
+        return self.baseline or PreviousReading(self.last_taken_on, self.last_values)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account the customer may act on, with its meters in service."""
+
+    account_id: int
+    number: str
+    address: str
+    meters: tuple[MeterInfo, ...]
+    verified: bool = True
+    """False for an unverified phone caller: nothing of the account may be shown."""
+
+    def meter(self, meter_id: int | None) -> MeterInfo | None:
+        """The meter with this id, if it is one of the account's."""
+        return next((m for m in self.meters if m.meter_id == meter_id), None)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the engine may consult for one step.
+
+    ``user_key`` ("telegram:12345") names the user; with the state's nonce it derives a
+    reading id. ``caller_phone`` is set (possibly empty) on the phone line: verification
+    there is by account number and the caller's number, and a caller whose number is not
+    on the account submits as a guest.
+    """
+
+    user_key: str
+    today: date
+    language: str = "uk"
+    reminders: bool = True
+    accounts: tuple[AccountInfo, ...] = ()
+    guest: AccountInfo | None = None
+    window: WindowConfig = field(default_factory=WindowConfig)
+    limits: PlausibilityLimits = field(default_factory=PlausibilityLimits)
+    account_number_length: int = 10
+    voice: bool = False
+    caller_phone: str | None = None
+
+    def account(self, account_id: int | None) -> AccountInfo | None:
+        """A linked account (or the guest account) by id."""
+        if self.guest is not None and self.guest.account_id == account_id:
+            return self.guest
+        return next((a for a in self.accounts if a.account_id == account_id), None)

@@ -1,0 +1,144 @@
+"""The main menu and what it offers besides submitting: status, window, contacts,
+language and reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pokaznyk_core.dialog import texts as x
+from pokaznyk_core.dialog.actions import Found, LatestReadings, LookupReceipt, ReceiptStatus
+from pokaznyk_core.dialog.messages import Button, Reply
+from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
+from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.receipts import spoken_receipt
+from pokaznyk_core.domain.window import window_state
+
+
+def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
+    """The main menu, after ``intro``."""
+    loc = turn.locale
+    reminders = "reminders_off" if turn.facts.reminders else "reminders_on"
+    buttons = x.rows(
+        x.button(loc, "submit", x.MENU_SUBMIT),
+        x.button(loc, "status", x.MENU_STATUS),
+        x.button(loc, "link", x.MENU_LINK),
+        x.button(loc, "window", x.MENU_WINDOW),
+        x.button(loc, "contacts", x.MENU_CONTACTS),
+        x.button(loc, "language", x.MENU_LANGUAGE),
+        x.button(loc, reminders, x.MENU_REMINDERS),
+    )
+    return x.reply(loc, x.join(intro, x.t(loc, "menu")), buttons, hint=x.CHOICE)
+
+
+def reset(state: DialogState) -> DialogState:
+    """The state at the menu, keeping only the language, the counter and a guest caller."""
+    return DialogState(
+        stage=Stage.MENU,
+        locale=state.locale,
+        last_seen=state.last_seen,
+        nonce=state.nonce,
+        guest_account_id=state.guest_account_id,
+    )
+
+
+def menu_step(state: DialogState, turn: Turn, intro: str = "") -> Step:
+    """Back to the menu, saying ``intro`` first."""
+    menu_state = reset(state)
+    return Step(menu_state, (menu_reply(menu_state, turn, intro),))
+
+
+def greeting(state: DialogState, turn: Turn) -> Step:
+    """The greeting and the menu: any first message, /start, a new call."""
+    fresh = reset(state).at(Stage.MENU, guest_account_id=None)
+    return menu_step(fresh, turn, x.t(turn.locale, "greeting"))
+
+
+def window_step(state: DialogState, turn: Turn) -> Step:
+    """When to submit: the window open now (until when), or when the next one opens."""
+    loc = turn.locale
+    ws = window_state(turn.facts.today, turn.facts.window)
+    period = x.show_period(ws.period, loc)
+    if ws.is_open:
+        text = x.t(loc, "window_open", period=period, closes=x.show_date(ws.closes_on, loc))
+    else:
+        text = x.t(
+            loc,
+            "window_closed",
+            period=period,
+            opens=x.show_date(ws.opens_on, loc),
+            closes=x.show_date(ws.closes_on, loc),
+        )
+    return menu_step(state, turn, text)
+
+
+def status_step(state: DialogState, turn: Turn) -> Step:
+    """My readings: ask for a receipt code, or offer the latest reading."""
+    loc = turn.locale
+    next_state = reset(state).at(Stage.ASK_RECEIPT, purpose=Purpose.STATUS)
+    buttons = ((x.button(loc, "latest", x.LATEST),), x.nav(loc))
+    text = x.t(loc, "ask_receipt")
+    return Step(next_state, (x.reply(loc, text, buttons, hint=x.CHOICE),))
+
+
+def latest_step(state: DialogState, turn: Turn) -> Step:
+    """The latest readings of the linked accounts (verify first when there are none)."""
+    if not turn.facts.accounts:
+        from pokaznyk_core.dialog.verify import ask_account
+
+        return ask_account(state, turn, Purpose.STATUS, x.t(turn.locale, "verify_first"))
+    ids = tuple(a.account_id for a in turn.facts.accounts)
+    return Step(reset(state), (), LatestReadings(ids))
+
+
+def lookup_step(state: DialogState, code: str) -> Step:
+    """Look up a receipt code."""
+    return Step(reset(state), (), LookupReceipt(code))
+
+
+def on_found(state: DialogState, result: Found, turn: Turn) -> Step:
+    """Tell the status of the readings found."""
+    loc = turn.locale
+    if not result.readings:
+        key = "no_readings" if state.purpose is Purpose.STATUS else "receipt_not_found"
+        return menu_step(state, turn, x.t(loc, key))
+    parts = [_status_text(r, loc) for r in result.readings]
+    speech: tuple[str, ...] = ()
+    if len(result.readings) == 1 and result.readings[0].receipt:
+        speech = tuple(spoken_receipt(result.readings[0].receipt))
+    menu_state = reset(state)
+    said = x.reply(loc, x.join(*parts), speech=speech)
+    return Step(menu_state, (said, menu_reply(menu_state, turn)))
+
+
+def _status_text(found: ReceiptStatus, loc: str) -> str:
+    lines = [
+        x.t(
+            loc,
+            "status_line",
+            receipt=found.receipt,
+            status=x.t(loc, f"status.{found.status}"),
+            period=x.show_period(found.period, loc),
+            date=x.show_date(date.fromisoformat(found.taken_on), loc),
+        )
+    ]
+    if found.meter_serial:
+        lines.insert(0, x.t(loc, "meter_header", serial=found.meter_serial))
+    for zone, value in found.values.items():
+        lines.append(
+            x.t(loc, "confirm_zone", zone=x.zone_name(zone, loc), value=x.show_value(value, loc))
+        )
+    if not found.in_window:
+        lines.append(x.t(loc, "status_off_window"))
+    return "\n".join(lines)
+
+
+def language_step(state: DialogState, turn: Turn) -> Step:
+    """Offer the two languages."""
+    loc = turn.locale
+    buttons = (
+        (Button(label="Українська", payload=f"{x.LANG_PREFIX}uk"),),
+        (Button(label="English", payload=f"{x.LANG_PREFIX}en"),),
+        x.nav(loc),
+    )
+    next_state = reset(state).at(Stage.LANGUAGE)
+    return Step(next_state, (x.reply(loc, x.t(loc, "choose_language"), buttons, hint=x.CHOICE),))

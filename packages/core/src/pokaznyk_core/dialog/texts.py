@@ -1,0 +1,113 @@
+"""Words and buttons of the dialog, all from the catalogue (keys ``dialog.*``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+
+from pokaznyk_core.dialog.messages import Button, Reply
+from pokaznyk_core.domain.outcomes import Problem
+from pokaznyk_core.domain.window import Period
+from pokaznyk_core.i18n import render, translate
+
+DIGITS = "digits"
+DECIMAL = "digits_decimal"
+CHOICE = "choice"
+NONE = "none"
+
+# Button payloads (each at most 64 bytes; ids are appended after the colon).
+CANCEL = "cancel"
+BACK = "back"
+MENU = "menu"
+CONFIRM = "confirm"
+REENTER = "reenter"
+ZERO = "zero"
+LATEST = "status:latest"
+ACCOUNT_PREFIX = "acc:"
+METER_PREFIX = "meter:"
+LANG_PREFIX = "lang:"
+MENU_SUBMIT = "menu:submit"
+MENU_STATUS = "menu:status"
+MENU_LINK = "menu:link"
+MENU_WINDOW = "menu:window"
+MENU_CONTACTS = "menu:contacts"
+MENU_LANGUAGE = "menu:language"
+MENU_REMINDERS = "menu:reminders"
+
+
+def t(locale: str, key: str, **params: object) -> str:
+    """The catalogue text of ``dialog.<key>``."""
+    return translate(f"dialog.{key}", locale, **params)
+
+
+def problem_text(problem: Problem, locale: str) -> str:
+    """The words for a domain outcome."""
+    return render(problem, locale)
+
+
+def zone_name(zone: str, locale: str) -> str:
+    """A zone's name in ``locale``."""
+    return translate(f"zone.{zone}", locale)
+
+
+def show_value(value: Decimal | str, locale: str) -> str:
+    """A reading value the local way (a decimal comma in Ukrainian)."""
+    text = f"{value:f}" if isinstance(value, Decimal) else value
+    return text.replace(".", ",") if locale == "uk" else text
+
+
+def show_date(day: date, locale: str) -> str:
+    """A date spelled out (``30 жовтня 2026 р.``, ``October 30, 2026``)."""
+    return format_date(day, format="long", locale=locale)
+
+
+def show_period(period: Period | str, locale: str) -> str:
+    """A billing period as a month and year (``жовтень 2026``, ``October 2026``)."""
+    parsed = Period.parse(period) if isinstance(period, str) else period
+    if isinstance(parsed, Problem):
+        return str(period)
+    return format_date(parsed.first_day, format="LLLL y", locale=locale)
+
+
+def button(locale: str, key: str, payload: str) -> Button:
+    """A button labelled with ``dialog.button.<key>``."""
+    return Button(label=t(locale, f"button.{key}"), payload=payload)
+
+
+def rows(*buttons: Button) -> tuple[tuple[Button, ...], ...]:
+    """One button per row."""
+    return tuple((b,) for b in buttons)
+
+
+def nav(locale: str, *, back: bool = True) -> tuple[Button, ...]:
+    """The back and cancel buttons, on one row."""
+    found = [button(locale, "back", BACK)] if back else []
+    return (*found, button(locale, "cancel", CANCEL))
+
+
+def reply(
+    locale: str,
+    text: str,
+    buttons: Iterable[tuple[Button, ...]] = (),
+    *,
+    hint: str = NONE,
+    request_contact: bool = False,
+    speech: tuple[str, ...] = (),
+) -> Reply:
+    """A reply in ``locale``."""
+    return Reply(
+        text=text,
+        buttons=tuple(buttons),
+        request_contact=request_contact,
+        input_hint=hint,
+        locale=locale,
+        speech=speech,
+    )
+
+
+def join(*parts: str) -> str:
+    """Paragraphs, skipping empty ones."""
+    return "\n\n".join(p for p in parts if p)

@@ -1,0 +1,129 @@
+"""Verification in the dialog: account number (or EIC) and surname, a shared contact, or
+on the phone line the caller's number."""
+
+from __future__ import annotations
+
+from pokaznyk_core.dialog import texts as x
+from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, VerifyPhone
+from pokaznyk_core.dialog.messages import Incoming, Reply
+from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
+from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.accounts import validate_account_number
+from pokaznyk_core.domain.eic import validate_eic
+from pokaznyk_core.domain.outcomes import Code, Problem
+
+
+def account_text(text: str, length: int) -> str | Problem:
+    """The account number or EIC in ``text``, or what is wrong with it."""
+    number = validate_account_number(text, length)
+    if not isinstance(number, Problem):
+        return number
+    compact = "".join(text.split())
+    if any(ch.isalpha() for ch in compact) and len(compact) >= 12:
+        return validate_eic(compact, required_prefix="62Z")
+    return number
+
+
+def ask_account(state: DialogState, turn: Turn, purpose: Purpose, intro: str = "") -> Step:
+    """Ask for the account number (or EIC), offering to share the phone instead."""
+    next_state = state.at(
+        Stage.ASK_ACCOUNT, purpose=purpose, pending_account="", account_id=None, meter_id=None
+    )
+    return Step(next_state, (prompt_account_number(turn, intro),))
+
+
+def prompt_account_number(turn: Turn, intro: str = "") -> Reply:
+    """The question for the account number."""
+    loc = turn.locale
+    length = turn.facts.account_number_length
+    if turn.facts.caller_phone is not None:
+        text = x.t(loc, "ask_account_voice", length=length)
+        return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS)
+    text = x.t(loc, "ask_account", length=length)
+    return x.reply(
+        loc,
+        x.join(intro, text),
+        (x.nav(loc),),
+        hint=x.DIGITS,
+        request_contact=not turn.facts.voice,
+    )
+
+
+def prompt_surname(turn: Turn) -> Reply:
+    """The question for the holder's surname."""
+    loc = turn.locale
+    return x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),))
+
+
+def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
+    """The account number (or EIC) typed: ask the surname next (both before answering)."""
+    loc = turn.locale
+    found = account_text(incoming.text, turn.facts.account_number_length)
+    if isinstance(found, Problem):
+        said = x.reply(loc, x.problem_text(found, loc))
+        return Step(state, (said, prompt_account_number(turn)))
+    if turn.facts.caller_phone is not None:
+        return Step(
+            state.at(Stage.ASK_ACCOUNT, pending_account=found),
+            (),
+            VerifyCaller(found, turn.facts.caller_phone),
+        )
+    next_state = state.at(Stage.ASK_SURNAME, pending_account=found)
+    return Step(next_state, (prompt_surname(turn),))
+
+
+def on_surname(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
+    """The surname typed: verify both."""
+    surname = incoming.text.strip()
+    if not surname:
+        return Step(state, (prompt_surname(turn),))
+    return Step(state, (), VerifyHolder(state.pending_account, surname[:100]))
+
+
+def on_contact(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
+    """The customer's own phone contact: link the accounts that have it."""
+    purpose = (
+        state.purpose
+        if state.stage in (Stage.ASK_ACCOUNT, Stage.ASK_SURNAME)
+        else (Purpose.LINK if turn.facts.accounts else Purpose.SUBMIT)
+    )
+    next_state = state.at(Stage.ASK_ACCOUNT, purpose=purpose, pending_account="")
+    return Step(next_state, (), VerifyPhone(incoming.phone))
+
+
+def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
+    """Go on with what the customer wanted, or say why not (never which part was wrong)."""
+    from pokaznyk_core.dialog.entry import start_submit
+    from pokaznyk_core.dialog.menu import latest_step, menu_step
+
+    loc = turn.locale
+    cleared = state.at(state.stage, pending_account="")
+    if result.guest_account_id is not None:
+        guest = cleared.at(
+            Stage.CHOOSE_ACCOUNT,
+            guest_account_id=result.guest_account_id,
+            account_id=result.guest_account_id,
+            purpose=Purpose.SUBMIT,
+        )
+        return start_submit(guest, turn).after(x.reply(loc, x.t(loc, "guest_notice")))
+    if result.account_ids:
+        said = x.reply(loc, x.t(loc, "verified", count=len(result.account_ids)))
+        if state.purpose is Purpose.SUBMIT:
+            chosen = cleared.at(Stage.CHOOSE_ACCOUNT, account_id=result.account_ids[0])
+            return start_submit(chosen, turn).after(said)
+        if state.purpose is Purpose.STATUS:
+            return latest_step(cleared, turn).after(said)
+        return menu_step(cleared, turn, said.text)
+    problem = result.problem
+    if problem is None:  # a shared phone that is on no account
+        return Step(
+            cleared.at(Stage.ASK_ACCOUNT),
+            (prompt_account_number(turn, x.t(loc, "phone_not_found")),),
+        )
+    if problem.code in (Code.VERIFICATION_FAILED, Code.ACCOUNT_UNKNOWN):
+        words = [x.problem_text(problem, loc)]
+        if result.attempts_left is not None:
+            left = Problem(Code.VERIFICATION_ATTEMPTS_LEFT, {"attempts_left": result.attempts_left})
+            words.append(x.problem_text(left, loc))
+        return Step(cleared.at(Stage.ASK_ACCOUNT), (prompt_account_number(turn, " ".join(words)),))
+    return menu_step(cleared, turn, x.problem_text(problem, loc))

@@ -1,0 +1,440 @@
+"""Whole conversations through the pure dialog engine: no database, hand-made facts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from pokaznyk_core.dialog import (
+    Action,
+    ActionResult,
+    AttachPhoto,
+    DialogState,
+    Done,
+    Found,
+    Incoming,
+    IncomingKind,
+    LookupReceipt,
+    ReceiptStatus,
+    SetLanguage,
+    SetReminders,
+    Stage,
+    SubmitReading,
+    Submitted,
+    Verified,
+    VerifyCaller,
+    VerifyHolder,
+    VerifyPhone,
+    reading_id_for,
+)
+from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.i18n import render, translate
+
+from .conversation import USER, Answer, Chat, account, facts, meter, tap
+
+STORED = Submitted(
+    stored=True, receipt="ACDEFHJKM", status="accepted", period="2026-10", in_window=True
+)
+
+
+def submitting(result: Submitted = STORED) -> Answer:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        assert isinstance(action, SubmitReading)
+        return result
+
+    return answer
+
+
+def at_menu(chat: Chat) -> Chat:
+    chat.send("привіт")
+    return chat
+
+
+def test_greets_any_first_message_with_the_menu() -> None:
+    chat = Chat(facts())
+    chat.send("добрий день")
+    assert translate("dialog.greeting", "uk") in chat.said
+    assert chat.payloads[:2] == ["menu:submit", "menu:status"]
+    assert chat.stage() is Stage.MENU
+    assert chat.replies[-1].input_hint == "choice"
+
+
+def test_start_restarts_from_any_step() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    assert chat.stage() is Stage.ENTER_ZONE
+    chat.send(Incoming(IncomingKind.START))
+    assert chat.stage() is Stage.MENU
+    assert translate("dialog.greeting", "uk") in chat.said
+
+
+def test_asks_account_and_surname_before_verifying() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        assert action == VerifyHolder("0123456789", "Коваленко")
+        chat.facts = facts(account())
+        return Verified(account_ids=(1,))
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send(tap("menu:submit"))
+    assert chat.stage() is Stage.ASK_ACCOUNT
+    assert chat.replies[-1].request_contact and chat.replies[-1].input_hint == "digits"
+    chat.send("0123 456 789")
+    assert chat.stage() is Stage.ASK_SURNAME and chat.actions == []
+    chat.send("Коваленко")
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert "SN-001" in chat.said and "1000,0" in chat.said
+
+
+@pytest.mark.parametrize("left", [4, 1])
+def test_a_failed_verification_says_the_same_whatever_was_wrong(left: int) -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        return Verified(problem=Problem(Code.VERIFICATION_FAILED), attempts_left=left)
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send(tap("menu:submit"))
+    chat.send("0123456789")
+    chat.send("Петренко")
+    assert translate("verification.failed", "uk") in chat.said
+    assert f": {left}" in chat.said
+    assert chat.stage() is Stage.ASK_ACCOUNT
+
+
+def test_a_cooldown_goes_back_to_the_menu() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        return Verified(problem=Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 60}))
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send(tap("menu:link"))
+    chat.send("0123456789")
+    chat.send("Петренко")
+    assert render(Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 60}), "uk") in chat.said
+    assert chat.stage() is Stage.MENU
+
+
+def test_a_bad_account_number_is_explained_before_asking_the_surname() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:submit"))
+    chat.send("12345")
+    assert render(Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10}), "uk") in chat.said
+    assert chat.stage() is Stage.ASK_ACCOUNT
+
+
+def test_a_shared_contact_verifies_by_phone() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        assert action == VerifyPhone("+380501234567")
+        chat.facts = facts(account())
+        return Verified(account_ids=(1,))
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send(tap("menu:submit"))
+    chat.send(Incoming(IncomingKind.CONTACT, phone="+380501234567"))
+    assert chat.stage() is Stage.ENTER_ZONE
+
+
+def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    assert chat.replies[-1].input_hint == "digits_decimal"
+    chat.send("1100,5")
+    assert chat.stage() is Stage.CONFIRM
+    assert "1100,5" in chat.said and "100,5" in chat.said
+    assert chat.payloads[0] == "confirm"
+    chat.send(tap("confirm"))
+    action = chat.actions[-1]
+    assert action == SubmitReading(
+        meter_id=7,
+        values={Zone.TOTAL: Decimal("1100.5")},
+        reading_id=reading_id_for(USER, 1),
+    )
+    assert "ACDEFHJKM" in chat.said and "жовтень 2026" in chat.said
+    assert chat.replies[0].speech == tuple("ACDEFHJKM")
+    assert chat.stage() is Stage.MENU
+
+
+def test_enters_three_zones_in_turn() -> None:
+    three = meter(last=("300.0", "200.0", "100.0"))
+    chat = at_menu(Chat(facts(account(1, three)), submitting()))
+    chat.send(tap("menu:submit"))
+    assert translate("zone.peak", "uk") in chat.said
+    chat.send("310")
+    assert translate("zone.half_peak", "uk") in chat.said and "200,0" in chat.said
+    chat.send("205.5")
+    assert translate("zone.night", "uk") in chat.said
+    chat.send("150")
+    assert chat.stage() is Stage.CONFIRM
+    chat.send("так")
+    action = chat.actions[-1]
+    assert isinstance(action, SubmitReading)
+    assert action.values == {
+        Zone.PEAK: Decimal("310.0"),
+        Zone.HALF_PEAK: Decimal("205.5"),
+        Zone.NIGHT: Decimal("150.0"),
+    }
+
+
+def test_one_tap_repeats_the_previous_reading() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two)), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send(tap("zero"))
+    assert chat.stage() is Stage.CONFIRM
+    assert translate("dialog.preview_zero", "uk") in chat.said
+    chat.send(tap("confirm"))
+    action = chat.actions[-1]
+    assert isinstance(action, SubmitReading)
+    assert action.values == {Zone.DAY: Decimal("500.0"), Zone.NIGHT: Decimal("200.0")}
+
+
+def test_a_too_low_value_is_explained_and_entered_again() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send("900")
+    expected = Problem(Code.READING_TOO_LOW, {"zone": "total", "previous": "1000.0"})
+    assert render(expected, "uk") in chat.said
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 0
+    chat.send("1000.7")
+    assert chat.stage() is Stage.CONFIRM
+
+
+def test_a_value_that_is_not_a_number_stays_on_the_same_zone() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("510")
+    chat.send("двісті")
+    assert render(Problem(Code.VALUE_NOT_A_NUMBER), "uk") in chat.said
+    assert chat.state.zone_index == 1
+
+
+def test_a_rejection_by_the_service_asks_for_the_zone_again() -> None:
+    rejected = Submitted(
+        stored=False,
+        problems=(Problem(Code.READING_TOO_LOW, {"zone": "total", "previous": "1200.0"}, "total"),),
+    )
+    chat = at_menu(Chat(facts(account()), submitting(rejected)))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert "1200.0" in chat.said or "1200,0" in chat.said
+
+
+def test_warns_of_swapped_zones_in_the_confirmation() -> None:
+    two = meter(last=("1000.0", "500.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("510")
+    chat.send("1010")
+    assert chat.stage() is Stage.CONFIRM
+    assert "переплутано" in chat.said
+
+
+def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
+    flagged = replace(STORED, status="flagged", flags=frozenset({Flag.ZONES_SWAPPED}))
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        if isinstance(action, AttachPhoto):
+            assert action.photo_ref == "file-1"
+            assert action.reading_id == reading_id_for(USER, 1)
+            return Done()
+        return flagged
+
+    chat = at_menu(Chat(facts(account()), answer))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    assert chat.stage() is Stage.AWAIT_PHOTO
+    assert translate("dialog.photo_offer", "uk") in chat.said
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
+    assert translate("dialog.photo_attached", "uk") in chat.said
+    assert chat.stage() is Stage.MENU
+
+
+def test_a_photo_out_of_place_is_explained() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
+    assert translate("dialog.photo_unexpected", "uk") in chat.said
+    assert chat.actions == []
+
+
+def test_chooses_among_several_accounts_and_meters() -> None:
+    first = account(1, meter(7), number="0000000001")
+    second = account(2, meter(8, serial="A-8"), meter(9, serial="B-9"), number="0000000002")
+    chat = at_menu(Chat(facts(first, second)))
+    chat.send(tap("menu:submit"))
+    assert chat.stage() is Stage.CHOOSE_ACCOUNT
+    assert chat.payloads[:2] == ["acc:1", "acc:2"]
+    chat.send(tap("acc:2"))
+    assert chat.stage() is Stage.CHOOSE_METER and chat.payloads[:2] == ["meter:8", "meter:9"]
+    chat.send(tap("meter:9"))
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.meter_id == 9
+    chat.send(tap("back"))
+    assert chat.stage() is Stage.CHOOSE_METER
+    chat.send(tap("back"))
+    assert chat.stage() is Stage.CHOOSE_ACCOUNT
+    chat.send(tap("back"))
+    assert chat.stage() is Stage.MENU
+
+
+@pytest.mark.parametrize(
+    ("moves", "stage"),
+    [
+        (["menu:submit"], Stage.ASK_ACCOUNT),
+        (["menu:submit", "0123456789"], Stage.ASK_SURNAME),
+        (["menu:status"], Stage.ASK_RECEIPT),
+        (["menu:language"], Stage.LANGUAGE),
+    ],
+)
+@pytest.mark.parametrize("word", ["cancel", "скасувати", "Відміна"])
+def test_cancel_works_from_every_step_before_verification(
+    moves: list[str], stage: Stage, word: str
+) -> None:
+    chat = at_menu(Chat(facts()))
+    for move in moves:
+        chat.send(tap(move) if ":" in move else move)
+    assert chat.stage() is stage
+    chat.send(word)
+    assert chat.stage() is Stage.MENU
+    assert translate("dialog.cancelled", "uk") in chat.said
+
+
+@pytest.mark.parametrize(
+    ("moves", "stage"),
+    [
+        (["menu:submit"], Stage.ENTER_ZONE),
+        (["menu:submit", "510"], Stage.ENTER_ZONE),
+        (["menu:submit", "510", "210"], Stage.CONFIRM),
+    ],
+)
+def test_cancel_works_from_every_step_of_an_entry(moves: list[str], stage: Stage) -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("500.0", "200.0"))))))
+    for move in moves:
+        chat.send(tap(move) if ":" in move else move)
+    assert chat.stage() is stage
+    chat.send(tap("cancel"))
+    assert chat.stage() is Stage.MENU and chat.state.values == ()
+
+
+def test_back_goes_one_step_back() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("500.0", "200.0"))))))
+    chat.send(tap("menu:submit"))
+    chat.send("510")
+    chat.send("210")
+    assert chat.stage() is Stage.CONFIRM
+    chat.send("назад")
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 1
+    chat.send(tap("back"))
+    assert chat.state.zone_index == 0 and chat.state.values == ("", "")
+    chat.send(tap("back"))
+    assert chat.stage() is Stage.MENU
+
+
+def test_back_from_the_surname_asks_the_account_again() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:submit"))
+    chat.send("0123456789")
+    chat.send("back")
+    assert chat.stage() is Stage.ASK_ACCOUNT and chat.state.pending_account == ""
+
+
+def test_an_idle_dialog_expires_back_to_the_menu() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.wait(31)
+    chat.send("1100")
+    assert chat.stage() is Stage.MENU
+    assert translate("dialog.expired", "uk") in chat.said
+    assert chat.actions == []
+
+
+def test_a_dialog_within_half_an_hour_goes_on() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.wait(29)
+    chat.send("1100")
+    assert chat.stage() is Stage.CONFIRM
+
+
+def test_switches_to_english_and_back() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send("English")
+    assert chat.actions[-1] == SetLanguage("en")
+    assert "English" in chat.said and chat.replies[-1].locale == "en"
+    chat.send(tap("menu:submit"))
+    assert "Send the reading" in chat.said
+    chat.send(tap("lang:uk"))
+    assert chat.actions[-1] == SetLanguage("uk")
+    assert translate("dialog.menu", "uk") in chat.said
+
+
+def test_speaks_the_users_remembered_language() -> None:
+    chat = Chat(facts(language="en"))
+    chat.send("hi")
+    assert translate("dialog.greeting", "en") in chat.said
+
+
+def test_toggles_reminders() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:reminders"))
+    assert chat.actions[-1] == SetReminders(False)
+
+
+def test_tells_when_to_submit() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:window"))
+    assert "3 листопада 2026" in chat.said
+
+
+def test_looks_up_a_receipt_typed_at_the_menu() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        assert action == LookupReceipt("ACDEFHJKM")
+        return Found((ReceiptStatus("ACDEFHJKM", "flagged", "2026-10", "2026-10-30", True),))
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send("acd-efh-jkm")
+    assert "ACDEFHJKM" in chat.said and translate("dialog.status.flagged", "uk") in chat.said
+    assert chat.stage() is Stage.MENU
+
+
+def test_an_unknown_receipt_is_said_so() -> None:
+    chat = at_menu(Chat(facts(), lambda action, chat: Found()))
+    chat.send("ACDEFHJKM")
+    assert translate("dialog.receipt_not_found", "uk") in chat.said
+
+
+def test_an_unverified_caller_submits_without_hearing_account_data() -> None:
+    guest = account(5, meter(last=("4321.0",)), verified=False)
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        if isinstance(action, VerifyCaller):
+            assert action == VerifyCaller("0123456789", "+380671112233")
+            chat.facts = replace(chat.facts, guest=guest)
+            return Verified(guest_account_id=5)
+        assert isinstance(action, SubmitReading) and action.unverified
+        return replace(STORED, status="flagged", flags=frozenset({Flag.UNVERIFIED_SUBMITTER}))
+
+    chat = at_menu(Chat(facts(voice=True, caller_phone="+380671112233"), answer))
+    chat.send(tap("menu:submit"))
+    assert not chat.replies[-1].request_contact
+    chat.send("0123456789")
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert "4321" not in chat.said and "SN-001" not in chat.said
+    chat.send("4400*5")
+    assert chat.stage() is Stage.CONFIRM and "78" not in chat.said
+    chat.send(tap("confirm"))
+    assert translate("dialog.unverified_check", "uk") in chat.said
+    assert chat.stage() is Stage.MENU  # no photo on the phone
+
+
+def test_state_survives_json_and_an_old_version_starts_again() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("500.0", "200.0"))))))
+    chat.send(tap("menu:submit"))
+    chat.send("510")
+    stored = chat.state.to_json()
+    assert DialogState.from_json(stored) == chat.state
+    assert DialogState.from_json({**stored, "version": 0}) == DialogState()
+    assert DialogState.from_json({"version": 1, "stage": "nonsense"}) == DialogState()
