@@ -71,7 +71,7 @@ def create_app(
             *public.routes(),
             *cabinet.routes(),
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, webhooks.platform_lifespan(lambda: runtime.context)],
         state=State({"runtime": runtime}),
         dependencies={"context": Provide(provide_context, sync_to_thread=False)},
     )
