@@ -16,6 +16,7 @@ from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database, open_database
 from pokaznyk_core.storage.tables import Account
 from pokaznyk_dashboard import cabinet, ivr, public, webhooks
+from pokaznyk_dashboard.web import web_plugins
 
 
 @dataclass
@@ -72,6 +73,7 @@ def create_app(
             *cabinet.routes(),
         ],
         lifespan=[lifespan, webhooks.platform_lifespan(lambda: runtime.context)],
+        plugins=web_plugins(context.settings),
         state=State({"runtime": runtime}),
         dependencies={"context": Provide(provide_context, sync_to_thread=False)},
     )

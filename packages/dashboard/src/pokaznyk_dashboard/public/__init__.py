@@ -1,10 +1,18 @@
-"""Route handlers of this area; `routes()` lists them for the app factory."""
+"""The public web form at /submit: a reading without registration."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pokaznyk_dashboard.public.controller import (
+    submit_check,
+    submit_confirm,
+    submit_send,
+    submit_start,
+    submit_verify,
+)
+
 
 def routes() -> list[Any]:
     """The route handlers of this area."""
-    return []
+    return [submit_start, submit_verify, submit_check, submit_confirm, submit_send]
