@@ -14,6 +14,7 @@ from pokaznyk_core.cli.accounts import accounts, readings
 from pokaznyk_core.cli.billing import close_period_command, import_readings_command
 from pokaznyk_core.cli.database import db
 from pokaznyk_core.cli.demo import demo, demo_data
+from pokaznyk_core.cli.platforms import COMMANDS as PLATFORM_COMMANDS
 from pokaznyk_core.cli.staff import create_user
 
 PLUGIN_GROUP = "pokaznyk.cli"
@@ -33,6 +34,7 @@ for command in (
     create_user,
     close_period_command,
     import_readings_command,
+    *PLATFORM_COMMANDS,
 ):
     cli.add_command(command)
 

@@ -23,6 +23,7 @@ from pokaznyk_core.channels import (
 )
 from pokaznyk_core.dialog.messages import IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.outbox.inbound import dispatch
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_dashboard.webhooks.common import (
     MAX_BODY,
@@ -30,7 +31,6 @@ from pokaznyk_dashboard.webhooks.common import (
     answer,
     bad_request,
     decode_json,
-    dispatch,
     forbidden,
     guarded,
     read_body,

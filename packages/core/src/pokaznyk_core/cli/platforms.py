@@ -1,0 +1,203 @@
+"""`pokaznyk worker`, `remind`, `telegram set-webhook|poll` and `viber set-webhook`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+import click
+import httpx
+
+from pokaznyk_core.channels import telegram, viber
+from pokaznyk_core.cli.runner import fail, load_settings, run, with_database
+from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.domain.window import window_state
+from pokaznyk_core.outbox import run_worker, send_due, send_reminders
+from pokaznyk_core.outbox.inbound import dispatch
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.engine import Database
+
+POLL_TIMEOUT_SECONDS = 30
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger("pokaznyk.cli")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, name), stop.set)
+
+
+@click.command("worker")
+def worker() -> None:
+    """Send queued replies and reminders until stopped (Ctrl+C or SIGTERM)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+    async def body(database: Database, context: ServiceContext) -> None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        click.echo("outbox worker running; Ctrl+C stops it")
+        await run_worker(context, stop)
+
+    with_database(body)
+
+
+@click.command("remind")
+def remind() -> None:
+    """Queue this window's reminders (once per user and account; safe to run again)."""
+
+    async def body(database: Database, context: ServiceContext) -> tuple[int, str]:
+        state = window_state(context.today(), context.window)
+        if not state.is_open:
+            return -1, f"the submission window is closed; it opens on {state.opens_on.isoformat()}"
+        queued = await send_reminders(context)
+        return queued, f"queued {queued} reminder(s) for {state.period}"
+
+    _count, message = with_database(body)
+    click.echo(message)
+
+
+@click.group("telegram")
+def telegram_group() -> None:
+    """The Telegram bot."""
+
+
+def _bot_url(settings: Settings, method: str) -> str:
+    if not settings.telegram_bot_token:
+        fail("POKAZNYK_TELEGRAM_BOT_TOKEN is not set")
+    return f"{settings.telegram_api_base.rstrip('/')}/bot{settings.telegram_bot_token}/{method}"
+
+
+async def _bot_call(
+    client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any]
+) -> Any:
+    """Call a Bot API method; an error answer or no answer exits 1 with the reason."""
+    try:
+        response = await client.post(_bot_url(settings, method), json=params)
+        data = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        fail(f"Telegram Bot API did not answer {method}: {error}")
+    if not isinstance(data, dict) or data.get("ok") is not True:
+        description = data.get("description") if isinstance(data, dict) else None
+        fail(f"Telegram refused {method}: {description or f'HTTP {response.status_code}'}")
+    return data.get("result")
+
+
+@telegram_group.command("set-webhook")
+@click.argument("url")
+def telegram_set_webhook(url: str) -> None:
+    """Point the bot at URL (…/webhooks/telegram), with the secret token from the settings."""
+    settings = load_settings()
+    if not settings.telegram_secret_token:
+        fail("POKAZNYK_TELEGRAM_SECRET_TOKEN is not set (the webhook would refuse every update)")
+    _bot_url(settings, "setWebhook")
+
+    async def go() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            request = telegram.set_webhook_request(url, settings.telegram_secret_token)
+            await _bot_call(client, settings, "setWebhook", request)
+
+    run(go())
+    click.echo(f"Telegram webhook set to {url}")
+
+
+@telegram_group.command("poll")
+@click.option("--once", is_flag=True, hidden=True, help="One round, then exit (tests, cron).")
+@click.option("--no-worker", is_flag=True, help="Do not send the outbox from this process.")
+def telegram_poll(once: bool, no_worker: bool) -> None:
+    """Receive updates by long polling (getUpdates), for a deployment with no public URL."""
+    settings = load_settings()
+    _bot_url(settings, "getUpdates")
+
+    async def body(database: Database, context: ServiceContext) -> int:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        handled = 0
+        async with httpx.AsyncClient(timeout=POLL_TIMEOUT_SECONDS + 15) as client:
+            sender = None
+            if not no_worker and not once:
+                sender = asyncio.create_task(run_worker(context, stop, client=client))
+            offset = 0
+            try:
+                while not stop.is_set():
+                    handled_now, offset = await _poll_round(
+                        client, context, offset, wait_seconds=0 if once else POLL_TIMEOUT_SECONDS
+                    )
+                    handled += handled_now
+                    if once:
+                        if not no_worker:
+                            await send_due(context, client)
+                        break
+            finally:
+                stop.set()
+                if sender is not None:
+                    await sender
+        return handled
+
+    handled = with_database(body)
+    click.echo(f"handled {handled} update(s)")
+
+
+async def _poll_round(
+    client: httpx.AsyncClient, context: ServiceContext, offset: int, *, wait_seconds: int
+) -> tuple[int, int]:
+    """One getUpdates call; each update goes the webhook's way. Returns (handled, next offset)."""
+    params = {
+        "offset": offset,
+        "timeout": wait_seconds,
+        "allowed_updates": ["message", "callback_query"],
+    }
+    updates = await _bot_call(client, context.settings, "getUpdates", params)
+    handled = 0
+    for update in updates if isinstance(updates, list) else []:
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if isinstance(update_id, int):
+            offset = max(offset, update_id + 1)
+        try:
+            parsed = telegram.parse(update)
+        except ValueError as error:
+            log.warning("skipping a malformed update: %s", error)
+            continue
+        handled += len(await dispatch(context, Channel.TELEGRAM, parsed))
+    return handled, offset
+
+
+@click.group("viber")
+def viber_group() -> None:
+    """The Viber bot."""
+
+
+@viber_group.command("set-webhook")
+@click.argument("url")
+def viber_set_webhook(url: str) -> None:
+    """Point the Viber bot at URL (…/webhooks/viber) for the events the service handles."""
+    settings = load_settings()
+    if not settings.viber_auth_token:
+        fail("POKAZNYK_VIBER_AUTH_TOKEN is not set")
+
+    async def go() -> None:
+        endpoint = f"{settings.viber_api_base.rstrip('/')}/set_webhook"
+        headers = {"X-Viber-Auth-Token": settings.viber_auth_token}
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                response = await client.post(
+                    endpoint, json=viber.set_webhook_request(url), headers=headers
+                )
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            fail(f"Viber API did not answer set_webhook: {error}")
+        if not isinstance(data, dict) or data.get("status") != 0:
+            detail = data.get("status_message") if isinstance(data, dict) else None
+            fail(f"Viber refused set_webhook: {detail or f'HTTP {response.status_code}'}")
+
+    run(go())
+    click.echo(f"Viber webhook set to {url}")
+
+
+COMMANDS = (worker, remind, telegram_group, viber_group)
+"""The commands this module adds to `pokaznyk`."""
