@@ -1,0 +1,387 @@
+"""Running the dialog against the database: the one call every conversational adapter makes.
+
+`handle_incoming` handles one customer message in one write transaction: it records the
+platform update (a redelivery changes nothing), locks the user's dialog state, runs the
+engine, carries out what it asks (verify, submit, look up…), saves the new state and
+writes the replies to the outbox, all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pokaznyk_core.dialog import actions as act
+from pokaznyk_core.dialog.engine import resume, step
+from pokaznyk_core.dialog.facts import Facts
+from pokaznyk_core.dialog.messages import Incoming, Reply
+from pokaznyk_core.dialog.state import DialogState
+from pokaznyk_core.dialog.turn import Step
+from pokaznyk_core.domain.accounts import normalize_phone_digits
+from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.readings import Channel, ReadingStatus
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services import identities
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
+from pokaznyk_core.services.verification import accounts_with_phone, find_account, verify_holder
+from pokaznyk_core.storage.tables import (
+    AccountPhone,
+    Meter,
+    OutboxMessage,
+    ProcessedUpdate,
+    Reading,
+    ReadingEvidence,
+)
+from pokaznyk_core.storage.tables import DialogState as DialogStateRow
+from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
+from pokaznyk_core.storage.values import spec_of, values_from_row
+
+MAX_ACTIONS = 4
+"""How many actions one message may lead to (verify → latest readings is the longest)."""
+
+_FACT_CHANGING = (
+    act.VerifyHolder,
+    act.VerifyPhone,
+    act.VerifyCaller,
+    act.SetLanguage,
+    act.SetReminders,
+    act.SubmitReading,
+)
+
+
+@dataclass(frozen=True)
+class ConversationResult:
+    """What handling one message did.
+
+    ``replies`` were written to the outbox (when ``enqueue``) and are returned for a
+    channel that answers in its HTTP response (the phone line). ``duplicate``: the update
+    was already handled, nothing changed and nothing is sent.
+    """
+
+    replies: tuple[Reply, ...]
+    duplicate: bool
+    identity_id: int | None
+
+
+@dataclass(frozen=True)
+class _Who:
+    context: ServiceContext
+    channel: Channel
+    user: str
+    identity_id: int
+    caller_phone: str | None
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel.value}:{self.user}"
+
+
+async def handle_incoming(
+    context: ServiceContext,
+    channel: Channel,
+    platform_user_id: str,
+    incoming: Incoming,
+    *,
+    update_key: str | None = None,
+    display_name: str = "",
+    enqueue: bool = True,
+    caller_verified_phone: str | None = None,
+) -> ConversationResult:
+    """Handle one message of a customer, in one transaction; see the module docstring.
+
+    ``update_key`` is the platform's id of the update (Telegram update_id, Viber
+    message_token, Messenger mid): a second delivery returns ``duplicate=True``.
+    ``caller_verified_phone`` is the phone line's caller number (Twilio ``From``).
+    """
+    now = context.now()
+    async with write_transaction():
+        if update_key is not None and not await _first_delivery(channel, update_key, now):
+            return ConversationResult(replies=(), duplicate=True, identity_id=None)
+        identity = await identities.identity_for(
+            channel,
+            platform_user_id,
+            display_name=display_name,
+            language_hint=incoming.language_hint,
+            now=now,
+        )
+        caller = caller_verified_phone
+        if channel is Channel.IVR and caller is None:
+            caller = ""
+        who = _Who(context, channel, platform_user_id, int(identity["id"]), caller, now)
+        row_id, version, state = await _locked_state(channel, platform_user_id, now)
+        facts = await _facts(who, identity, state.guest_account_id)
+        out = step(state, incoming, facts, now)
+        replies = list(out.replies)
+        for _ in range(MAX_ACTIONS):
+            if out.action is None:
+                break
+            out, facts = await _carry_out(who, out, facts)
+            replies += out.replies
+        await DialogStateRow.update(
+            {
+                DialogStateRow.state: json.dumps(out.state.to_json(), ensure_ascii=False),
+                DialogStateRow.version: version + 1,
+                DialogStateRow.updated_at: now,
+            }
+        ).where(DialogStateRow.id == row_id)
+        if enqueue and replies:
+            await OutboxMessage.insert(
+                *(_outbox_row(channel, platform_user_id, reply, who, now) for reply in replies)
+            )
+    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+
+
+async def _first_delivery(channel: Channel, update_key: str, now: datetime) -> bool:
+    inserted = (
+        await ProcessedUpdate.insert(
+            ProcessedUpdate(channel=channel.value, update_key=update_key[:120], received_at=now)
+        )
+        .on_conflict(action="DO NOTHING")
+        .returning(ProcessedUpdate.id)
+    )
+    return bool(inserted)
+
+
+async def _locked_state(channel: Channel, user: str, now: datetime) -> tuple[int, int, DialogState]:
+    """The user's state row, created when missing and locked until the transaction ends."""
+    where = (DialogStateRow.channel == channel.value) & (DialogStateRow.platform_user_id == user)
+    found = await DialogStateRow.select(DialogStateRow.id).where(where).first()
+    if found is None:
+        await DialogStateRow.insert(
+            DialogStateRow(
+                channel=channel.value,
+                platform_user_id=user[:80],
+                state="{}",
+                version=0,
+                updated_at=now,
+            )
+        ).on_conflict(action="DO NOTHING")
+        found = await DialogStateRow.select(DialogStateRow.id).where(where).first()
+        assert found is not None
+    await lock_for_update("dialog_state", int(found["id"]))
+    row = await DialogStateRow.select().where(DialogStateRow.id == found["id"]).first()
+    assert row is not None
+    raw = row["state"]
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return int(row["id"]), int(row["version"]), DialogState.from_json(data)
+
+
+async def _facts(who: _Who, identity: dict[str, Any], guest_account_id: int | None) -> Facts:
+    context = who.context
+    today = context.today()
+    accounts = await identities.linked_accounts(who.identity_id, today=today, window=context.window)
+    guest = None
+    if guest_account_id is not None:
+        found = await identities.account_infos(
+            [guest_account_id], verified=False, today=today, window=context.window
+        )
+        guest = found[0] if found else None
+    return Facts(
+        user_key=who.key,
+        today=today,
+        language=identity["language"],
+        reminders=bool(identity["reminders"]),
+        accounts=tuple(accounts),
+        guest=guest,
+        window=context.window,
+        limits=context.limits,
+        account_number_length=context.settings.account_number_length,
+        voice=who.channel is Channel.IVR,
+        caller_phone=who.caller_phone,
+    )
+
+
+async def _carry_out(who: _Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
+    action = out.action
+    assert action is not None
+    result = await _perform(who, action, facts)
+    if isinstance(action, _FACT_CHANGING):
+        identity = await identities.identity_for(who.channel, who.user, now=who.now)
+        guest = out.state.guest_account_id
+        if isinstance(result, act.Verified) and result.guest_account_id is not None:
+            guest = result.guest_account_id
+        facts = await _facts(who, identity, guest)
+    return resume(out.state, result, facts, who.now), facts
+
+
+async def _perform(who: _Who, action: act.Action, facts: Facts) -> act.ActionResult:
+    if isinstance(action, act.VerifyHolder):
+        return await _verify_holder(who, action, facts)
+    if isinstance(action, act.VerifyPhone):
+        return await _verify_phone(who, action)
+    if isinstance(action, act.VerifyCaller):
+        return await _verify_caller(who, action)
+    if isinstance(action, act.SubmitReading):
+        return await _submit(who, action)
+    if isinstance(action, act.AttachPhoto):
+        return await _attach_photo(who, action)
+    if isinstance(action, act.LookupReceipt):
+        row = await find_by_receipt(action.code)
+        return act.Found((_status(row, with_values=False),) if row else ())
+    if isinstance(action, act.LatestReadings):
+        linked = {a.account_id for a in facts.accounts}
+        return await _latest([a for a in action.account_ids if a in linked])
+    if isinstance(action, act.SetLanguage):
+        await identities.set_language(who.identity_id, action.locale)
+        return act.Done()
+    await identities.set_reminders(who.identity_id, action.enabled)
+    return act.Done()
+
+
+async def _verify_holder(who: _Who, action: act.VerifyHolder, facts: Facts) -> act.Verified:
+    outcome = await verify_holder(
+        who.context,
+        user_key=who.key,
+        account_or_eic=action.account_or_eic,
+        surname=action.surname,
+        already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
+    )
+    if outcome.verified and outcome.account_id is not None:
+        await identities.link_account(who.identity_id, outcome.account_id, "holder", who.now)
+        return act.Verified(account_ids=(outcome.account_id,))
+    failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
+    return act.Verified(
+        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
+    )
+
+
+async def _verify_phone(who: _Who, action: act.VerifyPhone) -> act.Verified:
+    accounts = await accounts_with_phone(action.phone)
+    await identities.set_phone(who.identity_id, normalize_phone_digits(action.phone))
+    for account in accounts:
+        await identities.link_account(who.identity_id, account["id"], "phone", who.now)
+    return act.Verified(account_ids=tuple(a["id"] for a in accounts))
+
+
+async def _verify_caller(who: _Who, action: act.VerifyCaller) -> act.Verified:
+    account = await find_account(who.context, action.account_or_eic)
+    if account is None or account["status"] != "active":
+        return act.Verified(problem=Problem(Code.ACCOUNT_UNKNOWN))
+    digits = normalize_phone_digits(action.caller_phone)
+    on_account = len(digits) >= 9 and await AccountPhone.exists().where(
+        (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
+    )
+    if on_account:
+        await identities.link_account(who.identity_id, account["id"], "caller_phone", who.now)
+        return act.Verified(account_ids=(account["id"],))
+    return act.Verified(guest_account_id=account["id"])
+
+
+async def _submit(who: _Who, action: act.SubmitReading) -> act.Submitted:
+    extra = frozenset({Flag.UNVERIFIED_SUBMITTER}) if action.unverified else frozenset()
+    try:
+        outcome = await submit_reading(
+            who.context,
+            ReadingSubmission(
+                reading_id=action.reading_id,
+                meter_id=action.meter_id,
+                values=action.values,
+                channel=who.channel,
+                submitted_by=who.key,
+                extra_flags=extra,
+                source=who.key,
+            ),
+        )
+    except ServiceError as error:
+        return act.Submitted(stored=False, error=error.problem)
+    verdict = outcome.verdict
+    notices = list(verdict.notices)
+    reconciliation = getattr(outcome, "reconciliation", None)
+    if reconciliation is not None:
+        notices.append(reconciliation.notice)
+    return act.Submitted(
+        stored=outcome.stored,
+        receipt=outcome.receipt or "",
+        status=outcome.status.value if outcome.status else "",
+        period=str(outcome.period) if outcome.period else "",
+        in_window=outcome.in_window,
+        flags=verdict.flags | extra if outcome.stored else frozenset(),
+        problems=verdict.problems,
+        notices=tuple(notices),
+    )
+
+
+async def _attach_photo(who: _Who, action: act.AttachPhoto) -> act.Done:
+    mine = await Reading.exists().where(
+        (Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80])
+    )
+    if not mine or not action.photo_ref:
+        return act.Done(ok=False)
+    await ReadingEvidence.insert(
+        ReadingEvidence(
+            reading=action.reading_id,
+            content_type=f"{who.channel.value}/file-ref",
+            content=action.photo_ref,
+            source=who.key[:200],
+            attached_at=who.now,
+        )
+    )
+    return act.Done()
+
+
+def _status(
+    row: dict[str, Any],
+    *,
+    with_values: bool,
+    serial: str = "",
+    values: dict[Zone, str] | None = None,
+) -> act.ReceiptStatus:
+    return act.ReceiptStatus(
+        receipt=row["receipt"],
+        status=row["status"],
+        period=row["period"],
+        taken_on=row["taken_on"].isoformat(),
+        in_window=bool(row["in_window"]),
+        meter_serial=serial if with_values else "",
+        values=(values or {}) if with_values else {},
+    )
+
+
+async def _latest(account_ids: list[int]) -> act.Found:
+    if not account_ids:
+        return act.Found()
+    meters = await (
+        Meter.select()
+        .where(Meter.metering_point.account.is_in(account_ids))
+        .where(Meter.removed_on.is_null())
+        .order_by(Meter.id)
+    )
+    found = []
+    for meter in meters:
+        row = await (
+            Reading.select()
+            .where(Reading.meter == meter["id"])
+            .where(Reading.status != ReadingStatus.SUPERSEDED.value)
+            .order_by(Reading.received_at, ascending=False)
+            .first()
+        )
+        if row is None:
+            continue
+        spec = spec_of(meter)
+        values = {z: spec.format(v) for z, v in values_from_row(row, spec).items()}
+        found.append(_status(row, with_values=True, serial=meter["serial"], values=values))
+    return act.Found(tuple(found))
+
+
+def _outbox_row(
+    channel: Channel, recipient: str, reply: Reply, who: _Who, now: datetime
+) -> OutboxMessage:
+    payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": who.identity_id}
+    return OutboxMessage(
+        channel=channel.value,
+        recipient=recipient[:80],
+        payload=json.dumps(payload, ensure_ascii=False),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=now,
+        sent_at=None,
+        dedupe_key=None,
+    )
