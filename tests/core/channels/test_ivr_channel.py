@@ -107,3 +107,17 @@ def test_reads_the_receipt_number_digit_by_digit_and_hangs_up_at_the_end() -> No
     assert "7, K, Q, 3, M, 9, X, A" in (root.findall("Say")[0].text or "")
     assert root.find("Hangup") is not None
     assert root.find("Gather") is None
+
+
+def test_types_digits_into_an_entry_prompt_even_when_it_has_navigation_buttons() -> None:
+    reply = Reply(text="Номер рахунку", buttons=((Button("Назад", "back"),),), input_hint="digits")
+    prompt = ivr.VoicePrompt.of(reply)
+    incoming = ivr.incoming_of_digits(prompt, "1#")
+    assert (
+        not isinstance(incoming, str)
+        and incoming.kind is IncomingKind.TEXT
+        and incoming.text == "1"
+    )
+    spoken = ET.fromstring(ivr.render([reply], "/a")).find("Gather")
+    assert spoken is not None and spoken.get("finishOnKey") == "#"
+    assert "Назад" not in ivr.render([reply], "/a")

@@ -85,8 +85,10 @@ class VoicePrompt:
     @classmethod
     def of(cls, reply: Reply) -> VoicePrompt:
         """The prompt a reply makes: its buttons in keypad order."""
+        if reply.input_hint in ("digits", "digits_decimal"):  # the keys type the entry
+            return cls(hint=reply.input_hint, choices=(), locale=reply.locale)
         choices = tuple(b.payload for row in reply.buttons for b in row)[:MAX_CHOICES]
-        hint = "choice" if choices and reply.input_hint in ("none", "choice") else reply.input_hint
+        hint = "choice" if choices else reply.input_hint
         return cls(hint=hint, choices=choices, locale=reply.locale)
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import MediaType, Request, post
+from litestar.di import NamedDependency
 from litestar.response import Response
 
 import pokaznyk_core.channels.ivr as ivr
@@ -141,7 +142,9 @@ async def _guard(body: Any, locale: str = "uk") -> Response[str]:
     operation_id="ivr_voice",
     include_in_schema=False,
 )
-async def ivr_voice(request: Request[Any, Any, Any], context: ServiceContext) -> Response[str]:
+async def ivr_voice(
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
+) -> Response[str]:
     """A new call: ask for the language (1 Ukrainian, 2 English)."""
 
     async def body() -> Response[str]:
@@ -159,7 +162,9 @@ async def ivr_voice(request: Request[Any, Any, Any], context: ServiceContext) ->
     operation_id="ivr_language",
     include_in_schema=False,
 )
-async def ivr_language(request: Request[Any, Any, Any], context: ServiceContext) -> Response[str]:
+async def ivr_language(
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
+) -> Response[str]:
     """The language chosen (silence means Ukrainian): the dialog's greeting."""
 
     async def body() -> Response[str]:
@@ -178,7 +183,9 @@ async def ivr_language(request: Request[Any, Any, Any], context: ServiceContext)
     operation_id="ivr_gather",
     include_in_schema=False,
 )
-async def ivr_gather(request: Request[Any, Any, Any], context: ServiceContext) -> Response[str]:
+async def ivr_gather(
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
+) -> Response[str]:
     """The keys pressed at prompt `p`: a choice, a number ending in #, or 0 to repeat."""
 
     async def body() -> Response[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Request, get, post
+from litestar.di import NamedDependency
 from litestar.response import Response
 
 from pokaznyk_core.channels import (
@@ -53,7 +54,7 @@ def _parse(parse: Any, payload: Any) -> ParseResult:
     include_in_schema=False,
 )
 async def telegram_webhook(
-    request: Request[Any, Any, Any], context: ServiceContext
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
 ) -> Response[Any]:
     """A Telegram Update, authenticated by X-Telegram-Bot-Api-Secret-Token."""
 
@@ -87,7 +88,9 @@ def _welcome(replies: tuple[Reply, ...], sender_name: str) -> dict[str, Any]:
     operation_id="webhook_viber",
     include_in_schema=False,
 )
-async def viber_webhook(request: Request[Any, Any, Any], context: ServiceContext) -> Response[Any]:
+async def viber_webhook(
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
+) -> Response[Any]:
     """A Viber callback, authenticated by X-Viber-Content-Signature."""
 
     async def body() -> Response[Any]:
@@ -135,7 +138,7 @@ async def _conversation_started(context: ServiceContext, item: InboundMessage) -
     media_type=MediaType.TEXT,
 )
 async def messenger_challenge(
-    request: Request[Any, Any, Any], context: ServiceContext
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
 ) -> Response[str]:
     """Meta's verification request: the bare challenge for the right verify token, else 403."""
     params = {key: str(value) for key, value in request.query_params.items()}
@@ -153,7 +156,7 @@ async def messenger_challenge(
     include_in_schema=False,
 )
 async def messenger_webhook(
-    request: Request[Any, Any, Any], context: ServiceContext
+    request: Request[Any, Any, Any], context: NamedDependency[ServiceContext]
 ) -> Response[Any]:
     """A Messenger page event, authenticated by X-Hub-Signature-256."""
 
