@@ -9,8 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-
-from pokaznyk_core.storage.tables import DialogState, OutboxMessage, ProcessedUpdate
 from tests.dashboard.webhooks.conftest import (
     APP_SECRET,
     TELEGRAM_SECRET,
@@ -18,6 +16,8 @@ from tests.dashboard.webhooks.conftest import (
     VIBER_TOKEN,
     WIP_FILTER,
 )
+
+from pokaznyk_core.storage.tables import DialogState, OutboxMessage, ProcessedUpdate
 
 pytestmark = WIP_FILTER
 
