@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.domain.accounts import normalize_phone_digits
@@ -44,14 +43,6 @@ _DUMMY_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$y/SNxPz95QUHAl5Zv/XIWQ$"
     "Qt7OFQ9TpC17UPFfKpkcf2A5WncTD3wgkhzk8VVttDo"
 )
-
-
-class Reminders(StrEnum):
-    """How a customer wants to be reminded that the window opens."""
-
-    TELEGRAM = "telegram"
-    VIBER = "viber"
-    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -87,17 +78,27 @@ class AccountSummary:
     active: bool
 
 
-@dataclass(frozen=True)
-class CustomerProfile:
-    """What the cabinet shows about the customer themself."""
+async def audit_customer(
+    now: datetime,
+    customer_id: int,
+    action: str,
+    details: dict[str, Any] | None = None,
+    source: str = "",
+) -> None:
+    """Append an audit entry about a customer (inside the caller's transaction)."""
+    await record_audit(
+        at=now,
+        actor=f"customer:{customer_id}",
+        action=action,
+        entity="customer",
+        entity_id=str(customer_id),
+        details=details,
+        source=source,
+    )
 
-    customer_id: int
-    phone: str
-    reminders: Reminders
-    has_password: bool
 
-
-def _password_refusal(password: str, form_field: str = "password") -> Refusal | None:
+def password_refusal(password: str, form_field: str = "password") -> Refusal | None:
+    """Why a new password cannot be used (too short), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return Refusal("cabinet.password_too_short", {"min": MIN_PASSWORD_LENGTH}, form_field)
     return None
@@ -160,7 +161,7 @@ async def register_customer(
     Without a password (demo mode only) the customer signs in by a one-time link.
     """
     if password or not context.settings.demo:
-        refusal = _password_refusal(password)
+        refusal = password_refusal(password)
         if refusal is not None:
             return refusal
     verified = await _verify_with_phone(
@@ -180,7 +181,7 @@ async def register_customer(
                 phone_digits=digits,
                 phone=e164,
                 password_hash=password_hash,
-                reminders=Reminders.NONE.value,
+                reminders="none",
                 created_at=now,
             )
         )
@@ -188,12 +189,10 @@ async def register_customer(
         await CustomerAccount.insert(
             CustomerAccount(customer=customer_id, account=account_id, linked_at=now)
         )
-        await record_audit(
-            at=now,
-            actor=f"customer:{customer_id}",
-            action="customer.registered",
-            entity="customer",
-            entity_id=str(customer_id),
+        await audit_customer(
+            now,
+            customer_id,
+            "customer.registered",
             details={"account_id": account_id},
             source=user_key,
         )
@@ -272,34 +271,6 @@ async def redeem_sign_in_link(context: ServiceContext, token: str) -> int | None
         return int(link["customer"]) if updated else None
 
 
-async def change_password(
-    context: ServiceContext, customer_id: int, *, current: str, new: str
-) -> Refusal | None:
-    """Set a new password; the current one is required when one is set."""
-    customer = await Customer.select().where(Customer.id == customer_id).first()
-    if customer is None:
-        return Refusal("cabinet.sign_in_required")
-    if customer["password_hash"] and not await password_matches(customer["password_hash"], current):
-        return Refusal("cabinet.current_password_wrong", {}, "current")
-    refusal = _password_refusal(new, "new")
-    if refusal is not None:
-        return refusal
-    password_hash = await hash_password(new)
-    now = context.now()
-    async with write_transaction():
-        await Customer.update({Customer.password_hash: password_hash}).where(
-            Customer.id == customer_id
-        )
-        await record_audit(
-            at=now,
-            actor=f"customer:{customer_id}",
-            action="customer.password_changed",
-            entity="customer",
-            entity_id=str(customer_id),
-        )
-    return None
-
-
 def _summary(row: dict[str, Any]) -> AccountSummary:
     return AccountSummary(
         account_id=row["id"],
@@ -376,42 +347,3 @@ async def link_account(
     row = await Account.select().where(Account.id == account_id).first()
     assert row is not None
     return _summary(row)
-
-
-async def customer_profile(customer_id: int) -> CustomerProfile | None:
-    """The customer's phone and preferences, or None when there is no such customer."""
-    row = await Customer.select().where(Customer.id == customer_id).first()
-    if row is None:
-        return None
-    try:
-        reminders = Reminders(row["reminders"])
-    except ValueError:
-        reminders = Reminders.NONE
-    return CustomerProfile(
-        customer_id=row["id"],
-        phone=row["phone"],
-        reminders=reminders,
-        has_password=bool(row["password_hash"]),
-    )
-
-
-async def set_reminders(context: ServiceContext, customer_id: int, choice: str) -> Refusal | None:
-    """Choose how the customer is reminded that the window opens: Telegram, Viber or not."""
-    try:
-        reminders = Reminders(choice)
-    except ValueError:
-        return Refusal("cabinet.reminders_unknown", {}, "reminders")
-    now = context.now()
-    async with write_transaction():
-        await Customer.update({Customer.reminders: reminders.value}).where(
-            Customer.id == customer_id
-        )
-        await record_audit(
-            at=now,
-            actor=f"customer:{customer_id}",
-            action="customer.reminders_set",
-            entity="customer",
-            entity_id=str(customer_id),
-            details={"reminders": reminders.value},
-        )
-    return None

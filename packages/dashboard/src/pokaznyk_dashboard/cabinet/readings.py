@@ -1,0 +1,121 @@
+"""Submitting a reading from the cabinet: the same form, checks and receipt as /submit,
+for an account the customer linked."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
+from pokaznyk_dashboard.cabinet.pages import owned
+from pokaznyk_dashboard.public.flow import current_window, store_readings
+from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
+from pokaznyk_dashboard.web import page
+
+
+async def _account(context: ServiceContext, customer: int, number: str) -> AccountMeters:
+    summary = await owned(customer, number)
+    account = await load_account_meters(context, summary.account_id)
+    if account is None:
+        raise NotFoundException()
+    return account
+
+
+def _common(account: AccountMeters, context: ServiceContext) -> dict[str, Any]:
+    base = f"/cabinet/accounts/{account.number}"
+    return {
+        "account": account,
+        "urls": {
+            "check": f"{base}/submit/check",
+            "confirm": f"{base}/submit/confirm",
+            "send": f"{base}/submit/send",
+            "restart": base,
+        },
+        "hidden": {},
+        "window": current_window(context),
+        "area": "cabinet",
+    }
+
+
+async def _data(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+@get("/accounts/{number:str}/submit", operation_id="cabinet_submit_form", include_in_schema=False)
+async def submit_form(
+    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+) -> Template:
+    """The reading form of one of the customer's accounts."""
+    account = await _account(context, customer, number)
+    return page(
+        request, "cabinet/submit.html", {**_common(account, context), "form": blank_form(account)}
+    )
+
+
+@post(
+    "/accounts/{number:str}/submit/check",
+    operation_id="cabinet_submit_check",
+    status_code=200,
+    include_in_schema=False,
+)
+async def submit_check(
+    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+) -> Template:
+    """The instant check of one field (an htmx fragment)."""
+    account = await _account(context, customer, number)
+    checked = check_one_field(account, await _data(request), context.today(), context.limits)
+    return page(
+        request, "readings/_field_error.html", {"field_problem": checked[1] if checked else None}
+    )
+
+
+@post(
+    "/accounts/{number:str}/submit/confirm",
+    operation_id="cabinet_submit_confirm",
+    status_code=200,
+    include_in_schema=False,
+)
+async def submit_confirm(
+    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+) -> Template:
+    """Check everything again; the errors, or the values to confirm."""
+    account = await _account(context, customer, number)
+    data = await _data(request)
+    form = read_form(account, data, context.today(), context.limits)
+    common = _common(account, context)
+    if not form.ok or data.get("edit"):
+        return page(request, "cabinet/submit.html", {**common, "form": form})
+    ids = {m.meter.meter_id: uuid4() for m in form.to_submit}
+    return page(request, "readings/confirm.html", {**common, "form": form, "ids": ids})
+
+
+@post(
+    "/accounts/{number:str}/submit/send",
+    operation_id="cabinet_submit_send",
+    status_code=200,
+    include_in_schema=False,
+)
+async def submit_send(
+    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+) -> Template:
+    """Store the confirmed readings once and show the receipt."""
+    account = await _account(context, customer, number)
+    data = await _data(request)
+    form = read_form(account, data, context.today(), context.limits)
+    ids = reading_ids(form, data)
+    common = _common(account, context)
+    if not form.ok or ids is None:
+        return page(request, "cabinet/submit.html", {**common, "form": form})
+    stored = await store_readings(
+        context, form, ids, channel=Channel.CABINET, submitted_by=f"customer:{customer}"
+    )
+    return page(request, "readings/receipt.html", {**common, "stored": stored})
+
+
+READING_ROUTES = [submit_form, submit_check, submit_confirm, submit_send]
