@@ -121,3 +121,10 @@ def test_types_digits_into_an_entry_prompt_even_when_it_has_navigation_buttons()
     spoken = ET.fromstring(ivr.render([reply], "/a")).find("Gather")
     assert spoken is not None and spoken.get("finishOnKey") == "#"
     assert "Назад" not in ivr.render([reply], "/a")
+
+
+def test_reads_the_receipt_the_dialog_marks_for_speech_one_character_at_a_time() -> None:
+    reply = Reply(text="Квитанція ABCDEFG.", speech=tuple("ABCDEFG"))
+    said = ET.fromstring(ivr.render([reply], "/a")).findall("Say")[0].text or ""
+    assert "A, B, C, D, E, F, G" in said
+    assert said.startswith("Квитанція")

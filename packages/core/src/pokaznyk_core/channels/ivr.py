@@ -57,7 +57,8 @@ LANGUAGE_MENU: Sequence[tuple[str, str]] = (
 )
 """The first thing a caller hears: the language, one key each (1 Ukrainian, 2 English)."""
 
-_CODE = re.compile(r"\b(?=[0-9A-Z]*[0-9])[0-9A-Z]{5,}\b")
+_CODE = re.compile(r"\b(?:(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,})\b")
+"""Codes read one character at a time: receipts (letters and digits), account numbers."""
 
 
 def signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
@@ -135,7 +136,14 @@ def _document(root: ET.Element) -> str:
 
 
 def _reply_text(reply: Reply) -> str:
-    return speakable(" ".join(reply.speech) if reply.speech else reply.text)
+    """The words to say: the text, with the code in `speech` read one character at a time."""
+    text = reply.text
+    code = "".join(reply.speech)
+    if code and code in text:
+        text = text.replace(code, ", ".join(reply.speech))
+    elif code:
+        text = f"{text} {', '.join(reply.speech)}"
+    return speakable(text)
 
 
 def render(replies: Sequence[Reply], action_url: str, *, redirect_url: str | None = None) -> str:

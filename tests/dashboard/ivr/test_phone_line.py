@@ -1,0 +1,153 @@
+"""The phone line through the real app: Twilio's signature, TwiML, a whole call by keypad."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from tests.dashboard.webhooks.conftest import WIP_FILTER, client_for
+
+from pokaznyk_core.channels import ivr
+from pokaznyk_core.outbox.queue import load_spoken
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.engine import Database
+from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate, Reading
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
+
+pytestmark = WIP_FILTER
+
+TOKEN = "twilio-auth-token"
+PUBLIC = "https://ivr.example.com"
+
+
+@pytest.fixture
+def phone_context(database: Database, clock: FixedClock) -> ServiceContext:
+    settings = Settings(
+        database_url=database.url,
+        twilio_auth_token=TOKEN,
+        public_url=PUBLIC,
+        extra={"outbox_in_serve": "0"},
+    )
+    return ServiceContext(settings=settings, clock=clock)
+
+
+@pytest.fixture
+async def phone(
+    phone_context: ServiceContext, database: Database
+) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in client_for(phone_context, database):
+        yield client
+
+
+class Call:
+    """One phone call, signing each request as Twilio does."""
+
+    def __init__(self, web: httpx.AsyncClient, sid: str, caller: str) -> None:
+        self.web, self.sid, self.caller = web, sid, caller
+
+    def form(self, digits: str | None) -> dict[str, str]:
+        fields = {
+            "CallSid": self.sid,
+            "From": self.caller,
+            "To": "+380800300000",
+            "CallStatus": "in-progress",
+        }
+        if digits is not None:
+            fields["Digits"] = digits
+        return fields
+
+    async def post(
+        self, url: str, digits: str | None = None, *, signed: bool = True
+    ) -> httpx.Response:
+        absolute = url if url.startswith("https://") else PUBLIC + url
+        fields = self.form(digits)
+        headers = (
+            {"X-Twilio-Signature": ivr.signature(absolute, fields.items(), TOKEN)} if signed else {}
+        )
+        parts = urlsplit(absolute)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return await self.web.post(path, data=fields, headers=headers)
+
+
+def gather_of(response: httpx.Response) -> tuple[str, str]:
+    """(action URL, everything said) of a TwiML answer."""
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.text)
+    gather = root.find("Gather")
+    said = " ".join(s.text or "" for s in root.iter("Say"))
+    return (gather.get("action", "") if gather is not None else ""), said
+
+
+async def digit_for(action: str, caller: str, payload: str) -> str:
+    prompt_id = int(action.split("p=")[1].split("&")[0])
+    replies = await load_spoken(prompt_id, caller)
+    assert replies is not None
+    choices = ivr.VoicePrompt.of(replies[-1]).choices
+    return str(choices.index(payload) + 1)
+
+
+async def test_refuses_an_unsigned_or_wrongly_signed_call_and_stores_nothing(
+    phone: httpx.AsyncClient,
+) -> None:
+    before = await OutboxMessage.count()
+    call = Call(phone, "CA-unsigned", "+380501112233")
+    assert (await call.post("/ivr/voice", signed=False)).status_code == 403
+    forged = await phone.post(
+        "/ivr/voice", data=call.form(None), headers={"X-Twilio-Signature": "AAAA"}
+    )
+    assert forged.status_code == 403
+    assert await OutboxMessage.count() == before
+
+
+async def test_asks_for_the_language_first(phone: httpx.AsyncClient) -> None:
+    action, said = gather_of(await Call(phone, "CA-lang", "+380501112233").post("/ivr/voice"))
+    assert action == f"{PUBLIC}/ivr/language"
+    assert "натисніть 1" in said and "press 2" in said
+
+
+async def test_a_caller_from_the_accounts_phone_submits_by_keypad_and_hears_the_receipt(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380671234500",))
+    call = Call(phone, "CA-whole-call", "+380671234500")
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, greeting = gather_of(await call.post(language_action, "1"))
+    assert "натисніть" in greeting
+    account_action, _ = gather_of(
+        await call.post(menu_action, await digit_for(menu_action, call.caller, "menu:submit"))
+    )
+    value_action, _ = gather_of(await call.post(account_action, fixture.account_number + "#"))
+    confirm_response = await call.post(value_action, "1300*5#")
+    confirm_action, confirm_said = gather_of(confirm_response)
+    assert "натисніть 0" in confirm_said
+    repeat_action, repeated = gather_of(await call.post(confirm_action, "0"))
+    assert repeated == confirm_said and repeat_action == confirm_action
+    receipt_response = await call.post(
+        confirm_action, await digit_for(confirm_action, call.caller, "confirm")
+    )
+    _, receipt_said = gather_of(receipt_response)
+    [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
+    assert reading["channel"] == "ivr"
+    assert reading["value_1"] == 13005
+    assert ", ".join(reading["receipt"]) in receipt_said
+
+    again = await call.post(confirm_action, await digit_for(confirm_action, call.caller, "confirm"))
+    assert again.text == receipt_response.text
+    assert len(await Reading.select().where(Reading.meter == fixture.meter_id)) == 1
+
+
+async def test_accepts_unsigned_requests_only_when_allowed_for_a_private_pbx(
+    database: Database, clock: FixedClock
+) -> None:
+    settings = Settings(
+        database_url=database.url, ivr_allow_unsigned=True, extra={"outbox_in_serve": "0"}
+    )
+    async for client in client_for(ServiceContext(settings=settings, clock=clock), database):
+        response = await Call(client, "CA-pbx", "+380501112299").post("/ivr/voice", signed=False)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/xml")
+    assert await ProcessedUpdate.count() >= 0
