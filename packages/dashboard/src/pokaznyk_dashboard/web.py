@@ -21,7 +21,7 @@ from litestar import Request
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -32,6 +32,7 @@ from litestar.template.config import TemplateConfig
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.i18n import normalize_locale, render, translate
+from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.settings import Settings
 from pokaznyk_dashboard.auth.sessions import DatabaseSessionConfig, DatabaseSessionStore
@@ -51,6 +52,12 @@ class WebConfig:
 
     secret: str
     demo: bool
+
+
+ContextDep = NamedDependency[ServiceContext]
+"""A handler parameter ``context``: the app's service context."""
+WebDep = NamedDependency[WebConfig]
+"""A handler parameter ``web``: the web configuration."""
 
 
 def _locale(context: Context) -> str:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
 SESSION_KEY = "customer"
+
+CustomerDep = NamedDependency[int]
+"""A cabinet handler parameter ``customer``: the signed-in customer's id."""
 
 
 class SignInRequired(NotAuthorizedException):

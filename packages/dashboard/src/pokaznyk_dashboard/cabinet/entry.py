@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pokaznyk_core.services.context import ServiceContext
@@ -17,7 +18,7 @@ from pokaznyk_core.services.customers import (
     sign_in,
 )
 from pokaznyk_dashboard.auth.customer import client_key, end_session, start_session
-from pokaznyk_dashboard.web import WebConfig, page
+from pokaznyk_dashboard.web import ContextDep, WebDep, page
 
 log = logging.getLogger("pokaznyk.cabinet")
 
@@ -35,7 +36,7 @@ def _log_link(
 
 def _sign_in_page(
     request: Request[Any, Any, Any],
-    web: WebConfig,
+    web: WebDep,
     *,
     refusal: Refusal | None = None,
     phone: str = "",
@@ -49,14 +50,14 @@ def _sign_in_page(
 
 
 @get("/sign-in", operation_id="cabinet_sign_in_page", include_in_schema=False)
-async def sign_in_page(request: Request[Any, Any, Any], web: WebConfig) -> Template:
+async def sign_in_page(request: Request[Any, Any, Any], web: WebDep) -> Template:
     """The sign-in form (phone and password, or a one-time link in demo mode)."""
     return _sign_in_page(request, web)
 
 
 @post("/sign-in", operation_id="cabinet_sign_in", status_code=200, include_in_schema=False)
 async def sign_in_submit(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template | Redirect:
     """Check the phone and password (limited per client address) and open a session."""
     data = await _form(request)
@@ -76,7 +77,7 @@ async def sign_in_submit(
     "/sign-in-link", operation_id="cabinet_sign_in_link", status_code=200, include_in_schema=False
 )
 async def sign_in_link(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template:
     """Issue a one-time link (demo mode: printed to the log); the answer never says
     whether the phone is registered."""
@@ -90,7 +91,7 @@ async def sign_in_link(
 
 
 @get("/link/{token:str}", operation_id="cabinet_link_page", include_in_schema=False)
-async def link_page(request: Request[Any, Any, Any], token: str) -> Template:
+async def link_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     """A one-time link asks for a click first, so a link preview cannot use it up."""
     return page(request, "cabinet/link.html", {"area": "cabinet", "token": token})
 
@@ -102,7 +103,7 @@ async def link_page(request: Request[Any, Any, Any], token: str) -> Template:
     include_in_schema=False,
 )
 async def link_redeem(
-    request: Request[Any, Any, Any], context: ServiceContext, token: str
+    request: Request[Any, Any, Any], context: ContextDep, token: FromPath[str]
 ) -> Template | Redirect:
     """Sign in with an unused, unexpired one-time link."""
     customer_id = await redeem_sign_in_link(context, token)
@@ -115,7 +116,7 @@ async def link_redeem(
 
 
 @get("/register", operation_id="cabinet_register_page", include_in_schema=False)
-async def register_page(request: Request[Any, Any, Any], web: WebConfig) -> Template:
+async def register_page(request: Request[Any, Any, Any], web: WebDep) -> Template:
     """The registration form."""
     return page(
         request, "cabinet/register.html", {"area": "cabinet", "demo": web.demo, "values": {}}
@@ -124,7 +125,7 @@ async def register_page(request: Request[Any, Any, Any], web: WebConfig) -> Temp
 
 @post("/register", operation_id="cabinet_register", status_code=200, include_in_schema=False)
 async def register_submit(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template | Redirect:
     """Register with an account number, the holder's surname and a phone on the account."""
     data = await _form(request)

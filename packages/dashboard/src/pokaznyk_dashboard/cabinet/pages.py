@@ -10,9 +10,9 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
-from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import (
     load_account_meters,
     monthly_consumption,
@@ -30,10 +30,10 @@ from pokaznyk_core.services.customers import (
     link_account,
     owned_account,
 )
-from pokaznyk_dashboard.auth.customer import SignInRequired, client_key
+from pokaznyk_dashboard.auth.customer import CustomerDep, SignInRequired, client_key
 from pokaznyk_dashboard.cabinet.chart import build_chart
 from pokaznyk_dashboard.public.flow import current_window
-from pokaznyk_dashboard.web import page, request_locale
+from pokaznyk_dashboard.web import ContextDep, page, request_locale
 
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -49,7 +49,7 @@ async def owned(customer: int, number: str) -> AccountSummary:
 
 
 async def _home(
-    request: Request[Any, Any, Any], customer: int, notice: str | None = None, **params: Any
+    request: Request[Any, Any, Any], customer: CustomerDep, notice: str | None = None, **params: Any
 ) -> Template:
     profile = await customer_profile(customer)
     if profile is None:
@@ -69,13 +69,13 @@ async def _home(
 
 
 @get("/", operation_id="cabinet_home", include_in_schema=False)
-async def home(request: Request[Any, Any, Any], customer: int) -> Template:
+async def home(request: Request[Any, Any, Any], customer: CustomerDep) -> Template:
     """The customer's accounts, reminders and settings."""
     return await _home(request, customer)
 
 
 @get("/link-account", operation_id="cabinet_link_account_page", include_in_schema=False)
-async def link_account_page(request: Request[Any, Any, Any], customer: int) -> Template:
+async def link_account_page(request: Request[Any, Any, Any], customer: CustomerDep) -> Template:
     """The form to link one more account."""
     return page(request, "cabinet/link_account.html", {"area": "cabinet", "values": {}})
 
@@ -84,7 +84,7 @@ async def link_account_page(request: Request[Any, Any, Any], customer: int) -> T
     "/link-account", operation_id="cabinet_link_account", status_code=200, include_in_schema=False
 )
 async def link_account_submit(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int
+    request: Request[Any, Any, Any], context: ContextDep, customer: CustomerDep
 ) -> Template:
     """Link an account verified by number, surname and a phone on it."""
     data = await _form(request)
@@ -107,7 +107,7 @@ async def link_account_submit(
 
 
 @get("/password", operation_id="cabinet_password_page", include_in_schema=False)
-async def password_page(request: Request[Any, Any, Any], customer: int) -> Template:
+async def password_page(request: Request[Any, Any, Any], customer: CustomerDep) -> Template:
     """The password change form."""
     profile = await customer_profile(customer)
     return page(request, "cabinet/password.html", {"area": "cabinet", "profile": profile})
@@ -115,7 +115,7 @@ async def password_page(request: Request[Any, Any, Any], customer: int) -> Templ
 
 @post("/password", operation_id="cabinet_password", status_code=200, include_in_schema=False)
 async def password_submit(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int
+    request: Request[Any, Any, Any], context: ContextDep, customer: CustomerDep
 ) -> Template:
     """Change the password (the current one is asked for when there is one)."""
     data = await _form(request)
@@ -134,7 +134,7 @@ async def password_submit(
 
 @post("/reminders", operation_id="cabinet_reminders", status_code=200, include_in_schema=False)
 async def reminders_submit(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int
+    request: Request[Any, Any, Any], context: ContextDep, customer: CustomerDep
 ) -> Template:
     """Choose reminders by Telegram, Viber or none."""
     data = await _form(request)
@@ -146,7 +146,10 @@ async def reminders_submit(
 
 @get("/accounts/{number:str}", operation_id="cabinet_account", include_in_schema=False)
 async def account_page(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
 ) -> Template:
     """One account: meters and zones, history, consumption by month."""
     account = await owned(customer, number)

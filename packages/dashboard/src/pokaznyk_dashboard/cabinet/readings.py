@@ -8,15 +8,17 @@ from uuid import uuid4
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
+from pokaznyk_dashboard.auth.customer import CustomerDep
 from pokaznyk_dashboard.cabinet.pages import owned
 from pokaznyk_dashboard.public.flow import current_window, store_readings
 from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
-from pokaznyk_dashboard.web import page
+from pokaznyk_dashboard.web import ContextDep, page
 
 
 async def _account(context: ServiceContext, customer: int, number: str) -> AccountMeters:
@@ -27,7 +29,7 @@ async def _account(context: ServiceContext, customer: int, number: str) -> Accou
     return account
 
 
-def _common(account: AccountMeters, context: ServiceContext) -> dict[str, Any]:
+def _common(account: AccountMeters, context: ContextDep) -> dict[str, Any]:
     base = f"/cabinet/accounts/{account.number}"
     return {
         "account": account,
@@ -49,7 +51,10 @@ async def _data(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 @get("/accounts/{number:str}/submit", operation_id="cabinet_submit_form", include_in_schema=False)
 async def submit_form(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
 ) -> Template:
     """The reading form of one of the customer's accounts."""
     account = await _account(context, customer, number)
@@ -65,7 +70,10 @@ async def submit_form(
     include_in_schema=False,
 )
 async def submit_check(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
 ) -> Template:
     """The instant check of one field (an htmx fragment)."""
     account = await _account(context, customer, number)
@@ -82,7 +90,10 @@ async def submit_check(
     include_in_schema=False,
 )
 async def submit_confirm(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
 ) -> Template:
     """Check everything again; the errors, or the values to confirm."""
     account = await _account(context, customer, number)
@@ -102,7 +113,10 @@ async def submit_confirm(
     include_in_schema=False,
 )
 async def submit_send(
-    request: Request[Any, Any, Any], context: ServiceContext, customer: int, number: str
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
 ) -> Template:
     """Store the confirmed readings once and show the receipt."""
     account = await _account(context, customer, number)

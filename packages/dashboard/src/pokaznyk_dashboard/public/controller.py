@@ -17,7 +17,7 @@ from pokaznyk_dashboard.auth.customer import client_key
 from pokaznyk_dashboard.auth.tokens import sign_account, verified_account
 from pokaznyk_dashboard.public.flow import current_window, store_readings
 from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
-from pokaznyk_dashboard.web import WebConfig, page
+from pokaznyk_dashboard.web import ContextDep, WebDep, page
 
 URLS = {
     "check": "/submit/check",
@@ -29,7 +29,7 @@ URLS = {
 
 def _start(
     request: Request[Any, Any, Any],
-    context: ServiceContext,
+    context: ContextDep,
     *,
     refusal: Refusal | None = None,
     values: dict[str, str] | None = None,
@@ -42,7 +42,7 @@ def _start(
 
 
 async def _account(
-    data: dict[str, str], web: WebConfig, context: ServiceContext
+    data: dict[str, str], web: WebDep, context: ServiceContext
 ) -> AccountMeters | None:
     account_id = verified_account(web.secret, data.get("token", ""), context.now())
     if account_id is None:
@@ -50,7 +50,7 @@ async def _account(
     return await load_account_meters(context, account_id)
 
 
-def _expired(request: Request[Any, Any, Any], context: ServiceContext) -> Template:
+def _expired(request: Request[Any, Any, Any], context: ContextDep) -> Template:
     return _start(request, context, refusal=Refusal("web.form.expired"))
 
 
@@ -67,14 +67,14 @@ def _common(
 
 
 @get("/submit", operation_id="submit_start", include_in_schema=False)
-async def submit_start(request: Request[Any, Any, Any], context: ServiceContext) -> Template:
+async def submit_start(request: Request[Any, Any, Any], context: ContextDep) -> Template:
     """The first step: account number (or EIC) and the holder's surname."""
     return _start(request, context)
 
 
 @post("/submit", operation_id="submit_verify", status_code=200, include_in_schema=False)
 async def submit_verify(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template:
     """Verify the holder (limits per client address and per account), then the meters."""
     data = dict(await request.form())
@@ -102,7 +102,7 @@ async def submit_verify(
 
 @post("/submit/check", operation_id="submit_check", status_code=200, include_in_schema=False)
 async def submit_check(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template:
     """The instant check of one field as it is typed (an htmx fragment)."""
     data = {k: str(v) for k, v in (await request.form()).items()}
@@ -116,7 +116,7 @@ async def submit_check(
 
 @post("/submit/confirm", operation_id="submit_confirm", status_code=200, include_in_schema=False)
 async def submit_confirm(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template:
     """Check every field again; show the errors, or the values to confirm."""
     data = {k: str(v) for k, v in (await request.form()).items()}
@@ -133,7 +133,7 @@ async def submit_confirm(
 
 @post("/submit/send", operation_id="submit_send", status_code=200, include_in_schema=False)
 async def submit_send(
-    request: Request[Any, Any, Any], context: ServiceContext, web: WebConfig
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
 ) -> Template:
     """Store the confirmed readings (once, whatever the retries) and show the receipt."""
     data = {k: str(v) for k, v in (await request.form()).items()}
