@@ -17,7 +17,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from pokaznyk_core.channels import secrets_match
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
@@ -219,8 +219,3 @@ def spoken_message(key: str, locale: str) -> str:
     _say(root, _words(locale)[key], locale)
     ET.SubElement(root, "Hangup")
     return _document(root)
-
-
-def prompt_to_json(prompt: VoicePrompt) -> dict[str, Any]:
-    """A JSON-safe form of a prompt."""
-    return {"hint": prompt.hint, "choices": list(prompt.choices), "locale": prompt.locale}

@@ -1,0 +1,86 @@
+"""`pokaznyk telegram set-webhook`, `viber set-webhook`: exit status and the calls made."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from pokaznyk_core.cli import cli
+from pokaznyk_core.testing_platforms import FakeTelegram, FakeViber
+
+
+def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        cli, args, env={"POKAZNYK_DATABASE_URL": "sqlite:///unused.sqlite", **env}
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"POKAZNYK_TELEGRAM_SECRET_TOKEN": "s"}, "POKAZNYK_TELEGRAM_BOT_TOKEN"),
+        ({"POKAZNYK_TELEGRAM_BOT_TOKEN": "1:x"}, "POKAZNYK_TELEGRAM_SECRET_TOKEN"),
+    ],
+)
+def test_telegram_set_webhook_fails_in_one_line_without_its_tokens(
+    env: dict[str, str], missing: str
+) -> None:
+    code, _out, err = invoke(
+        ["telegram", "set-webhook", "https://bot.example.com/webhooks/telegram"], env
+    )
+    assert code == 1
+    assert missing in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_telegram_set_webhook_sends_the_url_and_the_secret_token() -> None:
+    fake = FakeTelegram()
+    with fake.running_in_thread():
+        env = {
+            "POKAZNYK_TELEGRAM_BOT_TOKEN": fake.token,
+            "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
+            "POKAZNYK_TELEGRAM_API_BASE": fake.url,
+        }
+        code, out, _err = invoke(
+            ["telegram", "set-webhook", "https://bot.example.com/webhooks/telegram"], env
+        )
+    assert code == 0, out
+    assert fake.webhook["url"] == "https://bot.example.com/webhooks/telegram"
+    assert fake.webhook["secret_token"] == "secret_1"
+
+
+def test_telegram_set_webhook_fails_with_the_apis_description() -> None:
+    fake = FakeTelegram(
+        refusal=(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+    )
+    with fake.running_in_thread():
+        env = {
+            "POKAZNYK_TELEGRAM_BOT_TOKEN": fake.token,
+            "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
+            "POKAZNYK_TELEGRAM_API_BASE": fake.url,
+        }
+        code, _out, err = invoke(["telegram", "set-webhook", "http://plain"], env)
+    assert code == 1
+    assert "HTTPS url must be provided" in err
+
+
+def test_viber_set_webhook_asks_for_the_events_the_service_handles() -> None:
+    fake = FakeViber()
+    with fake.running_in_thread():
+        env = {
+            "POKAZNYK_VIBER_AUTH_TOKEN": fake.auth_token,
+            "POKAZNYK_VIBER_API_BASE": fake.api_base,
+        }
+        code, _out, _err = invoke(
+            ["viber", "set-webhook", "https://bot.example.com/webhooks/viber"], env
+        )
+        bad, _out, err = invoke(["viber", "set-webhook", "ftp://nowhere"], env)
+    assert code == 0
+    assert "conversation_started" in fake.webhook["event_types"]
+    assert bad == 1 and "invalidUrl" in err
+
+
+def test_a_missing_url_is_wrong_usage() -> None:
+    code, _out, _err = invoke(["telegram", "set-webhook"], {})
+    assert code == 2
