@@ -47,7 +47,9 @@ def hidden(html: str, name: str) -> str:
 
 def field_error(html: str, name: str) -> str:
     """The text of the error next to a field (empty when there is none)."""
-    match = re.search(rf'<p class="field-error" id="err-{re.escape(name)}"[^>]*>(.*?)</p>', html, re.S)
+    match = re.search(
+        rf'<p class="field-error" id="err-{re.escape(name)}"[^>]*>(.*?)</p>', html, re.S
+    )
     assert match, f"no error slot for {name!r}"
     return match.group(1).strip()
 

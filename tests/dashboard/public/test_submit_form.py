@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from tests.dashboard.public.conftest import Visitor, field_error, hidden, unescape
 
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.zones import Zone
@@ -15,7 +16,6 @@ from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.registry import add_metering_point, install_meter
 from pokaznyk_core.storage.tables import Reading
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
-from tests.dashboard.public.conftest import Visitor, field_error, hidden, unescape
 
 T, DAY, NIGHT = Zone.TOTAL, Zone.DAY, Zone.NIGHT
 
@@ -31,9 +31,7 @@ async def verified(visitor: Visitor, meter: MeterFixture, account: str | None = 
 
 
 async def confirm(visitor: Visitor, page: str, values: dict[str, str]) -> str:
-    response = await visitor.post(
-        "/submit/confirm", {"token": hidden(page, "token"), **values}
-    )
+    response = await visitor.post("/submit/confirm", {"token": hidden(page, "token"), **values})
     assert response.status_code == 200
     return unescape(response.text)
 
@@ -67,8 +65,15 @@ async def test_a_holder_sees_a_labelled_field_per_zone_of_every_meter_with_the_l
     )
     point = await add_metering_point(context, meter.account_id, _another_eic(meter.eic), actor="t")
     second = await install_meter(
-        context, point, serial="SECOND-1", digits=6, decimals=1, zone_count=1,
-        installed_on=date(2024, 1, 10), initial_values={T: Decimal("77.0")}, actor="t",
+        context,
+        point,
+        serial="SECOND-1",
+        digits=6,
+        decimals=1,
+        zone_count=1,
+        installed_on=date(2024, 1, 10),
+        initial_values={T: Decimal("77.0")},
+        actor="t",
     )
     page = await verified(visitor, meter)
     for name in (f"m{meter.meter_id}_day", f"m{meter.meter_id}_night", f"m{second}_total"):
@@ -102,7 +107,9 @@ async def test_unknown_account_and_wrong_surname_get_the_same_answer(
     visitor: Visitor, context: ServiceContext
 ) -> None:
     meter = await make_meter_fixture(context)
-    wrong_surname = await visitor.post("/submit", {"account": meter.account_number, "surname": "Петренко"})
+    wrong_surname = await visitor.post(
+        "/submit", {"account": meter.account_number, "surname": "Петренко"}
+    )
     unknown = await visitor.post("/submit", {"account": "0000000001", "surname": meter.surname})
     failed = translate("verification.failed", "uk")
     assert failed in unescape(wrong_surname.text) and failed in unescape(unknown.text)
@@ -117,7 +124,9 @@ async def test_the_sixth_attempt_from_one_address_is_refused_even_with_the_right
     meter = await make_meter_fixture(context)
     for _ in range(5):
         await visitor.post("/submit", {"account": meter.account_number, "surname": "Хтось"})
-    right = await visitor.post("/submit", {"account": meter.account_number, "surname": meter.surname})
+    right = await visitor.post(
+        "/submit", {"account": meter.account_number, "surname": meter.surname}
+    )
     assert 'name="token"' not in right.text
     assert "Забагато невдалих спроб" in right.text
 
@@ -132,7 +141,9 @@ async def test_a_form_posted_without_the_csrf_token_is_refused(
     )
     assert response.status_code == 403
     forged = await visitor.post(
-        "/submit", {"_csrf_token": "0" * 64, "account": meter.account_number, "surname": "x"}, csrf=False
+        "/submit",
+        {"_csrf_token": "0" * 64, "account": meter.account_number, "surname": "x"},
+        csrf=False,
     )
     assert forged.status_code == 403
 
@@ -146,7 +157,9 @@ FIELD_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("typed", "problem"), FIELD_ERRORS, ids=[p.code.value for _, p in FIELD_ERRORS])
+@pytest.mark.parametrize(
+    ("typed", "problem"), FIELD_ERRORS, ids=[p.code.value for _, p in FIELD_ERRORS]
+)
 async def test_every_field_error_is_told_next_to_its_field_as_typed_and_on_submit(
     visitor: Visitor, context: ServiceContext, typed: str, problem: Problem
 ) -> None:
@@ -178,7 +191,9 @@ async def test_a_zone_left_empty_is_an_error_when_another_is_filled(
     )
     page = await verified(visitor, meter)
     submitted = await confirm(visitor, page, {f"m{meter.meter_id}_day": "1010"})
-    assert field_error(submitted, f"m{meter.meter_id}_night") == render(Problem(Code.VALUE_EMPTY), "uk")
+    assert field_error(submitted, f"m{meter.meter_id}_night") == render(
+        Problem(Code.VALUE_EMPTY), "uk"
+    )
 
 
 async def test_an_instant_check_of_a_correct_value_clears_the_error(
@@ -189,7 +204,12 @@ async def test_an_instant_check_of_a_correct_value_clears_the_error(
     name = f"m{meter.meter_id}_total"
     ok = await visitor.post(
         "/submit/check",
-        {"token": hidden(page, "token"), "meter": str(meter.meter_id), "zone": "total", name: "150,5"},
+        {
+            "token": hidden(page, "token"),
+            "meter": str(meter.meter_id),
+            "zone": "total",
+            name: "150,5",
+        },
     )
     assert ok.text.strip() == ""
 
@@ -270,7 +290,9 @@ async def test_a_forged_or_expired_token_starts_over(
     meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
     page = await verified(visitor, meter)
     forged = hidden(page, "token").replace("account.", "account.9", 1)
-    response = await visitor.post("/submit/confirm", {"token": forged, f"m{meter.meter_id}_total": "1"})
+    response = await visitor.post(
+        "/submit/confirm", {"token": forged, f"m{meter.meter_id}_total": "1"}
+    )
     assert translate("web.form.expired", "uk") in unescape(response.text)
     clock.instant = datetime(2026, 10, 30, 10, 0, tzinfo=UTC)
     late = await visitor.post(
@@ -287,7 +309,11 @@ async def test_an_instant_check_of_another_accounts_meter_tells_nothing(
     page = await verified(visitor, mine)
     response = await visitor.post(
         "/submit/check",
-        {"token": hidden(page, "token"), "meter": str(theirs.meter_id), "zone": "total",
-         f"m{theirs.meter_id}_total": "1"},
+        {
+            "token": hidden(page, "token"),
+            "meter": str(theirs.meter_id),
+            "zone": "total",
+            f"m{theirs.meter_id}_total": "1",
+        },
     )
     assert response.text.strip() == ""
