@@ -84,6 +84,13 @@ def _date(context: Context, day: date | None) -> str:
 
 
 @pass_context
+def _short_date(context: Context, day: date | None) -> str:
+    if day is None:
+        return ""
+    return format_date(day, format="dd.MM.yyyy", locale=_locale(context))
+
+
+@pass_context
 def _period(context: Context, period: Period | str) -> str:
     parsed = Period.parse(period) if isinstance(period, str) else period
     if not isinstance(parsed, Period):
@@ -98,7 +105,14 @@ def _value(context: Context, text: str) -> str:
 
 def _register_globals(engine: JinjaTemplateEngine) -> None:
     env: Environment = engine.engine
-    env.globals.update(t=_t, problem=_problem, fmt_date=_date, fmt_period=_period, fmt_value=_value)
+    env.globals.update(
+        t=_t,
+        problem=_problem,
+        fmt_date=_date,
+        fmt_short_date=_short_date,
+        fmt_period=_period,
+        fmt_value=_value,
+    )
     env.trim_blocks = True
     env.lstrip_blocks = True
 

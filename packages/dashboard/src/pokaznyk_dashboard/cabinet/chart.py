@@ -41,6 +41,7 @@ class MonthLabel:
 
     x: float
     text: str
+    year: str
     actual: bool
 
 
@@ -109,10 +110,10 @@ def build_chart(meter: MeterConsumption, locale: str) -> Chart:
                     kwh=kwh,
                 )
             )
-        text = format_date(month.period.first_day, format="LLL yy", locale=locale)
-        labels.append(
-            MonthLabel(x=round(LEFT + index * group + group / 2, 1), text=text, actual=month.actual)
-        )
+        text = format_date(month.period.first_day, format="LLL", locale=locale)
+        year = str(month.period.year) if index == 0 or month.period.month == 1 else ""
+        x = round(LEFT + index * group + group / 2, 1)
+        labels.append(MonthLabel(x=x, text=text, year=year, actual=month.actual))
     grid = tuple(
         GridLine(
             y=round(TOP + plot_height - plot_height * i / GRID_LINES, 1),

@@ -41,6 +41,7 @@ def _common(account: AccountMeters, context: ContextDep) -> dict[str, Any]:
         },
         "hidden": {},
         "window": current_window(context),
+        "today": context.today(),
         "area": "cabinet",
     }
 

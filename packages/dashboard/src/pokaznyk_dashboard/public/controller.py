@@ -62,6 +62,7 @@ def _common(
         "urls": URLS,
         "hidden": {"token": data.get("token", "")},
         "window": current_window(context),
+        "today": context.today(),
         "area": "public",
     }
 
