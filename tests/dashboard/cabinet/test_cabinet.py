@@ -94,8 +94,12 @@ async def test_a_registered_customer_sees_their_account_and_signs_out_and_in(
     assert (await visitor.get("/cabinet")).status_code == 303
     wrong = await visitor.post("/cabinet/sign-in", {"phone": phone, "password": "not the password"})
     assert "Неправильний номер телефону або пароль" in unescape(wrong.text)
+    planted = "attacker-chosen-session-id"
+    visitor.client.cookies.delete("pokaznyk_session")
+    visitor.client.cookies.set("pokaznyk_session", planted, domain="testserver.local")
     right = await visitor.post("/cabinet/sign-in", {"phone": phone, "password": PASSWORD})
     assert right.status_code == 303
+    assert visitor.client.cookies.get("pokaznyk_session") not in (planted, session)
     assert (await visitor.get("/cabinet")).status_code == 200
 
 

@@ -156,6 +156,7 @@ class WebPlugin(InitPluginProtocol):
 
     def __init__(self, settings: Settings) -> None:
         # An empty key gets a random one per process: fine for a demo with one worker only.
+        self.secure = settings.public_url.startswith("https://")
         self.config = WebConfig(
             secret=settings.secret_key or secrets.token_hex(32), demo=settings.demo
         )
@@ -168,12 +169,14 @@ class WebPlugin(InitPluginProtocol):
         app_config.csrf_config = CSRFConfig(
             secret=self.config.secret,
             cookie_httponly=True,
+            cookie_secure=self.secure,
             cookie_samesite="lax",
             exclude=list(MACHINE_PATHS),
         )
         sessions = DatabaseSessionConfig(
             key=SESSION_COOKIE,
             httponly=True,
+            secure=self.secure,
             samesite="lax",
             max_age=14 * 86400,
             store="sessions",

@@ -8,6 +8,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
+from pokaznyk_dashboard.auth.sessions import ROTATE
+
 SESSION_KEY = "customer"
 
 CustomerDep = NamedDependency[int]
@@ -37,6 +39,7 @@ def start_session(request: Request[Any, Any, Any], customer_id: int) -> None:
     """Sign the customer in: a fresh session holding only their id."""
     request.clear_session()
     request.set_session({SESSION_KEY: customer_id})
+    request.state[ROTATE] = True
 
 
 def end_session(request: Request[Any, Any, Any]) -> None:

@@ -9,16 +9,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
 from litestar.types import Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 
 from pokaznyk_core.storage.tables import WebSession
 
 DEFAULT_LIFETIME = timedelta(days=14)
+ROTATE = "pokaznyk_rotate_session"
+"""A request state flag: give the session a new id (set on sign-in, against fixation)."""
 
 
 def _now() -> datetime:
@@ -113,7 +117,21 @@ class LazySessionBackend(ServerSideSessionBackend):
             and self.config.key not in connection.cookies
         ):
             return
-        await super().store_in_message(scope_session, message, connection)
+        if not (isinstance(scope_session, dict) and scope_session and connection.state.get(ROTATE)):
+            await super().store_in_message(scope_session, message, connection)
+            return
+        store = self.config.get_store_from_app(connection.scope["app"])
+        old = connection.cookies.get(self.config.key)
+        if old:
+            await self.delete(old, store=store)
+        session_id = self.generate_session_id()
+        data = self.serialize_data(scope_session, connection.scope)
+        await self.set(session_id=session_id, data=data, store=store)
+        params = extract_dataclass_items(
+            self.config, exclude_none=True, include=Cookie.__dict__.keys()
+        )
+        cookie = Cookie(value=session_id, key=self.config.key, **dict(params))
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 @dataclass
