@@ -143,3 +143,22 @@ def test_months_without_a_reading_are_estimated_and_the_next_actual_month_is_rec
     february, march, april = months[1].kwh[T], months[2].kwh[T], months[3].kwh[T]
     assert february == Decimal(93) and march == Decimal(103)  # 100 kWh / 30 days, truncated
     assert april == 300 - february - march
+
+
+async def test_a_closed_period_shows_what_was_billed(context: ServiceContext) -> None:
+    from pokaznyk_core.services.customer_readings import monthly_consumption
+    from pokaznyk_core.storage.tables import BillLine
+
+    meter = await make_meter_fixture(context, installed_on=date(2026, 7, 1))
+    await BillLine.insert(
+        BillLine(
+            period="2026-09",
+            meter=meter.meter_id,
+            basis="estimated",
+            consumption_1=1234,
+            created_at=context.now(),
+        )
+    )
+    (consumption,) = await monthly_consumption(context, meter.account_id)
+    september = next(m for m in consumption.months if str(m.period) == "2026-09")
+    assert not september.actual and september.kwh[T] == Decimal("123.4")

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pokaznyk_core.domain.billing import Basis
 from pokaznyk_core.domain.checks import (
     ConsumptionHistory,
     PlausibilityLimits,
@@ -30,7 +31,7 @@ from pokaznyk_core.domain.window import Period, place_reading
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.listings import format_address
-from pokaznyk_core.storage.tables import Account, Meter, MeteringPoint, Reading
+from pokaznyk_core.storage.tables import Account, BillLine, Meter, Reading
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
 HISTORY_READINGS = 13
@@ -332,12 +333,35 @@ def meter_months(
     return result
 
 
+async def _bill_lines(meter_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    lines: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    if meter_ids:
+        for row in await BillLine.select().where(BillLine.meter.is_in(list(meter_ids))):
+            lines[row["meter"]][row["period"]] = row
+    return lines
+
+
+def _billed_month(
+    month: MonthConsumption, line: Mapping[str, Any] | None, spec: MeterSpec
+) -> MonthConsumption:
+    """The month as billed when its period was closed, else as computed."""
+    if line is None:
+        return month
+    kwh = {
+        zone: spec.from_units(int(line[f"consumption_{index}"] or 0))
+        for index, zone in enumerate(spec.zones, start=1)
+    }
+    return MonthConsumption(month.period, line["basis"] == Basis.ACTUAL.value, kwh)
+
+
 async def monthly_consumption(
     context: ServiceContext, account_id: int, months: int = 12
 ) -> list[MeterConsumption]:
     """Consumption by month per zone of each meter in service, the last ``months`` periods.
 
-    The current period is included only once it has a reading.
+    The current period is included only once it has a reading. A closed period shows
+    what was billed (its bill line, actual or estimated); an open one what the readings
+    show, months without one estimated as billing would.
     """
     meters = await (
         Meter.select()
@@ -346,6 +370,7 @@ async def monthly_consumption(
         .order_by(Meter.id)
     )
     readings = await _counting([m["id"] for m in meters])
+    billed = await _bill_lines([m["id"] for m in meters])
     current = place_reading(context.today(), context.window).period
     result = []
     for m in meters:
@@ -361,10 +386,9 @@ async def monthly_consumption(
             last,
             months,
         )
+        lines = billed.get(m["id"], {})
+        months_list = [
+            _billed_month(month, lines.get(str(month.period)), spec) for month in months_list
+        ]
         result.append(MeterConsumption(m["id"], m["serial"], spec.zones, tuple(months_list)))
     return result
-
-
-async def metering_point_count(account_id: int) -> int:
-    """How many metering points the account has."""
-    return int(await MeteringPoint.count().where(MeteringPoint.account == account_id))
