@@ -15,6 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from pokaznyk_core.storage import piccolo_conf
+from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
 from pokaznyk_core.storage.tables import TABLES
 from pokaznyk_core.storage.urls import engine_from_url, sqlite_path
 
@@ -47,6 +48,8 @@ class Database:
         """Close the connection pool (PostgreSQL)."""
         if isinstance(self.engine, PostgresEngine):
             await self.engine.close_connection_pool()
+        elif isinstance(self.engine, PooledSQLiteEngine):
+            await self.engine.close_connections()
 
 
 def _bind(engine: Engine[Any]) -> None:

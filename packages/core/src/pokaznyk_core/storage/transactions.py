@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -9,6 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from pokaznyk_core.storage import piccolo_conf
+from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
 
 
 def current_engine() -> Engine[Any]:
@@ -16,18 +19,27 @@ def current_engine() -> Engine[Any]:
     return piccolo_conf.DB
 
 
-def write_transaction() -> Any:
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
     """A transaction for a use case that reads and then writes.
 
     On SQLite it is IMMEDIATE: it takes the write lock first, so two writers wait for each
-    other (busy timeout) instead of failing with "database is locked" when the reader
-    upgrades. On PostgreSQL it is an ordinary transaction; rows are locked with
-    `lock_for_update`. Nested calls join the outer transaction.
+    other instead of failing with "database is locked" when a reader upgrades; the writers
+    of one process take turns on an asyncio lock first, so they queue in the event loop
+    rather than in SQLite's sleeping busy handler. On PostgreSQL it is an ordinary
+    transaction; rows are locked with `lock_for_update`. Nested calls join the outer one.
     """
     engine = current_engine()
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
+    if not isinstance(engine, SQLiteEngine):
+        async with engine.transaction():
+            yield
+        return
+    if engine.current_transaction.get() is not None or not isinstance(engine, PooledSQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+        return
+    async with engine.write_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+        yield
 
 
 async def lock_for_update(table: str, row_id: int) -> None:

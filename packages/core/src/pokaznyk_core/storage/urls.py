@@ -9,6 +9,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
+
 
 def sqlite_path(url: str) -> str:
     """The file path of a `sqlite:///path` URL (`sqlite:////abs/path` is absolute)."""
@@ -19,7 +21,9 @@ def engine_from_url(url: str, *, pool: bool = True) -> Engine[Any]:
     """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
     if url.startswith("sqlite:///"):
         # timeout sets SQLite's busy timeout: writers wait for each other instead of failing.
-        return SQLiteEngine(path=sqlite_path(url), timeout=30, log_queries=False)
+        if not pool:
+            return SQLiteEngine(path=sqlite_path(url), timeout=30, log_queries=False)
+        return PooledSQLiteEngine(path=sqlite_path(url), timeout=30, log_queries=False)
     parsed = urlparse(url)
     if parsed.scheme not in {"postgresql", "postgres"}:
         raise ValueError(f"unsupported database URL {url!r}")

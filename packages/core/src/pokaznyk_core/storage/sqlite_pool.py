@@ -1,0 +1,130 @@
+"""A SQLite engine that reuses its connections and queues writers in the event loop.
+
+Piccolo's SQLiteEngine opens a new connection (a new thread, the file, the schema) for
+every query outside a transaction and for every transaction, and repeats `PRAGMA
+foreign_keys` before every statement; writers that meet wait in SQLite's busy handler,
+which sleeps in growing steps (long tails under load). This engine keeps idle connections
+for reuse (each set up once: foreign keys on, WAL with `synchronous=NORMAL`, a busy timeout)
+and lets the write transactions of one process take turns on an asyncio lock, so only
+writers of other processes ever meet SQLite's busy handler.
+
+`synchronous=NORMAL` in WAL mode never corrupts the database and loses nothing when a
+process dies; only a power cut or an OS crash can drop the last transactions (see
+docs/adr/0003-sqlite-connections.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import weakref
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+from piccolo.table import Table
+
+IDLE_CONNECTIONS = 8
+BUSY_TIMEOUT_MS = 30_000
+
+
+class _Lease:
+    """A pooled connection as Piccolo's transaction sees it: `close()` gives it back."""
+
+    def __init__(self, engine: PooledSQLiteEngine, connection: aiosqlite.Connection) -> None:
+        self._engine = engine
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def close(self) -> None:
+        await self._engine.release(self._connection)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """SQLiteEngine with reused connections and in-process queuing of write transactions."""
+
+    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self._idle: list[aiosqlite.Connection] = []
+        self._all: set[aiosqlite.Connection] = set()
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def write_lock(self) -> asyncio.Lock:
+        """The lock the write transactions of this process take turns on (per event loop)."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def acquire(self) -> aiosqlite.Connection:
+        """An idle connection, or a new one set up for the service."""
+        if self._idle:
+            return self._idle.pop()
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        self._all.add(connection)
+        return connection
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        """Give a connection back (rolled back if a transaction was left open)."""
+        try:
+            if connection.in_transaction:
+                await connection.rollback()
+        except sqlite3.Error:
+            await self._discard(connection)
+            return
+        if len(self._idle) < IDLE_CONNECTIONS:
+            self._idle.append(connection)
+        else:
+            await self._discard(connection)
+
+    async def _discard(self, connection: aiosqlite.Connection) -> None:
+        self._all.discard(connection)
+        with contextlib.suppress(sqlite3.Error):
+            await connection.close()
+
+    async def close_connections(self) -> None:
+        """Close every connection (their threads end with them)."""
+        for connection in list(self._all):
+            await self._discard(connection)
+        self._idle.clear()
+
+    async def get_connection(self) -> Any:
+        return _Lease(self, await self.acquire())
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        connection = await self.acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                rows = await cursor.fetchall()
+            if connection.in_transaction:
+                await connection.commit()
+            return rows
+        finally:
+            await self.release(connection)
+
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
