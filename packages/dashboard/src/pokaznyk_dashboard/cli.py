@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import click
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from pokaznyk_core.cli.runner import fail, load_settings, run
 from pokaznyk_core.storage.engine import open_database
@@ -29,15 +31,24 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         os.environ["POKAZNYK_DEMO"] = "1"
     base = f"http://{host}:{port}"
     click.echo(f"serving on {base}  (health: {base}/healthz)")
+    config = uvicorn.Config(
+        "pokaznyk_dashboard.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
     try:
-        uvicorn.run(
-            "pokaznyk_dashboard.app:create_app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            proxy_headers=True,
-        )
+        if workers == 1:
+            uvicorn.Server(config).run()
+            return
+        listener = config.bind_socket()
+        # Worker processes rebuild the shared socket without its protocol number, so asyncio
+        # does not set TCP_NODELAY on their connections; every response then waited ~40 ms
+        # for a delayed ACK (measured). Accepted sockets inherit the option from here.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Multiprocess(config, sockets=[listener]).run()
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error}")
