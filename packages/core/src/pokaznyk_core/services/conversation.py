@@ -38,7 +38,7 @@ from pokaznyk_core.storage.tables import (
     ReadingEvidence,
 )
 from pokaznyk_core.storage.tables import DialogState as DialogStateRow
-from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
 MAX_ACTIONS = 4
@@ -150,9 +150,8 @@ async def _first_delivery(channel: Channel, update_key: str, now: datetime) -> b
 
 async def _locked_state(channel: Channel, user: str, now: datetime) -> tuple[int, int, DialogState]:
     """The user's state row, created when missing and locked until the transaction ends."""
-    where = (DialogStateRow.channel == channel.value) & (DialogStateRow.platform_user_id == user)
-    found = await DialogStateRow.select(DialogStateRow.id).where(where).first()
-    if found is None:
+    row = await _state_row(channel, user)
+    if row is None:
         await DialogStateRow.insert(
             DialogStateRow(
                 channel=channel.value,
@@ -162,14 +161,24 @@ async def _locked_state(channel: Channel, user: str, now: datetime) -> tuple[int
                 updated_at=now,
             )
         ).on_conflict(action="DO NOTHING")
-        found = await DialogStateRow.select(DialogStateRow.id).where(where).first()
-        assert found is not None
-    await lock_for_update("dialog_state", int(found["id"]))
-    row = await DialogStateRow.select().where(DialogStateRow.id == found["id"]).first()
-    assert row is not None
+        row = await _state_row(channel, user)
+        assert row is not None
     raw = row["state"]
     data = json.loads(raw) if isinstance(raw, str) else raw
     return int(row["id"]), int(row["version"]), DialogState.from_json(data)
+
+
+async def _state_row(channel: Channel, user: str) -> dict[str, Any] | None:
+    """Read (and on PostgreSQL lock) the state row in one round trip; SQLite's write
+    transaction already holds the database's write lock."""
+    lock = " FOR UPDATE" if is_postgres() else ""
+    rows = await DialogStateRow.raw(
+        "SELECT id, version, state FROM dialog_state"
+        " WHERE channel = {} AND platform_user_id = {}" + lock,
+        channel.value,
+        user[:80],
+    )
+    return rows[0] if rows else None
 
 
 async def _facts(who: _Who, identity: dict[str, Any], guest_account_id: int | None) -> Facts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
@@ -18,8 +18,6 @@ from pokaznyk_core.storage.tables import (
     Account,
     LinkedAccount,
     MessengerIdentity,
-    Meter,
-    MeteringPoint,
     Reading,
 )
 from pokaznyk_core.storage.values import spec_of, values_from_row
@@ -38,11 +36,7 @@ async def identity_for(
     Two first messages arriving at once create one row (the unique index on
     channel and user decides; the loser reads the winner's row).
     """
-    query = MessengerIdentity.select().where(
-        (MessengerIdentity.channel == channel.value)
-        & (MessengerIdentity.platform_user_id == platform_user_id)
-    )
-    row = await query.first()
+    row = await _identity_row(channel, platform_user_id)
     if row is not None:
         return row
     await MessengerIdentity.insert(
@@ -57,9 +51,18 @@ async def identity_for(
             created_at=now or datetime.now(UTC),
         )
     ).on_conflict(action="DO NOTHING")
-    row = await query.first()
+    row = await _identity_row(channel, platform_user_id)
     assert row is not None, "the identity was just created"
     return row
+
+
+async def _identity_row(channel: Channel, platform_user_id: str) -> dict[str, Any] | None:
+    rows = await MessengerIdentity.raw(
+        "SELECT * FROM messenger_identity WHERE channel = {} AND platform_user_id = {}",
+        channel.value,
+        platform_user_id[:80],
+    )
+    return dict(rows[0]) if rows else None
 
 
 async def link_account(identity_id: int, account_id: int, method: str, now: datetime) -> bool:
@@ -85,6 +88,20 @@ async def linked_account_ids(identity_id: int) -> list[int]:
     return [int(r["account"]) for r in rows]
 
 
+# One query for the accounts, their metering points and meters in service: the dialog
+# loads these facts on every message, so round trips count.
+_ACCOUNT_METERS = """
+SELECT a.id AS account_id, a.number, a.status, a.settlement, a.street, a.building,
+       a.apartment, mp.eic, m.id AS meter_id, m.serial, m.digits, m.decimals, m.zone_count,
+       m.installed_on, m.initial_1, m.initial_2, m.initial_3
+FROM account a
+LEFT JOIN metering_point mp ON mp.account = a.id
+LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
+WHERE {where} AND a.status = 'active'
+ORDER BY {order}, mp.id, m.id
+"""
+
+
 async def linked_accounts(
     identity_id: int, *, today: date | None = None, window: WindowConfig | None = None
 ) -> list[AccountInfo]:
@@ -92,7 +109,12 @@ async def linked_accounts(
     counting reading: what the dialog's facts need. With ``today`` in the window, each
     meter's check baseline skips this window's readings (a correction is checked against
     the reading before them, as the submission service does)."""
-    return await account_infos(await linked_account_ids(identity_id), today=today, window=window)
+    sql = _ACCOUNT_METERS.format(
+        where="a.id IN (SELECT account FROM linked_account WHERE identity = {})",
+        order="(SELECT MIN(id) FROM linked_account WHERE identity = {} AND account = a.id)",
+    )
+    rows = await Account.raw(sql, identity_id, identity_id)
+    return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
 async def account_infos(
@@ -105,29 +127,32 @@ async def account_infos(
     """Accounts (in the given order) with their meters in service and last readings."""
     if not account_ids:
         return []
-    accounts = {
-        r["id"]: r for r in await Account.select().where(Account.id.is_in(list(account_ids)))
-    }
-    points = await (
-        MeteringPoint.select(MeteringPoint.id, MeteringPoint.account, MeteringPoint.eic)
-        .where(MeteringPoint.account.is_in(list(account_ids)))
-        .order_by(MeteringPoint.id)
-    )
-    eic_of = {p["id"]: (p["account"], p["eic"]) for p in points}
-    meters = (
-        await Meter.select()
-        .where(Meter.metering_point.is_in(list(eic_of)))
-        .where(Meter.removed_on.is_null())
-        .order_by(Meter.id)
-        if eic_of
-        else []
-    )
-    readings = await _counting_readings([m["id"] for m in meters])
+    ids = [int(i) for i in account_ids]
+    sql = _ACCOUNT_METERS.format(where=f"a.id IN ({', '.join(str(i) for i in ids)})", order="a.id")
+    rows = await Account.raw(sql)
+    return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
+
+
+async def _account_infos_from(
+    rows: Sequence[Mapping[str, Any]],
+    order: Sequence[int] | None,
+    *,
+    verified: bool,
+    today: date | None,
+    window: WindowConfig | None,
+) -> list[AccountInfo]:
+    accounts: dict[int, Mapping[str, Any]] = {}
+    meters: list[Mapping[str, Any]] = []
+    for row in rows:
+        accounts.setdefault(int(row["account_id"]), row)
+        if row["meter_id"] is not None:
+            meters.append(row)
+    readings = await _counting_readings([int(m["meter_id"]) for m in meters], today)
     by_account: dict[int, list[MeterInfo]] = defaultdict(list)
     for row in meters:
-        account_id, eic = eic_of[row["metering_point"]]
-        info = _meter_info(row, eic, readings.get(row["id"], []), today, window)
-        by_account[account_id].append(info)
+        meter = {**row, "id": row["meter_id"]}
+        info = _meter_info(meter, row["eic"], readings.get(int(row["meter_id"]), []), today, window)
+        by_account[int(row["account_id"])].append(info)
     return [
         AccountInfo(
             account_id=account_id,
@@ -136,34 +161,49 @@ async def account_infos(
             meters=tuple(by_account.get(account_id, [])),
             verified=verified,
         )
-        for account_id in account_ids
-        if account_id in accounts and accounts[account_id]["status"] == "active"
+        for account_id in (order if order is not None else list(accounts))
+        if account_id in accounts
     ]
 
 
-async def _counting_readings(meter_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+RECENT_DAYS = 200
+"""Readings this recent are enough for the hint and the baseline of almost every meter."""
+
+
+async def _counting_readings(
+    meter_ids: list[int], today: date | None = None
+) -> dict[int, list[dict[str, Any]]]:
     if not meter_ids:
         return {}
-    rows = await (
-        Reading.select(
-            Reading.meter,
-            Reading.taken_on,
-            Reading.received_at,
-            Reading.value_1,
-            Reading.value_2,
-            Reading.value_3,
-            Reading.period,
-            Reading.in_window,
-        )
-        .where(Reading.meter.is_in(meter_ids))
-        .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
-        .order_by(Reading.taken_on, ascending=False)
-        .order_by(Reading.received_at, ascending=False)
-    )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
+    since = today - timedelta(days=RECENT_DAYS) if today is not None else None
+    for row in await _readings_query(meter_ids, since):
         found[int(row["meter"])].append(row)
+    # A meter with fewer than two recent readings may need an older one as its baseline.
+    quiet = [m for m in meter_ids if len(found.get(m, [])) < 2] if since is not None else []
+    if quiet:
+        for meter_id in quiet:
+            found.pop(meter_id, None)
+        for row in await _readings_query(quiet, None):
+            found[int(row["meter"])].append(row)
     return found
+
+
+async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict[str, Any]]:
+    ids = ", ".join(str(int(m)) for m in meter_ids)
+    statuses = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+    args: list[Any] = []
+    bound = ""
+    if since is not None:
+        bound = " AND taken_on >= {}"
+        args.append(since)
+    rows: list[dict[str, Any]] = await Reading.raw(
+        "SELECT meter, taken_on, received_at, value_1, value_2, value_3, period, in_window"
+        f" FROM reading WHERE meter IN ({ids}) AND status IN ({statuses}){bound}"
+        " ORDER BY taken_on DESC, received_at DESC",
+        *args,
+    )
+    return rows
 
 
 def _meter_info(
