@@ -31,7 +31,9 @@ from typing import Any
 import asyncpg
 
 SECRET = "bench-secret-token"
-POSTGRES_SERVER = os.environ.get("POKAZNYK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+POSTGRES_SERVER = os.environ.get(
+    "POKAZNYK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 BARE_APP = textwrap.dedent(
@@ -146,7 +148,10 @@ def free_port() -> int:
 def run_cli(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "pokaznyk_core.cli", *args],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"pokaznyk {' '.join(args)} failed: {result.stderr}")
@@ -185,8 +190,11 @@ def text_update(user: int, text: str) -> dict[str, Any]:
     uid = next(_update_ids)
     sender = {"id": user, "is_bot": False, "first_name": "Bench", "language_code": "uk"}
     message: dict[str, Any] = {
-        "message_id": uid, "from": sender, "chat": {"id": user, "type": "private"},
-        "date": int(time.time()), "text": text,
+        "message_id": uid,
+        "from": sender,
+        "chat": {"id": user, "type": "private"},
+        "date": int(time.time()),
+        "text": text,
     }
     if text.startswith("/"):
         message["entities"] = [{"offset": 0, "length": len(text), "type": "bot_command"}]
@@ -199,7 +207,10 @@ def button_update(user: int, payload: str) -> dict[str, Any]:
     return {
         "update_id": uid,
         "callback_query": {
-            "id": str(uid), "from": sender, "chat_instance": "1", "data": payload,
+            "id": str(uid),
+            "from": sender,
+            "chat_instance": "1",
+            "data": payload,
             "message": {"message_id": 1, "chat": {"id": user, "type": "private"}, "date": 0},
         },
     }
@@ -207,7 +218,7 @@ def button_update(user: int, payload: str) -> dict[str, Any]:
 
 def dialog_of(customer: Customer) -> list[dict[str, Any]]:
     u = customer.user_id + 10_000_000
-    steps = [
+    return [
         text_update(u, "/start"),
         button_update(u, "menu:submit"),
         text_update(u, customer.account),
@@ -215,7 +226,6 @@ def dialog_of(customer: Customer) -> list[dict[str, Any]]:
         *(text_update(u, v) for v in customer.zone_values),
         button_update(u, "confirm"),
     ]
-    return steps
 
 
 async def drive(port: int, dialogs: list[list[dict[str, Any]]], concurrency: int) -> Timings:
@@ -278,7 +288,9 @@ def start_server(argv: list[str], env: dict[str, str], port: int) -> subprocess.
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(process.stderr.read().decode() if process.stderr else "died")
+                raise SystemExit(
+                    process.stderr.read().decode() if process.stderr else "died"
+                ) from None
             time.sleep(0.1)
     process.kill()
     raise SystemExit("server did not start")
@@ -324,9 +336,18 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
 
         port = free_port()
         server = start_server(
-            [sys.executable, "-m", "pokaznyk_core.cli", "serve", "--port", str(port),
-             "--workers", str(args.workers)],
-            env, port,
+            [
+                sys.executable,
+                "-m",
+                "pokaznyk_core.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env,
+            port,
         )
         try:
             # A short warm-up with users outside the measured set.
@@ -339,16 +360,27 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
         bare_file.write_text(BARE_APP)
         port = free_port()
         bare = start_server(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(workdir), "bare_app:app",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
-            env, port,
+            [
+                sys.executable,
+                "-c",
+                "import sys; sys.path.insert(0, sys.argv[1]);"
+                "from pokaznyk_dashboard.cli import run_uvicorn;"
+                "run_uvicorn('bare_app:app', '127.0.0.1', int(sys.argv[2]), int(sys.argv[3]))",
+                str(workdir),
+                str(port),
+                str(args.workers),
+            ],
+            env,
+            port,
         )
         try:
             baseline = await drive_bare(port, len(dialog.latencies) or 1, args.concurrency)
         finally:
             stop(bare)
-        print(f"--- {engine}: {len(customers)} customers, {args.concurrency} at once, "
-              f"{args.workers} server worker(s) ---")
+        print(
+            f"--- {engine}: {len(customers)} customers, {args.concurrency} at once, "
+            f"{args.workers} server worker(s) ---"
+        )
         print(dialog.line("dialog steps (webhook)"))
         print(baseline.line("baseline: bare insert endpoint"))
         if baseline.rate:

@@ -31,24 +31,29 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         os.environ["POKAZNYK_DEMO"] = "1"
     base = f"http://{host}:{port}"
     click.echo(f"serving on {base}  (health: {base}/healthz)")
+    try:
+        run_uvicorn("pokaznyk_dashboard.app:create_app_from_env", host, port, workers, factory=True)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error}")
+
+
+def run_uvicorn(app: str, host: str, port: int, workers: int, *, factory: bool = False) -> None:
+    """Serve an ASGI app by import string under uvicorn, in one or several processes."""
     config = uvicorn.Config(
-        "pokaznyk_dashboard.app:create_app_from_env",
-        factory=True,
+        app,
+        factory=factory,
         host=host,
         port=port,
         workers=workers,
         log_level="info",
         proxy_headers=True,
     )
-    try:
-        if workers == 1:
-            uvicorn.Server(config).run()
-            return
-        listener = config.bind_socket()
-        # Worker processes rebuild the shared socket without its protocol number, so asyncio
-        # does not set TCP_NODELAY on their connections; every response then waited ~40 ms
-        # for a delayed ACK (measured). Accepted sockets inherit the option from here.
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Multiprocess(config, sockets=[listener]).run()
-    except OSError as error:
-        fail(f"cannot listen on {host}:{port}: {error}")
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    listener = config.bind_socket()
+    # Worker processes rebuild the shared socket without its protocol number, so asyncio
+    # does not set TCP_NODELAY on their connections; every response then waited ~40 ms
+    # for a delayed ACK (measured). Accepted sockets inherit the option from here.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[listener]).run()
