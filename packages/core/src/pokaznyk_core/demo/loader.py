@@ -85,6 +85,9 @@ async def load_demo_data(
         await asyncio.to_thread(write_sqlite, sqlite_path(database.url), generator.chunks(), tail)
     else:
         await write_postgres(database.url, generator.chunks(), tail)
+    # Fresh statistics, so the planner sees a table of readings and not an empty one
+    # (without them PostgreSQL scanned the status index for every dialog step).
+    await database.engine.run_ddl("ANALYZE")
     counts = generator.counts
     return DemoSummary(
         accounts=counts.accounts,

@@ -20,6 +20,7 @@ from pokaznyk_core.storage.tables import (
     MessengerIdentity,
     Reading,
 )
+from pokaznyk_core.storage.transactions import is_postgres
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
 
@@ -190,16 +191,20 @@ async def _counting_readings(
 
 
 async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict[str, Any]]:
-    ids = ", ".join(str(int(m)) for m in meter_ids)
     statuses = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
     args: list[Any] = []
+    if is_postgres():  # one statement text for any meters: PostgreSQL prepares it once
+        meters = "meter = ANY({})"
+        args.append([int(m) for m in meter_ids])
+    else:
+        meters = f"meter IN ({', '.join(str(int(m)) for m in meter_ids)})"
     bound = ""
     if since is not None:
         bound = " AND taken_on >= {}"
         args.append(since)
     rows: list[dict[str, Any]] = await Reading.raw(
         "SELECT meter, taken_on, received_at, value_1, value_2, value_3, period, in_window"
-        f" FROM reading WHERE meter IN ({ids}) AND status IN ({statuses}){bound}"
+        f" FROM reading WHERE {meters} AND status IN ({statuses}){bound}"
         " ORDER BY taken_on DESC, received_at DESC",
         *args,
     )
