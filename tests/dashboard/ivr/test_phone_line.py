@@ -15,7 +15,7 @@ from pokaznyk_core.outbox.queue import load_spoken
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
-from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate, Reading
+from pokaznyk_core.storage.tables import OutboxMessage, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 pytestmark = WIP_FILTER
@@ -117,9 +117,8 @@ async def test_a_caller_from_the_accounts_phone_submits_by_keypad_and_hears_the_
     language_action, _ = gather_of(await call.post("/ivr/voice"))
     menu_action, greeting = gather_of(await call.post(language_action, "1"))
     assert "натисніть" in greeting
-    account_action, _ = gather_of(
-        await call.post(menu_action, await digit_for(menu_action, call.caller, "menu:submit"))
-    )
+    assert await digit_for(menu_action, call.caller, "menu:submit") == "2", "press 2 to submit"
+    account_action, _ = gather_of(await call.post(menu_action, "2"))
     value_action, _ = gather_of(await call.post(account_action, fixture.account_number + "#"))
     confirm_response = await call.post(value_action, "1300*5#")
     confirm_action, confirm_said = gather_of(confirm_response)
@@ -150,4 +149,4 @@ async def test_accepts_unsigned_requests_only_when_allowed_for_a_private_pbx(
         response = await Call(client, "CA-pbx", "+380501112299").post("/ivr/voice", signed=False)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/xml")
-    assert await ProcessedUpdate.count() >= 0
+        assert ET.fromstring(response.text).find("Gather") is not None

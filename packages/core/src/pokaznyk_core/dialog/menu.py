@@ -17,6 +17,17 @@ from pokaznyk_core.domain.window import window_state
 def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
     """The main menu, after ``intro``."""
     loc = turn.locale
+    if turn.facts.voice:
+        # The company's phone line has always said "press 2 to submit readings": keep it.
+        # Linking accounts and reminders belong to the chats, not to a call.
+        voice_buttons = x.rows(
+            x.button(loc, "status", x.MENU_STATUS),
+            x.button(loc, "submit", x.MENU_SUBMIT),
+            x.button(loc, "window", x.MENU_WINDOW),
+            x.button(loc, "contacts", x.MENU_CONTACTS),
+            x.button(loc, "language", x.MENU_LANGUAGE),
+        )
+        return x.reply(loc, x.join(intro, x.t(loc, "menu")), voice_buttons, hint=x.CHOICE)
     reminders = "reminders_off" if turn.facts.reminders else "reminders_on"
     buttons = x.rows(
         x.button(loc, "submit", x.MENU_SUBMIT),
