@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
@@ -23,7 +24,8 @@ from pokaznyk_core.services.customers import (
     register_customer,
     sign_in,
 )
-from pokaznyk_core.storage.tables import VerificationFailure
+from pokaznyk_core.services.identities import identity_for, set_phone
+from pokaznyk_core.storage.tables import MessengerIdentity, VerificationFailure
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 T = Zone.TOTAL
@@ -116,6 +118,29 @@ async def test_reminder_preferences_are_kept(context: ServiceContext) -> None:
     assert profile is not None and profile.reminders is Reminders.TELEGRAM
     refused = await set_reminders(context, customer_id, "pigeon")
     assert refused is not None and refused.field == "reminders"
+
+
+async def test_the_cabinet_choice_decides_which_chat_of_the_same_person_gets_reminders(
+    context: ServiceContext,
+) -> None:
+    customer_id, number, _ = await registered(context)
+    digits = number.removeprefix("+")
+    telegram = await identity_for(Channel.TELEGRAM, f"tg-{digits}")
+    viber = await identity_for(Channel.VIBER, f"vb-{digits}")
+    stranger = await identity_for(Channel.VIBER, f"vb-other-{digits}")
+    for identity in (telegram, viber):
+        await set_phone(identity["id"], digits)
+
+    async def reminders_on() -> dict[int, bool]:
+        rows = await MessengerIdentity.select(
+            MessengerIdentity.id, MessengerIdentity.reminders
+        ).where(MessengerIdentity.id.is_in([telegram["id"], viber["id"], stranger["id"]]))
+        return {r["id"]: r["reminders"] for r in rows}
+
+    await set_reminders(context, customer_id, "viber")
+    assert await reminders_on() == {telegram["id"]: False, viber["id"]: True, stranger["id"]: True}
+    await set_reminders(context, customer_id, "none")
+    assert await reminders_on() == {telegram["id"]: False, viber["id"]: False, stranger["id"]: True}
 
 
 def _row(period: str, taken_on: date, value: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from babel.dates import format_date
 
@@ -24,17 +23,6 @@ REMINDED_CHANNELS = ("telegram", "viber", "messenger")
 CATALOGUE_KEY = "reminder.window_open"
 _CHUNK = 500
 
-_FALLBACK = {
-    "uk": (
-        "Час передати показники! Вікно для рахунку %(account)s відкрите до %(closes_on)s. "
-        "Надішліть показники лічильника тут, у чаті."
-    ),
-    "en": (
-        "Time to submit your meter reading! The window for account %(account)s is open "
-        "until %(closes_on)s. Send the reading here in the chat."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class Reminder:
@@ -49,14 +37,10 @@ class Reminder:
 
 
 def reminder_text(locale: str, account: str, closes_on: date) -> str:
-    """The reminder in the user's language (the catalogue's text when it has one)."""
+    """The reminder in the user's language, from the catalogue."""
     locale = normalize_locale(locale)
-    params: dict[str, Any] = {"account": account, "closes_on": closes_on.isoformat()}
-    text = translate(CATALOGUE_KEY, locale, **params)
-    if text != CATALOGUE_KEY:
-        return text
-    params["closes_on"] = format_date(closes_on, format="long", locale=locale)
-    return _FALLBACK[locale] % params
+    closes = format_date(closes_on, format="long", locale=locale)
+    return translate(CATALOGUE_KEY, locale, account=account, closes_on=closes)
 
 
 async def _candidates() -> list[Reminder]:

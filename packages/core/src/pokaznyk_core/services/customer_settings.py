@@ -8,7 +8,7 @@ from enum import StrEnum
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal, audit_customer, password_refusal
 from pokaznyk_core.services.staff import hash_password, password_matches
-from pokaznyk_core.storage.tables import Customer
+from pokaznyk_core.storage.tables import Customer, MessengerIdentity
 from pokaznyk_core.storage.transactions import write_transaction
 
 
@@ -80,6 +80,19 @@ async def set_reminders(context: ServiceContext, customer_id: int, choice: str) 
         await Customer.update({Customer.reminders: reminders.value}).where(
             Customer.id == customer_id
         )
+        customer = (
+            await Customer.select(Customer.phone_digits).where(Customer.id == customer_id).first()
+        )
+        if customer is not None and customer["phone_digits"]:
+            # The same person in the chats (they shared this phone with the bot): reminders
+            # go by the chosen messenger only, or by none.
+            for channel in (Reminders.TELEGRAM, Reminders.VIBER):
+                await MessengerIdentity.update(
+                    {MessengerIdentity.reminders: channel is reminders}
+                ).where(
+                    (MessengerIdentity.phone_digits == customer["phone_digits"])
+                    & (MessengerIdentity.channel == channel.value)
+                )
         await audit_customer(
             now, customer_id, "customer.reminders_set", details={"reminders": reminders.value}
         )
