@@ -103,18 +103,22 @@ async def handle_incoming(
     async with write_transaction():
         if update_key is not None and not await _first_delivery(channel, update_key, now):
             return ConversationResult(replies=(), duplicate=True, identity_id=None)
-        identity = await identities.identity_for(
-            channel,
-            platform_user_id,
-            display_name=display_name,
-            language_hint=incoming.language_hint,
-            now=now,
-        )
+        known = await _identity_with_state(channel, platform_user_id)
+        if known is not None:  # the usual case: one round trip for both, the state locked
+            identity, (row_id, version, state) = known
+        else:  # first contact
+            identity = await identities.identity_for(
+                channel,
+                platform_user_id,
+                display_name=display_name,
+                language_hint=incoming.language_hint,
+                now=now,
+            )
+            row_id, version, state = await _locked_state(channel, platform_user_id, now)
         caller = caller_verified_phone
         if channel is Channel.IVR and caller is None:
             caller = ""
         who = _Who(context, channel, platform_user_id, int(identity["id"]), caller, now)
-        row_id, version, state = await _locked_state(channel, platform_user_id, now)
         facts = await _facts(who, identity, state.guest_account_id)
         out = step(state, incoming, facts, now)
         replies = list(out.replies)
@@ -146,6 +150,28 @@ async def _first_delivery(channel: Channel, update_key: str, now: datetime) -> b
         now,
     )
     return bool(inserted)
+
+
+async def _identity_with_state(
+    channel: Channel, user: str
+) -> tuple[dict[str, Any], tuple[int, int, DialogState]] | None:
+    """The identity and its locked dialog state in one round trip, when both exist."""
+    lock = " FOR UPDATE OF d" if is_postgres() else ""
+    rows = await DialogStateRow.raw(
+        "SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json"
+        " FROM messenger_identity i JOIN dialog_state d"
+        " ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id"
+        " WHERE i.channel = {} AND i.platform_user_id = {}" + lock,
+        channel.value,
+        user[:80],
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    raw = row.pop("state_json")
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    state = (int(row.pop("state_id")), int(row.pop("state_version")), DialogState.from_json(data))
+    return row, state
 
 
 async def _locked_state(channel: Channel, user: str, now: datetime) -> tuple[int, int, DialogState]:
@@ -381,16 +407,15 @@ async def _latest(account_ids: list[int]) -> act.Found:
 async def _enqueue(
     channel: Channel, recipient: str, replies: list[Reply], who: _Who, now: datetime
 ) -> None:
-    """Write the replies to the outbox, in order, in the caller's transaction."""
+    """Write the replies to the outbox, in order, in one statement of the caller's
+    transaction."""
+    values: list[Any] = []
     for reply in replies:
         payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": who.identity_id}
-        await OutboxMessage.raw(
-            "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
-            " next_attempt_at, last_error, created_at)"
-            " VALUES ({}, {}, {}, 'pending', 0, {}, '', {})",
-            channel.value,
-            recipient[:80],
-            json.dumps(payload, ensure_ascii=False),
-            now,
-            now,
-        )
+        values += [channel.value, recipient[:80], json.dumps(payload, ensure_ascii=False), now, now]
+    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
+    await OutboxMessage.raw(
+        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+        f" next_attempt_at, last_error, created_at) VALUES {rows}",
+        *values,
+    )
