@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import click
 
 from pokaznyk_core.cli.runner import fail, load_settings, run, with_database
 from pokaznyk_core.demo import DEMO_STAFF, DemoSummary, load_demo_data
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.engine import Database, connect, upgrade
+from pokaznyk_core.services.customers import register_customer
+from pokaznyk_core.services.listings import iter_accounts
+from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.engine import Database, connect, open_database, upgrade
 from pokaznyk_core.storage.tables import Account, StaffUser
 
 DEFAULT_DEMO_ACCOUNTS = 2000
+DEMO_CUSTOMER_PASSWORD = "demo-customer-2026"
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    """A demo account holder to try the web form and the cabinet with."""
+
+    account: str
+    surname: str
+    phone: str
+
+
+async def _demo_customer(settings: Settings) -> DemoCustomer | None:
+    """The first active demo account with a phone and a meter, with a cabinet opened for
+    it (once) so the demo can be tried without registering."""
+    database = await open_database(settings.database_url)
+    try:
+        async for item in iter_accounts(50):
+            meters = [m for p in item["metering_points"] for m in p["meters"]]
+            if item["status"] != "active" or not item["phones"] or not meters:
+                continue
+            customer = DemoCustomer(item["account"], item["holder"]["surname"], item["phones"][0])
+            await register_customer(
+                ServiceContext(settings=settings),
+                user_key="demo",
+                account_number=customer.account,
+                surname=customer.surname,
+                phone=customer.phone,
+                password=DEMO_CUSTOMER_PASSWORD,
+            )  # a second run finds it registered already: nothing changes
+            return customer
+        return None
+    finally:
+        await database.close()
 
 
 async def _is_empty() -> bool:
@@ -79,6 +118,20 @@ def demo(
     summary = run(go())
     click.echo(_summary_line(summary) if summary else "database already has data: kept as it is")
     print_sign_ins()
+    customer = run(_demo_customer(settings))
+    if customer is not None:
+        click.echo(
+            "customer (demo): web form /submit with account "
+            f"{customer.account} and surname {customer.surname}; cabinet /cabinet with phone "
+            f"{customer.phone} and password {DEMO_CUSTOMER_PASSWORD}"
+        )
+    if not no_serve:
+        base = f"http://{host}:{port}"
+        click.echo(
+            f"open {base}/submit (reading without registration), {base}/cabinet (customer "
+            f"account); webhooks at {base}/webhooks/telegram|viber|messenger and {base}/ivr/voice; "
+            f"API schema {base}/schema/openapi.json"
+        )
     group = ctx.parent.command if ctx.parent else None
     serve = group.get_command(ctx, "serve") if isinstance(group, click.Group) else None
     if no_serve or serve is None:
