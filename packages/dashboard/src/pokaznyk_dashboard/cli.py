@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 
 import click
@@ -29,6 +30,14 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     run(check())  # a missing or old database is one clear line, not a traceback per worker
     if demo:
         os.environ["POKAZNYK_DEMO"] = "1"
+    if not settings.secret_key:
+        # Every worker must sign and check sessions and CSRF tokens with the same key.
+        os.environ["POKAZNYK_SECRET_KEY"] = secrets.token_urlsafe(32)
+        click.echo(
+            "warning: POKAZNYK_SECRET_KEY is not set: using a random key, so sessions end "
+            "when the service restarts",
+            err=True,
+        )
     base = f"http://{host}:{port}"
     click.echo(f"serving on {base}  (health: {base}/healthz)")
     try:
