@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.dashboard.webhooks.conftest import WIP_FILTER, client_for
+from tests.dashboard.webhooks.conftest import client_for
 
 from pokaznyk_core.channels import ivr
 from pokaznyk_core.outbox.queue import load_spoken
@@ -17,8 +17,6 @@ from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import OutboxMessage, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
-
-pytestmark = WIP_FILTER
 
 TOKEN = "twilio-auth-token"
 PUBLIC = "https://ivr.example.com"

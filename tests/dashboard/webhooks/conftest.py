@@ -12,11 +12,8 @@ from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.testing import FixedClock
-from pokaznyk_core.testing_platforms import FakeTelegram
+from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram, FakeViber
 from pokaznyk_dashboard.app import create_app
-
-# Other areas of the app may still use inferred dependencies while they are written.
-WIP_FILTER = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
 
 TELEGRAM_SECRET = "tg-secret_123"
 VIBER_TOKEN = "viber-test-token"
@@ -32,18 +29,40 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
+async def fake_viber() -> AsyncIterator[FakeViber]:
+    """A fake Viber REST API on a free port, expecting our auth token."""
+    async with FakeViber(auth_token=VIBER_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_graph() -> AsyncIterator[FakeGraph]:
+    """A fake Graph Send API on a free port."""
+    async with FakeGraph() as fake:
+        yield fake
+
+
+@pytest.fixture
 def web_context(
-    database: Database, clock: FixedClock, fake_telegram: FakeTelegram
+    database: Database,
+    clock: FixedClock,
+    fake_telegram: FakeTelegram,
+    fake_viber: FakeViber,
+    fake_graph: FakeGraph,
 ) -> ServiceContext:
-    """Every channel configured; the outbox worker off so tests send when they choose."""
+    """Every channel configured against the fakes; the outbox worker off so tests send
+    when they choose."""
     settings = Settings(
         database_url=database.url,
         telegram_bot_token=fake_telegram.token,
         telegram_secret_token=TELEGRAM_SECRET,
         telegram_api_base=fake_telegram.url,
         viber_auth_token=VIBER_TOKEN,
+        viber_api_base=fake_viber.api_base,
         messenger_app_secret=APP_SECRET,
         messenger_verify_token=VERIFY_TOKEN,
+        messenger_page_token=fake_graph.page_token,
+        graph_api_base=fake_graph.url,
         extra={"outbox_in_serve": "0"},
     )
     return ServiceContext(settings=settings, clock=clock)

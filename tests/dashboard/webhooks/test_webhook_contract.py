@@ -14,12 +14,9 @@ from tests.dashboard.webhooks.conftest import (
     TELEGRAM_SECRET,
     VERIFY_TOKEN,
     VIBER_TOKEN,
-    WIP_FILTER,
 )
 
 from pokaznyk_core.storage.tables import DialogState, OutboxMessage, ProcessedUpdate
-
-pytestmark = WIP_FILTER
 
 USER = {"id": 5551, "is_bot": False, "first_name": "Олена", "language_code": "uk"}
 

@@ -1,0 +1,134 @@
+"""Whole Messenger dialogs through POST /webhooks/messenger, delivered to a fake Send API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+
+import httpx
+from tests.dashboard.webhooks.chats import (
+    MessengerChat,
+    deliver_outbox,
+    hub_signature,
+    payloads,
+    send_once,
+    texts,
+)
+
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import ProcessedUpdate, Reading
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
+from pokaznyk_core.testing_platforms import FakeGraph
+
+_users = count(7_100_000_000_000_001)
+
+
+def customer(web: httpx.AsyncClient) -> MessengerChat:
+    return MessengerChat(web, str(next(_users)))
+
+
+async def test_a_messenger_user_verifies_submits_and_the_worker_sends_the_receipt(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+
+    greeting = await chat.says("/start")
+    assert "menu:submit" in payloads(greeting)
+    prompt = await chat.verifies(fixture)
+    assert prompt[-1]["input_hint"] == "digits_decimal"
+    receipt = await chat.submits("3141,6")
+
+    [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
+    assert (reading["value_1"], reading["status"], reading["channel"]) == (
+        31416,
+        "accepted",
+        "messenger",
+    )
+    assert reading["receipt"] in texts(receipt)
+
+    assert await deliver_outbox(web_context) == len(await chat.outbox_rows())
+    calls = fake_graph.calls("/me/messages")
+    assert all(c.query["access_token"] == fake_graph.page_token for c in calls)
+    sent = [m for m in fake_graph.sent_messages() if m["recipient"]["id"] == chat.user_id]
+    assert len(sent) == len(await chat.replies())
+    assert all(m["messaging_type"] == "RESPONSE" and m["message"]["text"] for m in sent)
+    assert any(reading["receipt"] in m["message"]["text"] for m in sent)
+    quick = [q for m in sent for q in m["message"].get("quick_replies", [])]
+    assert quick and all(q["content_type"] in ("text", "user_phone_number") for q in quick)
+    assert all(1 <= len(q["title"]) <= 20 for q in quick if q["content_type"] == "text")
+    assert {q["payload"] for q in quick if q["content_type"] == "text"} >= {
+        "btn:menu:submit",
+        "btn:confirm",
+    }
+
+
+async def test_a_messenger_event_with_a_wrong_signature_is_refused_and_changes_nothing(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("900")
+    before = (await chat.dialog(), await chat.outbox_rows())
+
+    confirm = chat.event({"text": "Так", "quick_reply": {"payload": "btn:confirm"}})
+    forged = await chat.send(confirm, signature=hub_signature(b"{}", "not-the-app-secret"))
+
+    assert chat.last_status == 403 and forged == []
+    assert (await chat.dialog(), await chat.outbox_rows()) == before
+    assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0
+
+
+async def test_a_redelivered_messenger_mid_stores_nothing_twice(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("901")
+    confirm = chat.event({"text": "Так", "quick_reply": {"payload": "btn:confirm"}})
+
+    receipt = await chat.send(confirm)
+    after_first = (await chat.dialog(), await chat.outbox_rows(), await ProcessedUpdate.count())
+    again = await chat.send(confirm)
+
+    assert chat.last_status == 200
+    assert receipt and again == []
+    assert (await chat.dialog(), await chat.outbox_rows(), await ProcessedUpdate.count()) == (
+        after_first
+    )
+    assert await Reading.count().where(Reading.meter == fixture.meter_id) == 1
+
+
+async def test_a_send_api_that_answers_500_then_recovers_delivers_the_receipt_once(
+    web: httpx.AsyncClient,
+    web_context: ServiceContext,
+    fake_graph: FakeGraph,
+    clock: FixedClock,
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("902")
+    await deliver_outbox(web_context)
+    receipt = await chat.presses("confirm")
+    [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
+    calls_before = len(fake_graph.requests)
+
+    fake_graph.fail_next(1)
+    assert await send_once(web_context) == 0
+    [failed] = fake_graph.requests[calls_before:]
+    assert reading["receipt"] in failed.json()["message"]["text"]
+    assert await send_once(web_context) == 0  # backing off: not due yet
+
+    clock.advance(timedelta(seconds=5))
+    assert await deliver_outbox(web_context) == len(receipt)
+    clock.advance(timedelta(hours=1))
+    assert await deliver_outbox(web_context) == 0
+
+    retried = fake_graph.requests[calls_before + 1 :]
+    assert len(retried) == len(receipt)
+    delivered = [r.json() for r in retried if reading["receipt"] in r.json()["message"]["text"]]
+    assert delivered == [failed.json()]
+    assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}

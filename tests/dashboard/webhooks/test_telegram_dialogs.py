@@ -1,0 +1,362 @@
+"""Whole Telegram dialogs through POST /webhooks/telegram, delivered to a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import count
+
+import httpx
+from tests.dashboard.webhooks.chats import (
+    TelegramChat,
+    deliver_outbox,
+    payloads,
+    send_once,
+    texts,
+)
+
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import OutboxMessage, Reading, ReadingEvidence
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
+from pokaznyk_core.testing_platforms import FakeTelegram
+
+A_MONTH_AGO = date(2026, 9, 30)  # the fixed clock says 30 October 2026
+_users = count(810_001)
+
+
+def customer(web: httpx.AsyncClient) -> TelegramChat:
+    return TelegramChat(web, str(next(_users)))
+
+
+async def readings_of(meter_id: int) -> list[dict]:
+    return await Reading.select().where(Reading.meter == meter_id)
+
+
+async def test_a_one_zone_reading_is_stored_in_tenths_and_its_receipt_reaches_the_chat(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fixture = await make_meter_fixture(web_context, zone_count=1)
+    chat = customer(web)
+
+    prompt = await chat.verifies(fixture)
+    assert prompt[-1]["input_hint"] == "digits_decimal"
+    assert "zero" in payloads(prompt)
+    receipt = await chat.submits("1300,5")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["value_2"], reading["status"]) == (13005, None, "accepted")
+    assert (reading["channel"], reading["consumption_total"]) == ("telegram", 13005)
+    assert reading["receipt"] in receipt[0]["text"]
+
+    assert await deliver_outbox(web_context) == len(await chat.outbox_rows())
+    sent = [m for m in fake_telegram.sent_messages() if m["chat_id"] == chat.user["id"]]
+    assert len(sent) == len(await chat.replies())
+    assert any(reading["receipt"] in m["text"] for m in sent)
+    inline = [m["reply_markup"] for m in sent if "inline_keyboard" in m.get("reply_markup", {})]
+    assert inline
+    for markup in inline:
+        for row in markup["inline_keyboard"]:
+            assert all(b["text"] and 1 <= len(b["callback_data"].encode()) <= 64 for b in row)
+    contact = [m["reply_markup"] for m in sent if "keyboard" in m.get("reply_markup", {})]
+    for markup in contact:
+        assert markup["keyboard"][0][0]["request_contact"] is True
+    for call in fake_telegram.calls("/sendMessage"):
+        assert call.headers["content-type"].startswith("application/json")
+
+
+async def test_a_three_zone_reading_is_asked_zone_by_zone_and_stored_per_zone(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, zone_count=3)
+    chat = customer(web)
+    await chat.verifies(fixture)
+
+    half_peak_prompt = await chat.says("120,4")
+    night_prompt = await chat.says("340")
+    preview = await chat.says("560,1")
+    assert "напівпік" in texts(half_peak_prompt).lower()
+    assert "ніч" in texts(night_prompt).lower()
+    assert all(v in texts(preview) for v in ("120,4", "340,0", "560,1"))
+    receipt = await chat.presses("confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["value_2"], reading["value_3"]) == (1204, 3400, 5601)
+    assert reading["consumption_total"] == 1204 + 3400 + 5601
+    assert reading["receipt"] in texts(receipt)
+
+
+async def test_no_consumption_repeats_the_previous_reading_with_one_tap(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, initial={Zone.TOTAL: Decimal("4321.7")})
+    chat = customer(web)
+    await chat.verifies(fixture)
+
+    preview = await chat.presses("zero")
+    assert "4321,7" in texts(preview)
+    assert "Споживання з попереднього показника немає" in texts(preview)
+    receipt = await chat.presses("confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"]) == (43217, 0)
+    assert reading["status"] == "accepted"
+    assert reading["receipt"] in texts(receipt)
+
+
+async def test_a_value_below_the_previous_is_refused_naming_the_previous_and_asked_again(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(
+        web_context, initial={Zone.TOTAL: Decimal("500")}, installed_on=A_MONTH_AGO
+    )
+    chat = customer(web)
+    await chat.verifies(fixture)
+
+    refusal = await chat.says("400")
+    assert "менший за попередній (500,0)" in texts(refusal)
+    assert refusal[-1]["input_hint"] == "digits_decimal"
+    assert await readings_of(fixture.meter_id) == []
+    _version, state = await chat.dialog()
+    assert state["stage"] == "enter_zone"
+
+    await chat.submits("512")
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"]) == (5120, 120)
+
+
+async def test_a_four_digit_meter_that_wrapped_past_9999_is_stored_as_a_rollover(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(
+        web_context,
+        digits=4,
+        decimals=0,
+        initial={Zone.TOTAL: Decimal(9990)},
+        installed_on=A_MONTH_AGO,
+    )
+    chat = customer(web)
+    await chat.verifies(fixture)
+
+    preview = await chat.says("25")
+    assert "почав відлік з нуля" in texts(preview)
+    assert "confirm" in payloads(preview)
+    receipt = await chat.presses("confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["rollover"]) == (25, True)
+    assert reading["consumption_total"] == 35
+    assert reading["status"] == "accepted"
+    assert reading["receipt"] in texts(receipt)
+
+
+async def test_a_value_far_above_the_household_cap_is_flagged_and_a_photo_is_attached(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
+    chat = customer(web)
+    await chat.verifies(fixture)
+
+    preview = await chat.says("9000")  # 300 kWh a day for 30 days
+    assert "значно більше, ніж зазвичай" in texts(preview)
+    receipt = await chat.presses("confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["status"] == "flagged"
+    assert "above_household_cap" in reading["flags"]
+    said = texts(receipt)
+    assert reading["receipt"] in said
+    assert "перевіримо" in said
+    assert "надіслати фото" in said
+
+    photo = [
+        {"file_id": "AgAD-small", "file_unique_id": "s", "width": 90, "height": 67},
+        {"file_id": "AgAD-large", "file_unique_id": "l", "width": 1280, "height": 960},
+    ]
+    thanks = await chat.send(chat.message(photo=photo))
+    assert chat.last_status == 200
+    assert "фото додано" in texts(thanks)
+    [evidence] = await ReadingEvidence.select().where(ReadingEvidence.reading == reading["id"])
+    assert (evidence["content"], evidence["content_type"]) == ("AgAD-large", "telegram/file-ref")
+
+
+async def test_a_redelivered_confirmation_stores_one_reading_and_queues_nothing_more(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("777")
+    confirm = chat.button("confirm")
+
+    receipt = await chat.send(confirm)
+    rows = await chat.outbox_rows()
+    again = await chat.send(confirm)
+
+    assert chat.last_status == 200
+    assert receipt and again == []
+    assert await chat.outbox_rows() == rows
+    assert len(await readings_of(fixture.meter_id)) == 1
+    callback_id = confirm["callback_query"]["id"]
+    answers = await OutboxMessage.count().where(
+        OutboxMessage.dedupe_key == f"telegram:callback:{callback_id}"
+    )
+    assert answers == 1
+
+
+async def test_an_update_with_a_wrong_secret_is_refused_mid_dialog_and_changes_nothing(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("800")
+    before = (await chat.dialog(), await chat.outbox_rows())
+
+    forged = await chat.send(chat.button("confirm"), secret="not-the-secret")
+
+    assert chat.last_status == 403
+    assert forged == []
+    assert (await chat.dialog(), await chat.outbox_rows()) == before
+    assert await readings_of(fixture.meter_id) == []
+
+
+async def test_a_burst_of_five_concurrent_messages_keeps_the_dialog_and_every_reply(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    one_menu = len(await chat.presses("menu"))
+    version_before, state_before = await chat.dialog()
+    replies_before = len(await chat.replies())
+
+    burst = [chat.button("menu") for _ in range(5)]
+    answers = await asyncio.gather(
+        *(
+            web.post(
+                "/webhooks/telegram",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": chat.secret},
+            )
+            for update in burst
+        )
+    )
+
+    assert [a.status_code for a in answers] == [200] * 5
+    version, state = await chat.dialog()
+    assert version == version_before + 5
+    assert state == state_before
+    replies = await chat.replies()
+    assert len(replies) == replies_before + 5 * one_menu
+    await deliver_outbox(web_context)
+    sent = [m for m in fake_telegram.sent_messages() if m["chat_id"] == chat.user["id"]]
+    assert len(sent) == len(replies)
+    answered = [c.json()["callback_query_id"] for c in fake_telegram.calls("/answerCallbackQuery")]
+    burst_ids = [u["callback_query"]["id"] for u in burst]
+    assert sorted(i for i in answered if i in burst_ids) == sorted(burst_ids)
+
+
+async def test_a_bot_api_that_answers_500_then_recovers_delivers_the_receipt_once(
+    web: httpx.AsyncClient,
+    web_context: ServiceContext,
+    fake_telegram: FakeTelegram,
+    clock: FixedClock,
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("950")
+    await deliver_outbox(web_context)
+    await chat.presses("confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    queued = len([r for r in await chat.outbox_rows() if r["status"] == "pending"])
+    calls_before = len(fake_telegram.requests)
+
+    fake_telegram.fail_next(1)
+    assert await send_once(web_context) == 0
+    [failed] = fake_telegram.requests[calls_before:]
+    assert await send_once(web_context) == 0  # backing off: not due yet
+    [first] = [r for r in await chat.outbox_rows() if r["status"] == "pending"][:1]
+    assert (first["attempts"], first["last_error"]) == (1, "HTTP 500")
+
+    clock.advance(timedelta(seconds=5))
+    assert await deliver_outbox(web_context) == queued
+    clock.advance(timedelta(hours=1))
+    assert await deliver_outbox(web_context) == 0
+
+    retried = fake_telegram.requests[calls_before + 1 :]
+    assert len(retried) == queued
+    assert (retried[0].path, retried[0].json()) == (failed.path, failed.json())
+    receipts = [r for r in retried if reading["receipt"] in str(r.json().get("text", ""))]
+    assert len(receipts) == 1 and receipts[0].json()["chat_id"] == chat.user["id"]
+    assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}
+
+
+async def test_a_new_user_whose_first_five_messages_arrive_at_once_gets_every_answer(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    chat = customer(web)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": chat.secret}
+    burst = [chat.message(text="/start") for _ in range(5)]
+
+    answers = await asyncio.gather(
+        *(web.post("/webhooks/telegram", json=update, headers=headers) for update in burst)
+    )
+
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"ok": True})] * 5
+    version, state = await chat.dialog()
+    assert version == 5 and state["stage"] == "menu"
+    greetings = await chat.replies()
+    assert len(greetings) % 5 == 0 and greetings[: len(greetings) // 5] * 5 == greetings
+
+
+async def test_five_concurrent_deliveries_of_one_update_are_handled_once(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    chat = customer(web)
+    await chat.says("/start")
+    one_press = len(await chat.presses("menu:window"))
+    version_before, _state = await chat.dialog()
+    rows_before = await chat.outbox_rows()
+    headers = {"X-Telegram-Bot-Api-Secret-Token": chat.secret}
+    update = chat.button("menu:window")
+
+    answers = await asyncio.gather(
+        *(web.post("/webhooks/telegram", json=update, headers=headers) for _ in range(5))
+    )
+
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"ok": True})] * 5
+    version, _state = await chat.dialog()
+    assert version == version_before + 1
+    rows = await chat.outbox_rows()
+    new = [json.loads(r["payload"]) for r in rows[len(rows_before) :]]
+    assert sum(1 for p in new if p.get("method") == "answerCallbackQuery") == 1
+    assert sum(1 for p in new if "reply" in p) == one_press
+
+
+async def test_a_shared_own_contact_verifies_and_someone_elses_is_refused(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fixture = await make_meter_fixture(web_context, phones=("+380671112233",))
+    chat = customer(web)
+    await chat.says("/start")
+    ask = await chat.presses("menu:submit")
+    assert any(r["request_contact"] for r in ask)
+    await deliver_outbox(web_context)
+    [asked] = [m for m in fake_telegram.sent_messages() if "keyboard" in m.get("reply_markup", {})]
+    assert asked["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+
+    someone_else = {"phone_number": "380671112233", "first_name": "Іван", "user_id": 1}
+    refused = await chat.send(chat.message(contact=someone_else))
+    assert chat.last_status == 200
+    assert "digits_decimal" not in [r["input_hint"] for r in refused]
+
+    own = {"phone_number": "380671112233", "first_name": "Олена", "user_id": chat.user["id"]}
+    prompt = await chat.send(chat.message(contact=own))
+    assert prompt[-1]["input_hint"] == "digits_decimal"
+    await chat.submits("1500")
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["status"]) == (15000, "accepted")
