@@ -4,7 +4,7 @@ for an account the customer linked."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
@@ -14,10 +14,19 @@ from litestar.response import Template
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
+from pokaznyk_core.services.evidence import attach_photo
 from pokaznyk_dashboard.auth.customer import CustomerDep
 from pokaznyk_dashboard.cabinet.pages import owned
 from pokaznyk_dashboard.public.flow import current_window, store_readings
 from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
+from pokaznyk_dashboard.public.photo import (
+    PHOTO_EXCEPTION_HANDLERS,
+    PHOTO_REQUEST_MAX_BYTES,
+    PhotoSlot,
+    photo_slots,
+    read_posted_photo,
+    receipt_again,
+)
 from pokaznyk_dashboard.web import ContextDep, page
 
 
@@ -37,6 +46,7 @@ def _common(account: AccountMeters, context: ContextDep) -> dict[str, Any]:
             "check": f"{base}/submit/check",
             "confirm": f"{base}/submit/confirm",
             "send": f"{base}/submit/send",
+            "photo": f"{base}/submit/photo",
             "restart": base,
         },
         "hidden": {},
@@ -130,7 +140,60 @@ async def submit_send(
     stored = await store_readings(
         context, form, ids, channel=Channel.CABINET, submitted_by=f"customer:{customer}"
     )
-    return page(request, "readings/receipt.html", {**common, "stored": stored})
+    photos = await photo_slots(stored, _photo_hidden)
+    return page(request, "readings/receipt.html", {**common, "stored": stored, "photos": photos})
 
 
-READING_ROUTES = [submit_form, submit_check, submit_confirm, submit_send]
+def _photo_hidden(reading_id: UUID) -> dict[str, str]:
+    return {"reading": str(reading_id)}
+
+
+@post(
+    "/accounts/{number:str}/submit/photo",
+    operation_id="cabinet_submit_photo",
+    status_code=200,
+    include_in_schema=False,
+    request_max_body_size=PHOTO_REQUEST_MAX_BYTES,
+    exception_handlers=PHOTO_EXCEPTION_HANDLERS,
+)
+async def submit_photo(
+    request: Request[Any, Any, Any],
+    context: ContextDep,
+    customer: CustomerDep,
+    number: FromPath[str],
+) -> Template:
+    """Attach a photo of the meter to a flagged reading of this account (404 for a reading
+    that is not the account's) and show its receipt again with the outcome."""
+    posted = await read_posted_photo(request)
+    account = await _account(context, customer, number)
+    try:
+        reading_id = UUID(posted.fields.get("reading", ""))
+    except ValueError:
+        raise NotFoundException() from None
+    before = await receipt_again(context, reading_id)
+    if before is None or before[0].account_id != account.account_id:
+        raise NotFoundException()
+    refusal = await attach_photo(
+        context,
+        reading_id,
+        content=posted.content,
+        content_type=posted.content_type,
+        source=f"customer:{customer}",
+        customer_id=customer,
+    )
+    _, stored, count = before
+    slot = PhotoSlot(
+        reading_id,
+        _photo_hidden(reading_id),
+        count + (refusal is None),
+        refusal,
+        attached=refusal is None,
+    )
+    return page(
+        request,
+        "readings/receipt.html",
+        {**_common(account, context), "stored": [stored], "photos": {reading_id: slot}},
+    )
+
+
+READING_ROUTES = [submit_form, submit_check, submit_confirm, submit_send, submit_photo]

@@ -7,6 +7,7 @@ from typing import Any
 from pokaznyk_dashboard.public.controller import (
     submit_check,
     submit_confirm,
+    submit_photo,
     submit_send,
     submit_start,
     submit_verify,
@@ -15,4 +16,4 @@ from pokaznyk_dashboard.public.controller import (
 
 def routes() -> list[Any]:
     """The route handlers of this area."""
-    return [submit_start, submit_verify, submit_check, submit_confirm, submit_send]
+    return [submit_start, submit_verify, submit_check, submit_confirm, submit_send, submit_photo]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from litestar import Request, get, post
 from litestar.response import Template
@@ -12,17 +12,29 @@ from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
 from pokaznyk_core.services.customers import Refusal
+from pokaznyk_core.services.evidence import attach_photo
 from pokaznyk_core.services.verification import verify_holder
 from pokaznyk_dashboard.auth.customer import client_key
 from pokaznyk_dashboard.auth.tokens import sign_account, verified_account
 from pokaznyk_dashboard.public.flow import current_window, store_readings
 from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
+from pokaznyk_dashboard.public.photo import (
+    PHOTO_EXCEPTION_HANDLERS,
+    PHOTO_REQUEST_MAX_BYTES,
+    PhotoSlot,
+    photo_slots,
+    read_posted_photo,
+    receipt_again,
+    sign_reading,
+    verified_reading,
+)
 from pokaznyk_dashboard.web import ContextDep, WebDep, page
 
 URLS = {
     "check": "/submit/check",
     "confirm": "/submit/confirm",
     "send": "/submit/send",
+    "photo": "/submit/photo",
     "restart": "/submit",
 }
 
@@ -149,4 +161,46 @@ async def submit_send(
     stored = await store_readings(
         context, form, ids, channel=Channel.WEB_FORM, submitted_by=client_key(request)
     )
-    return page(request, "readings/receipt.html", {**common, "stored": stored})
+
+    def token_of(reading_id: UUID) -> dict[str, str]:
+        return {"token": sign_reading(web.secret, reading_id, context.now())}
+
+    photos = await photo_slots(stored, token_of)
+    return page(request, "readings/receipt.html", {**common, "stored": stored, "photos": photos})
+
+
+@post(
+    "/submit/photo",
+    operation_id="submit_photo",
+    status_code=200,
+    include_in_schema=False,
+    request_max_body_size=PHOTO_REQUEST_MAX_BYTES,
+    exception_handlers=PHOTO_EXCEPTION_HANDLERS,
+)
+async def submit_photo(
+    request: Request[Any, Any, Any], context: ContextDep, web: WebDep
+) -> Template:
+    """Attach a photo of the meter to the flagged reading the receipt's token names, and
+    show the receipt again with the photo's outcome next to the field."""
+    posted = await read_posted_photo(request)
+    token = posted.fields.get("token", "")
+    reading_id = verified_reading(web.secret, token, context.now())
+    if reading_id is None:
+        return _expired(request, context)
+    refusal = await attach_photo(
+        context,
+        reading_id,
+        content=posted.content,
+        content_type=posted.content_type,
+        source=client_key(request),
+    )
+    again = await receipt_again(context, reading_id)
+    if again is None:
+        return _expired(request, context)
+    account, stored, count = again
+    slot = PhotoSlot(reading_id, {"token": token}, count, refusal, attached=refusal is None)
+    return page(
+        request,
+        "readings/receipt.html",
+        {**_common(account, {}, context), "stored": [stored], "photos": {reading_id: slot}},
+    )
