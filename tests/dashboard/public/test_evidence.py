@@ -19,7 +19,7 @@ from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import Reading, ReadingEvidence
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
-from pokaznyk_dashboard.public.photo import sign_reading
+from pokaznyk_dashboard.auth.tokens import sign_reading
 
 T = Zone.TOTAL
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 200 + b"\xff\xd9"

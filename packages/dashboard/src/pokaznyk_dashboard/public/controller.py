@@ -15,7 +15,12 @@ from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.services.evidence import attach_photo
 from pokaznyk_core.services.verification import verify_holder
 from pokaznyk_dashboard.auth.customer import client_key
-from pokaznyk_dashboard.auth.tokens import sign_account, verified_account
+from pokaznyk_dashboard.auth.tokens import (
+    sign_account,
+    sign_reading,
+    verified_account,
+    verified_reading,
+)
 from pokaznyk_dashboard.public.flow import current_window, store_readings
 from pokaznyk_dashboard.public.form import blank_form, check_one_field, read_form, reading_ids
 from pokaznyk_dashboard.public.photo import (
@@ -25,8 +30,6 @@ from pokaznyk_dashboard.public.photo import (
     photo_slots,
     read_posted_photo,
     receipt_again,
-    sign_reading,
-    verified_reading,
 )
 from pokaznyk_dashboard.web import ContextDep, WebDep, page
 

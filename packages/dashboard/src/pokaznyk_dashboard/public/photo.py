@@ -9,12 +9,8 @@ only the visitor who saw the receipt can attach to that reading.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -40,41 +36,10 @@ from pokaznyk_core.services.evidence import (
 from pokaznyk_dashboard.public.flow import StoredReading
 from pokaznyk_dashboard.web import page
 
-READING_TOKEN_LIFETIME = timedelta(hours=2)
-"""How long a receipt page can still take a photo."""
 PHOTO_REQUEST_MAX_BYTES = MAX_PHOTO_BYTES + 1024 * 1024
 """The largest photo request read: the photo limit and room for the form around it; a
 photo between the two gets a field error, a larger request the "too large" page (413)."""
 MAX_MB = MAX_PHOTO_BYTES // (1024 * 1024)
-
-
-def _signature(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-def sign_reading(secret: str, reading_id: UUID, now: datetime) -> str:
-    """A token naming ``reading_id`` that expires ``READING_TOKEN_LIFETIME`` from ``now``."""
-    expires = int((now + READING_TOKEN_LIFETIME).timestamp())
-    payload = f"reading.{reading_id.hex}.{expires}"
-    return f"{payload}.{_signature(secret, payload)}"
-
-
-def verified_reading(secret: str, token: str, now: datetime) -> UUID | None:
-    """The reading id in a valid, unexpired token; None for anything else."""
-    parts = token.strip().split(".")
-    if len(parts) != 4 or parts[0] != "reading":
-        return None
-    payload = ".".join(parts[:3])
-    if not hmac.compare_digest(parts[3], _signature(secret, payload)):
-        return None
-    try:
-        reading_id, expires = UUID(hex=parts[1]), int(parts[2])
-    except ValueError:
-        return None
-    if now.timestamp() > expires:
-        return None
-    return reading_id
 
 
 @dataclass(frozen=True)
