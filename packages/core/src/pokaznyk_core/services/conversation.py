@@ -25,6 +25,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services import identities
+from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
@@ -356,6 +357,15 @@ async def _attach_photo(who: _Who, action: act.AttachPhoto) -> act.Done:
             source=who.key[:200],
             attached_at=who.now,
         )
+    )
+    await record_audit(
+        at=who.now,
+        actor=who.key,
+        action="reading.photo_attached",
+        entity="reading",
+        entity_id=str(action.reading_id),
+        details={"channel": who.channel.value, "kind": "file-ref"},
+        source=who.key,
     )
     return act.Done()
 
