@@ -21,14 +21,14 @@ async def record_audit(
     source: str = "",
 ) -> None:
     """Append one audit entry: who did what to which entity, when and from where."""
-    await AuditEntry.insert(
-        AuditEntry(
-            at=at,
-            actor=actor[:120],
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            details=json.dumps(dict(details or {}), ensure_ascii=False, default=str),
-            source=source[:120],
-        )
+    await AuditEntry.raw(
+        "INSERT INTO audit_entry (at, actor, action, entity, entity_id, details, source)"
+        " VALUES ({}, {}, {}, {}, {}, {}, {})",
+        at,
+        actor[:120],
+        action,
+        entity,
+        entity_id[:60],
+        json.dumps(dict(details or {}), ensure_ascii=False, default=str),
+        source[:120],
     )

@@ -165,11 +165,13 @@ async def reconciliation_for(
 ) -> EstimateReconciliation | None:
     """Estimates billed for a meter between two periods (exclusive), against the actual
     consumption a new reading shows; None when nothing was estimated in between."""
-    lines = await BillLine.select().where(
-        (BillLine.meter == meter_id)
-        & (BillLine.basis == Basis.ESTIMATED.value)
-        & (BillLine.period > since_period)
-        & (BillLine.period < before_period)
+    lines = await BillLine.raw(
+        "SELECT consumption_1, consumption_2, consumption_3 FROM bill_line"
+        " WHERE meter = {} AND basis = {} AND period > {} AND period < {}",
+        meter_id,
+        Basis.ESTIMATED.value,
+        since_period,
+        before_period,
     )
     if not lines:
         return None

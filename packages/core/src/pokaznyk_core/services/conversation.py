@@ -51,8 +51,9 @@ _FACT_CHANGING = (
     act.VerifyCaller,
     act.SetLanguage,
     act.SetReminders,
-    act.SubmitReading,
 )
+# A submission changes no fact the answer to it needs (which account and meter it was
+# for stay the same); the next message loads the new last reading.
 
 
 @dataclass(frozen=True)

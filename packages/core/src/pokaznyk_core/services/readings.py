@@ -28,7 +28,7 @@ from pokaznyk_core.services.billing import reconciliation_for
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
-from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
 
 HISTORY_READINGS = 13
@@ -85,13 +85,22 @@ class MeterFacts:
     account_active: bool
 
 
-async def load_meter(meter_id: int) -> MeterFacts:
-    """The facts of one meter, or a ServiceError when there is no such meter."""
-    rows = await Meter.select(
-        Meter.all_columns(),
-        Meter.metering_point.account.id.as_alias("account_id"),
-        Meter.metering_point.account.status.as_alias("account_status"),
-    ).where(Meter.id == meter_id)
+_METER = (
+    "SELECT m.*, mp.account AS account_id, a.status AS account_status FROM meter m"
+    " JOIN metering_point mp ON mp.id = m.metering_point JOIN account a ON a.id = mp.account"
+    " WHERE m.id = {}"
+)
+
+
+async def load_meter(meter_id: int, *, lock: bool = False) -> MeterFacts:
+    """The facts of one meter, or a ServiceError when there is no such meter.
+
+    With `lock`, the meter's row stays locked until the transaction ends (PostgreSQL;
+    SQLite's write transaction holds the whole database already).
+    """
+    rows = await Meter.raw(
+        _METER + (" FOR UPDATE OF m" if lock and is_postgres() else ""), meter_id
+    )
     if not rows:
         raise ServiceError(Problem(Code.METER_UNKNOWN), f"no meter with id {meter_id}")
     row = rows[0]
@@ -136,22 +145,36 @@ def _outcome_of_stored(row: Mapping[str, Any], *, duplicate: bool) -> Submission
 
 
 async def _counting_readings(meter_id: int) -> list[dict[str, Any]]:
-    return await (
-        Reading.select()
-        .where(Reading.meter == meter_id)
-        .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
-        .order_by(Reading.taken_on, ascending=False)
-        .order_by(Reading.received_at, ascending=False)
-        .limit(HISTORY_READINGS + 4)
+    statuses = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+    rows: list[dict[str, Any]] = await Reading.raw(
+        f"SELECT * FROM reading WHERE meter = {{}} AND status IN ({statuses})"
+        " ORDER BY taken_on DESC, received_at DESC LIMIT {}",
+        meter_id,
+        HISTORY_READINGS + 4,
     )
+    return rows
 
 
-async def _unique_receipt(reading_id: UUID) -> str:
+_INSERT_READING = (
+    "INSERT INTO reading (id, receipt, meter, account, value_1, value_2, value_3, taken_on,"
+    " received_at, channel, submitted_by, status, period, in_window, flags, rollover,"
+    " supersedes, consumption_total)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+async def _insert_reading(reading_id: UUID, columns: Sequence[Any]) -> str:
+    """Insert the reading under the first free receipt number derived from its id.
+
+    The id was checked under the meter's lock, so a conflict here is a receipt taken by
+    another reading (27^9 codes: practically never); the next salt gives another code.
+    """
     for salt in range(16):
         receipt = receipt_from_uuid(reading_id, salt=salt)
-        if not await Reading.exists().where(Reading.receipt == receipt):
+        if await Reading.raw(_INSERT_READING, reading_id, receipt, *columns):
             return receipt
-    raise RuntimeError("no free receipt number after 16 tries")  # 27^9 codes: never in practice
+    raise RuntimeError("no free receipt number after 16 tries")
 
 
 def _history(
@@ -197,11 +220,10 @@ async def submit_reading(
     taken_on = submission.taken_on or today
     async with write_transaction():
         # Lock first, then look: a concurrent retry waits here and then sees the first one.
-        await lock_for_update("meter", submission.meter_id)
-        existing = await Reading.select().where(Reading.id == submission.reading_id)
+        meter = await load_meter(submission.meter_id, lock=True)
+        existing = await Reading.raw("SELECT * FROM reading WHERE id = {}", submission.reading_id)
         if existing:
             return _outcome_of_stored(existing[0], duplicate=True)
-        meter = await load_meter(submission.meter_id)
         if meter.removed_on is not None and taken_on > meter.removed_on:
             raise ServiceError(Problem(Code.METER_REMOVED), f"meter {meter.serial} was removed")
         if not meter.account_active:
@@ -259,7 +281,6 @@ async def submit_reading(
         else:
             status = ReadingStatus.ACCEPTED
         superseded = tuple(o["id"] for o in competitors) if wins else ()
-        receipt = await _unique_receipt(submission.reading_id)
         consumption_total = sum(verdict.consumption.values(), Decimal(0))
         reconciliation = await reconciliation_for(
             meter.meter_id,
@@ -268,25 +289,27 @@ async def submit_reading(
             str(placement.period),
             consumption_total,
         )
-        await Reading.insert(
-            Reading(
-                id=submission.reading_id,
-                receipt=receipt,
-                meter=meter.meter_id,
-                account=meter.account_id,
-                **columns_from_values(submission.values, meter.spec),
-                taken_on=taken_on,
-                received_at=now,
-                channel=submission.channel.value,
-                submitted_by=submission.submitted_by[:80],
-                status=status.value,
-                period=str(placement.period),
-                in_window=placement.in_window,
-                flags=",".join(sorted(f.value for f in flags)),
-                rollover=verdict.rollover,
-                supersedes=superseded[0] if superseded else None,
-                consumption_total=meter.spec.to_units(consumption_total),
-            )
+        values = columns_from_values(submission.values, meter.spec)
+        receipt = await _insert_reading(
+            submission.reading_id,
+            (
+                meter.meter_id,
+                meter.account_id,
+                values["value_1"],
+                values["value_2"],
+                values["value_3"],
+                taken_on,
+                now,
+                submission.channel.value,
+                submission.submitted_by[:80],
+                status.value,
+                str(placement.period),
+                placement.in_window,
+                ",".join(sorted(f.value for f in flags)),
+                verdict.rollover,
+                superseded[0] if superseded else None,
+                meter.spec.to_units(consumption_total),
+            ),
         )
         if superseded:
             await Reading.update({Reading.status: ReadingStatus.SUPERSEDED.value}).where(
