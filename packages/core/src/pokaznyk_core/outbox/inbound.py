@@ -12,6 +12,7 @@ from pokaznyk_core.channels import IGNORED, InboundMessage, ParseResult, Subscri
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox.queue import enqueue_telegram_call, set_subscribed
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.transactions import write_transaction
 
 
 async def dispatch(
@@ -32,21 +33,24 @@ async def dispatch(
         if isinstance(item, SubscriptionChange):
             await set_subscribed(channel.value, item.platform_user_id, item.subscribed)
             continue
-        if item.callback_id is not None:
-            await enqueue_telegram_call(
-                "answerCallbackQuery",
-                {"callback_query_id": item.callback_id},
+        # One transaction per message: the callback's answer and the dialog's replies are
+        # queued together (and, on SQLite, no write waits outside the writers' queue).
+        async with write_transaction():
+            if item.callback_id is not None:
+                await enqueue_telegram_call(
+                    "answerCallbackQuery",
+                    {"callback_query_id": item.callback_id},
+                    item.platform_user_id,
+                    now=context.now(),
+                    dedupe_key=f"telegram:callback:{item.callback_id}",
+                )
+            result = await handle_incoming(
+                context,
+                channel,
                 item.platform_user_id,
-                now=context.now(),
-                dedupe_key=f"telegram:callback:{item.callback_id}",
+                item.incoming,
+                update_key=item.update_key,
+                display_name=item.display_name,
             )
-        result = await handle_incoming(
-            context,
-            channel,
-            item.platform_user_id,
-            item.incoming,
-            update_key=item.update_key,
-            display_name=item.display_name,
-        )
         results.append((item, result))
     return results

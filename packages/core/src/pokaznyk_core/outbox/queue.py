@@ -31,22 +31,20 @@ async def enqueue(
     status: str = PENDING,
 ) -> int | None:
     """Queue one message; returns its id, or None when `dedupe_key` was already queued."""
-    row = OutboxMessage(
-        channel=channel,
-        recipient=recipient,
-        payload=json.dumps(payload, ensure_ascii=False),
-        status=status,
-        attempts=0,
-        next_attempt_at=now,
-        last_error="",
-        created_at=now,
-        sent_at=now if status == SPOKEN else None,
-        dedupe_key=dedupe_key,
+    conflict = " ON CONFLICT (dedupe_key) DO NOTHING" if dedupe_key is not None else ""
+    inserted = await OutboxMessage.raw(
+        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+        " next_attempt_at, last_error, created_at, sent_at, dedupe_key)"
+        f" VALUES ({{}}, {{}}, {{}}, {{}}, 0, {{}}, '', {{}}, {{}}, {{}}){conflict} RETURNING id",
+        channel,
+        recipient[:80],
+        json.dumps(payload, ensure_ascii=False),
+        status,
+        now,
+        now,
+        now if status == SPOKEN else None,
+        dedupe_key,
     )
-    query = OutboxMessage.insert(row).returning(OutboxMessage.id)
-    if dedupe_key is not None:
-        query = query.on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
-    inserted = await query
     return int(inserted[0]["id"]) if inserted else None
 
 

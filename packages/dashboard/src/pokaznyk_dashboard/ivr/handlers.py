@@ -22,6 +22,7 @@ from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox.queue import load_spoken, load_spoken_by_key, store_spoken
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.transactions import write_transaction
 from pokaznyk_dashboard.webhooks.common import MAX_BODY, Refusal, read_body
 
 log = logging.getLogger("pokaznyk.ivr")
@@ -108,20 +109,23 @@ async def _converse(
 
     caller, phone = _caller(form)
     key = f"ivr:{form['CallSid']}:{step}"
-    result = await handle_incoming(
-        context,
-        Channel.IVR,
-        caller,
-        incoming,
-        update_key=key,
-        enqueue=False,
-        caller_verified_phone=phone,
-    )
-    if result.duplicate:
-        kept = await load_spoken_by_key(key)
-        if kept is not None:
-            return _render(context, kept[0], kept[1], silent=0)
-    return await _speak(context, caller, list(result.replies), key=key)
+    # The dialog's step and the prompt said for it are kept together: a process that dies
+    # in between leaves neither, and Twilio's retry is answered as the first try would be.
+    async with write_transaction():
+        result = await handle_incoming(
+            context,
+            Channel.IVR,
+            caller,
+            incoming,
+            update_key=key,
+            enqueue=False,
+            caller_verified_phone=phone,
+        )
+        if result.duplicate:
+            kept = await load_spoken_by_key(key)
+            if kept is not None:
+                return _render(context, kept[0], kept[1], silent=0)
+        return await _speak(context, caller, list(result.replies), key=key)
 
 
 async def _guard(body: Any, locale: str = "uk") -> Response[str]:
