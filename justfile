@@ -23,6 +23,7 @@ demo *args:
 # Run the benchmarks (each prints its figures beside its baseline).
 bench:
     uv run python bench/demo_data.py
+    uv run python bench/webhook_dialog.py --engine both --workers 2 --concurrency 16
 
 # The CI script, as CI runs it.
 ci:
