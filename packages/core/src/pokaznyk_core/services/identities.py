@@ -89,18 +89,32 @@ async def linked_account_ids(identity_id: int) -> list[int]:
     return [int(r["account"]) for r in rows]
 
 
-# One query for the accounts, their metering points and meters in service: the dialog
-# loads these facts on every message, so round trips count.
+RECENT_DAYS = 200
+"""Readings this recent are enough for the hint and the baseline of almost every meter."""
+_READING_KEYS = ("taken_on", "received_at", "value_1", "value_2", "value_3", "period", "in_window")
+
+# One query for the accounts, their metering points, meters in service and recent
+# counting readings: the dialog loads these facts on every message, so round trips count.
 _ACCOUNT_METERS = """
 SELECT a.id AS account_id, a.number, a.status, a.settlement, a.street, a.building,
        a.apartment, mp.eic, m.id AS meter_id, m.serial, m.digits, m.decimals, m.zone_count,
-       m.installed_on, m.initial_1, m.initial_2, m.initial_3
+       m.installed_on, m.initial_1, m.initial_2, m.initial_3,
+       r.taken_on AS r_taken_on, r.received_at AS r_received_at, r.value_1 AS r_value_1,
+       r.value_2 AS r_value_2, r.value_3 AS r_value_3, r.period AS r_period,
+       r.in_window AS r_in_window
 FROM account a
 LEFT JOIN metering_point mp ON mp.account = a.id
 LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
+LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({statuses}) AND r.taken_on >= {{}}
 WHERE {where} AND a.status = 'active'
-ORDER BY {order}, mp.id, m.id
+ORDER BY {order}, mp.id, m.id, r.taken_on DESC, r.received_at DESC
 """
+_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+_EVER = date(1900, 1, 1)
+
+
+def _since(today: date | None) -> date:
+    return today - timedelta(days=RECENT_DAYS) if today is not None else _EVER
 
 
 async def linked_accounts(
@@ -111,10 +125,11 @@ async def linked_accounts(
     meter's check baseline skips this window's readings (a correction is checked against
     the reading before them, as the submission service does)."""
     sql = _ACCOUNT_METERS.format(
+        statuses=_STATUSES,
         where="a.id IN (SELECT account FROM linked_account WHERE identity = {})",
         order="(SELECT MIN(id) FROM linked_account WHERE identity = {} AND account = a.id)",
     )
-    rows = await Account.raw(sql, identity_id, identity_id)
+    rows = await Account.raw(sql, _since(today), identity_id, identity_id)
     return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
@@ -129,8 +144,10 @@ async def account_infos(
     if not account_ids:
         return []
     ids = [int(i) for i in account_ids]
-    sql = _ACCOUNT_METERS.format(where=f"a.id IN ({', '.join(str(i) for i in ids)})", order="a.id")
-    rows = await Account.raw(sql)
+    sql = _ACCOUNT_METERS.format(
+        statuses=_STATUSES, where=f"a.id IN ({', '.join(str(i) for i in ids)})", order="a.id"
+    )
+    rows = await Account.raw(sql, _since(today))
     return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
 
 
@@ -143,14 +160,27 @@ async def _account_infos_from(
     window: WindowConfig | None,
 ) -> list[AccountInfo]:
     accounts: dict[int, Mapping[str, Any]] = {}
-    meters: list[Mapping[str, Any]] = []
+    meters: dict[int, Mapping[str, Any]] = {}
+    readings: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         accounts.setdefault(int(row["account_id"]), row)
-        if row["meter_id"] is not None:
-            meters.append(row)
-    readings = await _counting_readings([int(m["meter_id"]) for m in meters], today)
+        if row["meter_id"] is None:
+            continue
+        meter_id = int(row["meter_id"])
+        meters.setdefault(meter_id, row)
+        if row["r_taken_on"] is not None:
+            readings[meter_id].append(
+                {key: row[f"r_{key}"] for key in _READING_KEYS} | {"meter": meter_id}
+            )
+    # A meter with fewer than two recent readings may need an older one as its baseline.
+    quiet = [m for m in meters if len(readings.get(m, [])) < 2] if today is not None else []
+    if quiet:
+        for meter_id in quiet:
+            readings.pop(meter_id, None)
+        for reading in await _readings_query(quiet, None):
+            readings[int(reading["meter"])].append(reading)
     by_account: dict[int, list[MeterInfo]] = defaultdict(list)
-    for row in meters:
+    for row in meters.values():
         meter = {**row, "id": row["meter_id"]}
         info = _meter_info(meter, row["eic"], readings.get(int(row["meter_id"]), []), today, window)
         by_account[int(row["account_id"])].append(info)
@@ -165,29 +195,6 @@ async def _account_infos_from(
         for account_id in (order if order is not None else list(accounts))
         if account_id in accounts
     ]
-
-
-RECENT_DAYS = 200
-"""Readings this recent are enough for the hint and the baseline of almost every meter."""
-
-
-async def _counting_readings(
-    meter_ids: list[int], today: date | None = None
-) -> dict[int, list[dict[str, Any]]]:
-    if not meter_ids:
-        return {}
-    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    since = today - timedelta(days=RECENT_DAYS) if today is not None else None
-    for row in await _readings_query(meter_ids, since):
-        found[int(row["meter"])].append(row)
-    # A meter with fewer than two recent readings may need an older one as its baseline.
-    quiet = [m for m in meter_ids if len(found.get(m, [])) < 2] if since is not None else []
-    if quiet:
-        for meter_id in quiet:
-            found.pop(meter_id, None)
-        for row in await _readings_query(quiet, None):
-            found[int(row["meter"])].append(row)
-    return found
 
 
 async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict[str, Any]]:
