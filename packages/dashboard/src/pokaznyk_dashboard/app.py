@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.response import Response
+from litestar.response import Redirect, Response
 
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
@@ -36,6 +36,12 @@ async def healthz(state: State) -> Response[dict[str, str]]:
     except Exception:
         return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return Response({"status": "ok", "database": "ok"})
+
+
+@get("/", operation_id="home", include_in_schema=False)
+async def home() -> Redirect:
+    """The address people type: the reading form, which needs no registration."""
+    return Redirect("/submit")
 
 
 def create_app(
@@ -66,6 +72,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[
+            home,
             healthz,
             *webhooks.routes(),
             *ivr.routes(),
