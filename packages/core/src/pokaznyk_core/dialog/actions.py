@@ -65,7 +65,7 @@ class LookupReceipt:
 
 @dataclass(frozen=True)
 class LatestReadings:
-    """The latest reading of each meter of these (linked) accounts."""
+    """The latest reading of each meter of these (linked) accounts, and their bills."""
 
     account_ids: tuple[int, ...]
 
@@ -145,10 +145,30 @@ class ReceiptStatus:
 
 
 @dataclass(frozen=True)
+class BillStatus:
+    """One meter's bill for one closed period, as told to the customer.
+
+    ``basis`` is ``"actual"`` or ``"estimated"``; ``kwh`` is the billed total, negative
+    for a credit; ``notice`` the estimated-vs-actual reconciliation, when there is one.
+    """
+
+    period: str
+    meter_serial: str
+    basis: str
+    kwh: Decimal
+    notice: Problem | None = None
+
+
+@dataclass(frozen=True)
 class Found:
-    """The answer to LookupReceipt or LatestReadings (empty when nothing was found)."""
+    """The answer to LookupReceipt or LatestReadings (empty when nothing was found).
+
+    ``bills`` answers LatestReadings only: the latest closed periods of each meter,
+    newest first (empty when nothing was billed yet); ``None`` for a receipt lookup.
+    """
 
     readings: tuple[ReceiptStatus, ...] = ()
+    bills: tuple[BillStatus, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 from pokaznyk_core.dialog import texts as x
-from pokaznyk_core.dialog.actions import Found, LatestReadings, LookupReceipt, ReceiptStatus
+from pokaznyk_core.dialog.actions import (
+    BillStatus,
+    Found,
+    LatestReadings,
+    LookupReceipt,
+    ReceiptStatus,
+)
 from pokaznyk_core.dialog.messages import Button, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.receipts import spoken_receipt
 from pokaznyk_core.domain.window import window_state
+
+BILLS_SHOWN = 3
+"""How many closed periods of each meter "my readings and bills" tells (short enough
+for a phone screen and for the phone line to say)."""
 
 
 def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
@@ -21,7 +31,7 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
         # The company's phone line has always said "press 2 to submit readings": keep it.
         # Linking accounts and reminders belong to the chats, not to a call.
         voice_buttons = x.rows(
-            x.button(loc, "status", x.MENU_STATUS),
+            x.button(loc, "readings_and_bills", x.MENU_STATUS),
             x.button(loc, "submit", x.MENU_SUBMIT),
             x.button(loc, "window", x.MENU_WINDOW),
             x.button(loc, "contacts", x.MENU_CONTACTS),
@@ -31,7 +41,7 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
     reminders = "reminders_off" if turn.facts.reminders else "reminders_on"
     buttons = x.rows(
         x.button(loc, "submit", x.MENU_SUBMIT),
-        x.button(loc, "status", x.MENU_STATUS),
+        x.button(loc, "readings_and_bills", x.MENU_STATUS),
         x.button(loc, "link", x.MENU_LINK),
         x.button(loc, "window", x.MENU_WINDOW),
         x.button(loc, "contacts", x.MENU_CONTACTS),
@@ -83,16 +93,18 @@ def window_step(state: DialogState, turn: Turn) -> Step:
 
 
 def status_step(state: DialogState, turn: Turn) -> Step:
-    """My readings: ask for a receipt code, or offer the latest reading."""
+    """My readings and bills: ask for a receipt code, or offer the latest readings and
+    bills."""
     loc = turn.locale
     next_state = reset(state).at(Stage.ASK_RECEIPT, purpose=Purpose.STATUS)
-    buttons = ((x.button(loc, "latest", x.LATEST),), x.nav(loc))
-    text = x.t(loc, "ask_receipt")
+    buttons = ((x.button(loc, "latest_and_bills", x.LATEST),), x.nav(loc))
+    text = x.t(loc, "ask_receipt_or_bills")
     return Step(next_state, (x.reply(loc, text, buttons, hint=x.CHOICE),))
 
 
 def latest_step(state: DialogState, turn: Turn) -> Step:
-    """The latest readings of the linked accounts (verify first when there are none)."""
+    """The latest readings and bills of the linked accounts (verify first when there are
+    none)."""
     if not turn.facts.accounts:
         from pokaznyk_core.dialog.verify import ask_account
 
@@ -107,12 +119,16 @@ def lookup_step(state: DialogState, code: str) -> Step:
 
 
 def on_found(state: DialogState, result: Found, turn: Turn) -> Step:
-    """Tell the status of the readings found."""
+    """Tell the status of the readings found and, for the latest readings, the bills."""
     loc = turn.locale
-    if not result.readings:
+    if result.bills is None and not result.readings:
         key = "no_readings" if state.purpose is Purpose.STATUS else "receipt_not_found"
         return menu_step(state, turn, x.t(loc, key))
+    if result.bills is not None and not result.readings and not result.bills:
+        return menu_step(state, turn, x.join(x.t(loc, "no_readings"), x.t(loc, "bills_none")))
     parts = [_status_text(r, loc) for r in result.readings]
+    if result.bills is not None:
+        parts = [*(parts or [x.t(loc, "no_readings")]), _bills_text(result.bills, loc)]
     speech: tuple[str, ...] = ()
     if len(result.readings) == 1 and result.readings[0].receipt:
         speech = tuple(spoken_receipt(result.readings[0].receipt))
@@ -141,6 +157,29 @@ def _status_text(found: ReceiptStatus, loc: str) -> str:
     if not found.in_window:
         lines.append(x.t(loc, "status_off_window"))
     return "\n".join(lines)
+
+
+def _bills_text(bills: tuple[BillStatus, ...], loc: str) -> str:
+    """The last closed periods of each meter, newest first, and any reconciliation."""
+    if not bills:
+        return x.t(loc, "bills_none")
+    serials = list(dict.fromkeys(b.meter_serial for b in bills))
+    blocks = []
+    for serial in serials:
+        shown = [b for b in bills if b.meter_serial == serial][:BILLS_SHOWN]
+        header = x.t(loc, "bills_meter", serial=serial) if len(serials) > 1 else x.t(loc, "bills")
+        lines = [header, *(_bill_text(b, loc) for b in shown)]
+        lines += [x.problem_text(b.notice, loc) for b in shown if b.notice is not None]
+        blocks.append("\n".join(lines))
+    return x.join(*blocks)
+
+
+def _bill_text(bill: BillStatus, loc: str) -> str:
+    period = x.show_period(bill.period, loc)
+    if bill.kwh < 0:
+        return x.t(loc, "bill_credit", period=period, kwh=x.show_value(-bill.kwh, loc))
+    key = "bill_estimated" if bill.basis == "estimated" else "bill_actual"
+    return x.t(loc, key, period=period, kwh=x.show_value(bill.kwh, loc))
 
 
 def language_step(state: DialogState, turn: Turn) -> Step:

@@ -16,6 +16,7 @@ from typing import Any
 from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import Facts
+from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.dialog.turn import Step
@@ -26,6 +27,7 @@ from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services import identities
 from pokaznyk_core.services.audit import record_audit
+from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
@@ -390,8 +392,9 @@ def _status(
 
 
 async def _latest(account_ids: list[int]) -> act.Found:
+    """The latest reading of each meter in service, and the last closed periods billed."""
     if not account_ids:
-        return act.Found()
+        return act.Found(bills=())
     meters = await (
         Meter.select()
         .where(Meter.metering_point.account.is_in(account_ids))
@@ -412,7 +415,18 @@ async def _latest(account_ids: list[int]) -> act.Found:
         spec = spec_of(meter)
         values = {z: spec.format(v) for z, v in values_from_row(row, spec).items()}
         found.append(_status(row, with_values=True, serial=meter["serial"], values=values))
-    return act.Found(tuple(found))
+    bills = [
+        act.BillStatus(
+            period=str(bill.period),
+            meter_serial=bill.meter_serial,
+            basis=bill.basis.value,
+            kwh=bill.total,
+            notice=bill.reconciliation.notice if bill.reconciliation else None,
+        )
+        for account_id in account_ids
+        for bill in await account_bills(account_id, limit=BILLS_SHOWN)
+    ]
+    return act.Found(tuple(found), bills=tuple(bills))
 
 
 async def _enqueue(

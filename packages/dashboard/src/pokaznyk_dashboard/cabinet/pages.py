@@ -13,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.customer_readings import (
     load_account_meters,
     monthly_consumption,
@@ -151,10 +152,11 @@ async def account_page(
     customer: CustomerDep,
     number: FromPath[str],
 ) -> Template:
-    """One account: meters and zones, history, consumption by month."""
+    """One account: meters and zones, history, consumption by month, bills."""
     account = await owned(customer, number)
     meters = await load_account_meters(context, account.account_id)
     history = await reading_history(account.account_id)
+    bills = await account_bills(account.account_id)
     locale = request_locale(request)
     charts = [
         build_chart(m, locale) for m in await monthly_consumption(context, account.account_id)
@@ -167,6 +169,7 @@ async def account_page(
             "account": account,
             "meters": meters.meters if meters else (),
             "history": history,
+            "bills": bills,
             "charts": charts,
             "window": current_window(context),
         },
