@@ -105,9 +105,15 @@ async def handle_incoming(
     """
     now = context.now()
     async with write_transaction():
-        if update_key is not None and not await _first_delivery(channel, update_key, now):
-            return ConversationResult(replies=(), duplicate=True, identity_id=None)
-        known = await _identity_with_state(channel, platform_user_id)
+        if update_key is not None and is_postgres():
+            first = await _delivery_with_state(channel, platform_user_id, update_key, now)
+            if first is _DUPLICATE:
+                return ConversationResult(replies=(), duplicate=True, identity_id=None)
+            known = first if isinstance(first, tuple) else None
+        else:
+            if update_key is not None and not await _first_delivery(channel, update_key, now):
+                return ConversationResult(replies=(), duplicate=True, identity_id=None)
+            known = await _identity_with_state(channel, platform_user_id)
         if known is not None:  # the usual case: one round trip for both, the state locked
             identity, (row_id, version, state) = known
         else:  # first contact
@@ -133,16 +139,75 @@ async def handle_incoming(
             replies += out.replies
         # The per-message writes are plain SQL: they run on every message, and building
         # them through the query builder cost more than the database did (measured).
-        await DialogStateRow.raw(
-            "UPDATE dialog_state SET state = {}, version = {}, updated_at = {} WHERE id = {}",
-            json.dumps(out.state.to_json(), ensure_ascii=False),
-            version + 1,
-            now,
-            row_id,
-        )
-        if enqueue and replies:
-            await _enqueue(channel, platform_user_id, replies, who, now)
+        state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
+        queued = replies if enqueue else []
+        if queued and is_postgres():  # the state and the replies in one round trip
+            await _save_state_and_enqueue(row_id, state_json, version + 1, queued, who, now)
+        else:
+            await DialogStateRow.raw(
+                "UPDATE dialog_state SET state = {}, version = {}, updated_at = {} WHERE id = {}",
+                state_json,
+                version + 1,
+                now,
+                row_id,
+            )
+            if queued:
+                await _enqueue(channel, platform_user_id, queued, who, now)
     return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+
+
+_DUPLICATE = object()
+"""The update was handled before."""
+
+_DELIVERY_WITH_STATE = """
+WITH fresh AS (
+    INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})
+    ON CONFLICT DO NOTHING RETURNING id
+)
+SELECT (SELECT count(*) FROM fresh) AS fresh_count, x.*
+FROM (SELECT 1) AS one LEFT JOIN (
+    SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
+    FROM messenger_identity i JOIN dialog_state d
+        ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
+    WHERE i.channel = {} AND i.platform_user_id = {}
+    FOR UPDATE OF d
+) AS x ON true
+"""
+
+
+async def _delivery_with_state(
+    channel: Channel, user: str, update_key: str, now: datetime
+) -> object:
+    """PostgreSQL: record the update and read the identity with its locked state in one
+    round trip. `_DUPLICATE` when the update was handled before; None on first contact
+    (no identity or state yet); else what `_identity_with_state` returns."""
+    rows = await ProcessedUpdate.raw(
+        _DELIVERY_WITH_STATE, channel.value, update_key[:120], now, channel.value, user[:80]
+    )
+    row = dict(rows[0])
+    if not row.pop("fresh_count"):
+        return _DUPLICATE
+    if row.get("state_id") is None:
+        return None
+    return _split_state(row)
+
+
+async def _save_state_and_enqueue(
+    row_id: int, state_json: str, version: int, replies: list[Reply], who: _Who, now: datetime
+) -> None:
+    """PostgreSQL: save the dialog state and queue the replies in one statement."""
+    values: list[Any] = [state_json, version, now, row_id]
+    for reply in replies:
+        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": who.identity_id}
+        values += [who.channel.value, who.user[:80], json.dumps(payload, ensure_ascii=False)]
+        values += [now, now]
+    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
+    await OutboxMessage.raw(
+        "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"
+        " WHERE id = {}) INSERT INTO outbox_message (channel, recipient, payload, status,"
+        f" attempts, next_attempt_at, last_error, created_at) VALUES {rows}",
+        *values,
+    )
 
 
 async def _first_delivery(channel: Channel, update_key: str, now: datetime) -> bool:
@@ -171,7 +236,11 @@ async def _identity_with_state(
     )
     if not rows:
         return None
-    row = dict(rows[0])
+    return _split_state(dict(rows[0]))
+
+
+def _split_state(row: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, int, DialogState]]:
+    """An identity row joined with its state: (identity, (state id, version, state))."""
     raw = row.pop("state_json")
     data = json.loads(raw) if isinstance(raw, str) else raw
     state = (int(row.pop("state_id")), int(row.pop("state_version")), DialogState.from_json(data))
