@@ -18,13 +18,13 @@ from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.dialog.messages import Incoming, Reply
-from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.dialog.turn import Step
 from pokaznyk_core.domain.accounts import normalize_phone_digits
 from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services import dialog_store as store
 from pokaznyk_core.services import identities
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.bills import account_bills
@@ -35,12 +35,9 @@ from pokaznyk_core.services.verification import accounts_with_phone, find_accoun
 from pokaznyk_core.storage.tables import (
     AccountPhone,
     Meter,
-    OutboxMessage,
-    ProcessedUpdate,
     Reading,
     ReadingEvidence,
 )
-from pokaznyk_core.storage.tables import DialogState as DialogStateRow
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
@@ -106,14 +103,14 @@ async def handle_incoming(
     now = context.now()
     async with write_transaction():
         if update_key is not None and is_postgres():
-            first = await _delivery_with_state(channel, platform_user_id, update_key, now)
-            if first is _DUPLICATE:
+            first = await store.delivery_with_state(channel, platform_user_id, update_key, now)
+            if first is store.DUPLICATE:
                 return ConversationResult(replies=(), duplicate=True, identity_id=None)
             known = first if isinstance(first, tuple) else None
         else:
-            if update_key is not None and not await _first_delivery(channel, update_key, now):
+            if update_key is not None and not await store.first_delivery(channel, update_key, now):
                 return ConversationResult(replies=(), duplicate=True, identity_id=None)
-            known = await _identity_with_state(channel, platform_user_id)
+            known = await store.identity_with_state(channel, platform_user_id)
         if known is not None:  # the usual case: one round trip for both, the state locked
             identity, (row_id, version, state) = known
         else:  # first contact
@@ -124,7 +121,7 @@ async def handle_incoming(
                 language_hint=incoming.language_hint,
                 now=now,
             )
-            row_id, version, state = await _locked_state(channel, platform_user_id, now)
+            row_id, version, state = await store.locked_state(channel, platform_user_id, now)
         caller = caller_verified_phone
         if channel is Channel.IVR and caller is None:
             caller = ""
@@ -142,142 +139,21 @@ async def handle_incoming(
         state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
         queued = replies if enqueue else []
         if queued and is_postgres():  # the state and the replies in one round trip
-            await _save_state_and_enqueue(row_id, state_json, version + 1, queued, who, now)
-        else:
-            await DialogStateRow.raw(
-                "UPDATE dialog_state SET state = {}, version = {}, updated_at = {} WHERE id = {}",
+            await store.save_state_and_enqueue(
+                row_id,
                 state_json,
                 version + 1,
-                now,
-                row_id,
+                queued,
+                channel=channel,
+                user=platform_user_id,
+                identity_id=who.identity_id,
+                now=now,
             )
+        else:
+            await store.save_state(row_id, state_json, version + 1, now)
             if queued:
-                await _enqueue(channel, platform_user_id, queued, who, now)
+                await store.enqueue_replies(channel, platform_user_id, queued, who.identity_id, now)
     return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
-
-
-_DUPLICATE = object()
-"""The update was handled before."""
-
-_DELIVERY_WITH_STATE = """
-WITH fresh AS (
-    INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})
-    ON CONFLICT DO NOTHING RETURNING id
-)
-SELECT (SELECT count(*) FROM fresh) AS fresh_count, x.*
-FROM (SELECT 1) AS one LEFT JOIN (
-    SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
-    FROM messenger_identity i JOIN dialog_state d
-        ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
-    WHERE i.channel = {} AND i.platform_user_id = {}
-    FOR UPDATE OF d
-) AS x ON true
-"""
-
-
-async def _delivery_with_state(
-    channel: Channel, user: str, update_key: str, now: datetime
-) -> object:
-    """PostgreSQL: record the update and read the identity with its locked state in one
-    round trip. `_DUPLICATE` when the update was handled before; None on first contact
-    (no identity or state yet); else what `_identity_with_state` returns."""
-    rows = await ProcessedUpdate.raw(
-        _DELIVERY_WITH_STATE, channel.value, update_key[:120], now, channel.value, user[:80]
-    )
-    row = dict(rows[0])
-    if not row.pop("fresh_count"):
-        return _DUPLICATE
-    if row.get("state_id") is None:
-        return None
-    return _split_state(row)
-
-
-async def _save_state_and_enqueue(
-    row_id: int, state_json: str, version: int, replies: list[Reply], who: _Who, now: datetime
-) -> None:
-    """PostgreSQL: save the dialog state and queue the replies in one statement."""
-    values: list[Any] = [state_json, version, now, row_id]
-    for reply in replies:
-        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": who.identity_id}
-        values += [who.channel.value, who.user[:80], json.dumps(payload, ensure_ascii=False)]
-        values += [now, now]
-    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
-    await OutboxMessage.raw(
-        "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"
-        " WHERE id = {}) INSERT INTO outbox_message (channel, recipient, payload, status,"
-        f" attempts, next_attempt_at, last_error, created_at) VALUES {rows}",
-        *values,
-    )
-
-
-async def _first_delivery(channel: Channel, update_key: str, now: datetime) -> bool:
-    inserted = await ProcessedUpdate.raw(
-        "INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        channel.value,
-        update_key[:120],
-        now,
-    )
-    return bool(inserted)
-
-
-async def _identity_with_state(
-    channel: Channel, user: str
-) -> tuple[dict[str, Any], tuple[int, int, DialogState]] | None:
-    """The identity and its locked dialog state in one round trip, when both exist."""
-    lock = " FOR UPDATE OF d" if is_postgres() else ""
-    rows = await DialogStateRow.raw(
-        "SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json"
-        " FROM messenger_identity i JOIN dialog_state d"
-        " ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id"
-        " WHERE i.channel = {} AND i.platform_user_id = {}" + lock,
-        channel.value,
-        user[:80],
-    )
-    if not rows:
-        return None
-    return _split_state(dict(rows[0]))
-
-
-def _split_state(row: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, int, DialogState]]:
-    """An identity row joined with its state: (identity, (state id, version, state))."""
-    raw = row.pop("state_json")
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    state = (int(row.pop("state_id")), int(row.pop("state_version")), DialogState.from_json(data))
-    return row, state
-
-
-async def _locked_state(channel: Channel, user: str, now: datetime) -> tuple[int, int, DialogState]:
-    """The user's state row, created when missing and locked until the transaction ends."""
-    row = await _state_row(channel, user)
-    if row is None:
-        await DialogStateRow.insert(
-            DialogStateRow(
-                channel=channel.value,
-                platform_user_id=user[:80],
-                state="{}",
-                version=0,
-                updated_at=now,
-            )
-        ).on_conflict(action="DO NOTHING")
-        row = await _state_row(channel, user)
-        assert row is not None
-    raw = row["state"]
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return int(row["id"]), int(row["version"]), DialogState.from_json(data)
-
-
-async def _state_row(channel: Channel, user: str) -> dict[str, Any] | None:
-    """Read (and on PostgreSQL lock) the state row in one round trip; SQLite's write
-    transaction already holds the database's write lock."""
-    lock = " FOR UPDATE" if is_postgres() else ""
-    rows = await DialogStateRow.raw(
-        "SELECT id, version, state FROM dialog_state"
-        " WHERE channel = {} AND platform_user_id = {}" + lock,
-        channel.value,
-        user[:80],
-    )
-    return rows[0] if rows else None
 
 
 async def _facts(who: _Who, identity: dict[str, Any], guest_account_id: int | None) -> Facts:
@@ -496,20 +372,3 @@ async def _latest(account_ids: list[int]) -> act.Found:
         for bill in await account_bills(account_id, limit=BILLS_SHOWN)
     ]
     return act.Found(tuple(found), bills=tuple(bills))
-
-
-async def _enqueue(
-    channel: Channel, recipient: str, replies: list[Reply], who: _Who, now: datetime
-) -> None:
-    """Write the replies to the outbox, in order, in one statement of the caller's
-    transaction."""
-    values: list[Any] = []
-    for reply in replies:
-        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": who.identity_id}
-        values += [channel.value, recipient[:80], json.dumps(payload, ensure_ascii=False), now, now]
-    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
-    await OutboxMessage.raw(
-        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
-        f" next_attempt_at, last_error, created_at) VALUES {rows}",
-        *values,
-    )

@@ -1,0 +1,181 @@
+"""Where a conversation lives between messages: the dialog state, the updates already
+handled and the replies queued, in plain SQL (these statements run on every message).
+
+Every function here runs inside the caller's write transaction (see `conversation`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pokaznyk_core.dialog.messages import Reply
+from pokaznyk_core.dialog.state import DialogState
+from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.storage.tables import DialogState as DialogStateRow
+from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate
+from pokaznyk_core.storage.transactions import is_postgres
+
+StateRow = tuple[int, int, DialogState]
+"""(the state row's id, its version, the state)."""
+
+
+async def save_state(row_id: int, state_json: str, version: int, now: datetime) -> None:
+    """Save the dialog state under its new version."""
+    await DialogStateRow.raw(
+        "UPDATE dialog_state SET state = {}, version = {}, updated_at = {} WHERE id = {}",
+        state_json,
+        version,
+        now,
+        row_id,
+    )
+
+
+DUPLICATE = object()
+"""The update was handled before."""
+
+DELIVERY_WITH_STATE_SQL = """
+WITH fresh AS (
+    INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})
+    ON CONFLICT DO NOTHING RETURNING id
+)
+SELECT (SELECT count(*) FROM fresh) AS fresh_count, x.*
+FROM (SELECT 1) AS one LEFT JOIN (
+    SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
+    FROM messenger_identity i JOIN dialog_state d
+        ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
+    WHERE i.channel = {} AND i.platform_user_id = {}
+    FOR UPDATE OF d
+) AS x ON true
+"""
+
+
+async def delivery_with_state(
+    channel: Channel, user: str, update_key: str, now: datetime
+) -> object:
+    """PostgreSQL: record the update and read the identity with its locked state in one
+    round trip. `DUPLICATE` when the update was handled before; None on first contact
+    (no identity or state yet); else what `identity_with_state` returns."""
+    rows = await ProcessedUpdate.raw(
+        DELIVERY_WITH_STATE_SQL, channel.value, update_key[:120], now, channel.value, user[:80]
+    )
+    row = dict(rows[0])
+    if not row.pop("fresh_count"):
+        return DUPLICATE
+    if row.get("state_id") is None:
+        return None
+    return split_state(row)
+
+
+async def save_state_and_enqueue(
+    row_id: int,
+    state_json: str,
+    version: int,
+    replies: list[Reply],
+    *,
+    channel: Channel,
+    user: str,
+    identity_id: int,
+    now: datetime,
+) -> None:
+    """PostgreSQL: save the dialog state and queue the replies in one statement."""
+    values: list[Any] = [state_json, version, now, row_id]
+    for reply in replies:
+        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id}
+        values += [channel.value, user[:80], json.dumps(payload, ensure_ascii=False)]
+        values += [now, now]
+    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
+    await OutboxMessage.raw(
+        "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"
+        " WHERE id = {}) INSERT INTO outbox_message (channel, recipient, payload, status,"
+        f" attempts, next_attempt_at, last_error, created_at) VALUES {rows}",
+        *values,
+    )
+
+
+async def first_delivery(channel: Channel, update_key: str, now: datetime) -> bool:
+    inserted = await ProcessedUpdate.raw(
+        "INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        channel.value,
+        update_key[:120],
+        now,
+    )
+    return bool(inserted)
+
+
+async def identity_with_state(
+    channel: Channel, user: str
+) -> tuple[dict[str, Any], tuple[int, int, DialogState]] | None:
+    """The identity and its locked dialog state in one round trip, when both exist."""
+    lock = " FOR UPDATE OF d" if is_postgres() else ""
+    rows = await DialogStateRow.raw(
+        "SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json"
+        " FROM messenger_identity i JOIN dialog_state d"
+        " ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id"
+        " WHERE i.channel = {} AND i.platform_user_id = {}" + lock,
+        channel.value,
+        user[:80],
+    )
+    if not rows:
+        return None
+    return split_state(dict(rows[0]))
+
+
+def split_state(row: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, int, DialogState]]:
+    """An identity row joined with its state: (identity, (state id, version, state))."""
+    raw = row.pop("state_json")
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    state = (int(row.pop("state_id")), int(row.pop("state_version")), DialogState.from_json(data))
+    return row, state
+
+
+async def locked_state(channel: Channel, user: str, now: datetime) -> tuple[int, int, DialogState]:
+    """The user's state row, created when missing and locked until the transaction ends."""
+    row = await state_row(channel, user)
+    if row is None:
+        await DialogStateRow.insert(
+            DialogStateRow(
+                channel=channel.value,
+                platform_user_id=user[:80],
+                state="{}",
+                version=0,
+                updated_at=now,
+            )
+        ).on_conflict(action="DO NOTHING")
+        row = await state_row(channel, user)
+        assert row is not None
+    raw = row["state"]
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return int(row["id"]), int(row["version"]), DialogState.from_json(data)
+
+
+async def state_row(channel: Channel, user: str) -> dict[str, Any] | None:
+    """Read (and on PostgreSQL lock) the state row in one round trip; SQLite's write
+    transaction already holds the database's write lock."""
+    lock = " FOR UPDATE" if is_postgres() else ""
+    rows = await DialogStateRow.raw(
+        "SELECT id, version, state FROM dialog_state"
+        " WHERE channel = {} AND platform_user_id = {}" + lock,
+        channel.value,
+        user[:80],
+    )
+    return rows[0] if rows else None
+
+
+async def enqueue_replies(
+    channel: Channel, recipient: str, replies: list[Reply], identity_id: int, now: datetime
+) -> None:
+    """Write the replies to the outbox, in order, in one statement of the caller's
+    transaction."""
+    values: list[Any] = []
+    for reply in replies:
+        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id}
+        values += [channel.value, recipient[:80], json.dumps(payload, ensure_ascii=False), now, now]
+    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
+    await OutboxMessage.raw(
+        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+        f" next_attempt_at, last_error, created_at) VALUES {rows}",
+        *values,
+    )
