@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Response
 
 from pokaznyk_core.services.context import ServiceContext
@@ -83,6 +84,11 @@ def create_app(
         plugins=web_plugins(context.settings),
         state=State({"runtime": runtime}),
         dependencies={"context": Provide(provide_context, sync_to_thread=False)},
+        openapi_config=OpenAPIConfig(
+            title="Pokaznyk",
+            version="0.1.0",
+            description="Meter readings from every channel: the JSON API for the field app.",
+        ),
     )
 
 
