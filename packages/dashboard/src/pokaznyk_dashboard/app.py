@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.response import Redirect, Response
 
+from pokaznyk_core.outbox.delivery import quiet_http_client_logs
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database, open_database
@@ -54,6 +55,7 @@ def create_app(
     one named by the settings on startup and closes it on shutdown.
     """
     context = context or ServiceContext(settings=Settings.from_env())
+    quiet_http_client_logs()
     runtime = Runtime(context=context, database=database)
 
     @asynccontextmanager

@@ -42,7 +42,7 @@ TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
 LANG_COOKIE = "lang"
 SESSION_COOKIE = "pokaznyk_session"
-MACHINE_PATHS = ["/webhooks", "/ivr", "/api", "/healthz", "/schema", "/static"]
+MACHINE_PATHS = ["^/webhooks/", "^/ivr/", "^/api/", "^/healthz$", "^/schema", "^/static/"]
 """Paths called by machines (signed by their own means): no CSRF and no session."""
 
 

@@ -70,7 +70,8 @@ def _message_incoming(message: dict[str, Any]) -> Incoming | None:
             return Incoming(kind=IncomingKind.CONTACT, phone="+" + digits_of(payload))
     for attachment in message.get("attachments") or []:
         if isinstance(attachment, dict) and attachment.get("type") == "image":
-            url = _str((attachment.get("payload") or {}).get("url"))
+            content = attachment.get("payload")
+            url = _str(content.get("url")) if isinstance(content, dict) else ""
             if url:
                 return Incoming(kind=IncomingKind.PHOTO, photo_ref=url)
     text = message.get("text")

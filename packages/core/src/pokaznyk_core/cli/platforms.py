@@ -16,6 +16,7 @@ from pokaznyk_core.cli.runner import fail, load_settings, run, with_database
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import window_state
 from pokaznyk_core.outbox import run_worker, send_due, send_reminders
+from pokaznyk_core.outbox.delivery import quiet_http_client_logs
 from pokaznyk_core.outbox.inbound import dispatch
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
@@ -37,6 +38,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 def worker() -> None:
     """Send queued replies and reminders until stopped (Ctrl+C or SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    quiet_http_client_logs()
 
     async def body(database: Database, context: ServiceContext) -> None:
         stop = asyncio.Event()

@@ -7,6 +7,7 @@ a reminder, or `{"method": "answerCallbackQuery", "params": {...}}` for a raw Te
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,3 +160,10 @@ def outcome_of(channel: str, response: httpx.Response) -> Outcome:
     if channel == "viber":
         return viber_outcome(response)
     return messenger_outcome(response)
+
+
+def quiet_http_client_logs() -> None:
+    """Keep httpx from logging each request's URL: the Bot API URL holds the bot token and
+    the Graph API URL the page token (`/bot<token>/…`, `?access_token=…`)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -28,6 +28,8 @@ def _sign(secret: str, kind: str, value: str, now: datetime, lifetime: timedelta
 
 def _verified(secret: str, kind: str, token: str, now: datetime) -> str | None:
     """The value of a valid, unexpired token of this kind; None for anything else."""
+    if not token.isascii():  # compare_digest refuses non-ASCII text: it is no token of ours
+        return None
     parts = token.strip().split(".")
     if len(parts) != 4 or parts[0] != kind:
         return None
