@@ -120,6 +120,32 @@ async def test_reminder_preferences_are_kept(context: ServiceContext) -> None:
     assert refused is not None and refused.field == "reminders"
 
 
+async def test_a_wrong_phone_and_a_wrong_surname_get_the_same_answer(
+    context: ServiceContext,
+) -> None:
+    number = phone()
+    meter = await make_meter_fixture(context, phones=(number,))
+    wrong_phone = await register_customer(
+        context,
+        user_key="test:phone",
+        account_number=meter.account_number,
+        surname=meter.surname,
+        phone=phone(),
+        password="a long password",
+    )
+    wrong_surname = await register_customer(
+        context,
+        user_key="test:surname",
+        account_number=meter.account_number,
+        surname="Неправильне",
+        phone=number,
+        password="a long password",
+    )
+    assert isinstance(wrong_phone, Refusal) and isinstance(wrong_surname, Refusal)
+    assert (wrong_phone.key, wrong_phone.params) == (wrong_surname.key, wrong_surname.params)
+    assert wrong_phone.params.get("attempts_left") == 4
+
+
 async def test_the_cabinet_choice_decides_which_chat_of_the_same_person_gets_reminders(
     context: ServiceContext,
 ) -> None:

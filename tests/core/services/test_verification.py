@@ -96,3 +96,27 @@ async def test_finds_active_accounts_by_phone_in_any_format(context: ServiceCont
         found = await accounts_with_phone(typed)
         assert [a["id"] for a in found] == [meter.account_id]
     assert await accounts_with_phone("+380000000000") == []
+
+
+async def test_an_unknown_account_number_is_held_like_a_known_one(
+    context: ServiceContext,
+) -> None:
+    known = await make_meter_fixture(context, surname="Гнатюк")
+    unknown = "0000000077"
+    answers = []
+    for number in (known.account_number, unknown):
+        for attacker in range(20):
+            await verify_holder(
+                context,
+                user_key=f"web:10.{attacker}.{number}",
+                account_or_eic=number,
+                surname="Хтось",
+            )
+        answers.append(
+            await verify_holder(
+                context, user_key=f"web:new.{number}", account_or_eic=number, surname="Хтось"
+            )
+        )
+    assert answers[0].problem == answers[1].problem
+    assert answers[0].problem is not None
+    assert answers[0].problem.code is Code.VERIFICATION_ACCOUNT_HELD

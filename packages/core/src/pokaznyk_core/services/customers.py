@@ -24,7 +24,7 @@ from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.listings import format_address
 from pokaznyk_core.services.registry import normalize_phone
 from pokaznyk_core.services.staff import MIN_PASSWORD_LENGTH, hash_password, password_matches
-from pokaznyk_core.services.verification import verify_holder
+from pokaznyk_core.services.verification import record_failure, verify_holder
 from pokaznyk_core.storage.tables import (
     Account,
     AccountPhone,
@@ -125,26 +125,22 @@ async def _verify_with_phone(
         surname=surname,
         already_linked_account_ids=linked,
     )
-    if not outcome.verified or outcome.account_id is None:
-        problem = outcome.problem or Problem(Code.VERIFICATION_FAILED)
-        params = dict(problem.params)
-        if outcome.attempts_left and problem.code is Code.VERIFICATION_FAILED:
-            params["attempts_left"] = outcome.attempts_left
-        return Refusal(problem.code.value, params)
-    digits = normalize_phone_digits(normalized)
-    on_account = await AccountPhone.exists().where(
-        (AccountPhone.account == outcome.account_id) & (AccountPhone.digits == digits)
-    )
-    if not on_account:
-        await VerificationFailure.insert(
-            VerificationFailure(
-                user_key=user_key[:120],
-                account_key=outcome.account_number or "",
-                failed_at=context.now(),
-            )
+    if outcome.verified and outcome.account_id is not None:
+        digits = normalize_phone_digits(normalized)
+        on_account = await AccountPhone.exists().where(
+            (AccountPhone.account == outcome.account_id) & (AccountPhone.digits == digits)
         )
-        return Refusal(Code.VERIFICATION_FAILED.value)
-    return outcome.account_id, normalized
+        if on_account:
+            return outcome.account_id, normalized
+        # A phone not on the account is answered exactly like a wrong surname.
+        outcome = await record_failure(
+            context, user_key=user_key, account_key=outcome.account_number or ""
+        )
+    problem = outcome.problem or Problem(Code.VERIFICATION_FAILED)
+    params = dict(problem.params)
+    if outcome.attempts_left and problem.code is Code.VERIFICATION_FAILED:
+        params["attempts_left"] = outcome.attempts_left
+    return Refusal(problem.code.value, params)
 
 
 async def register_customer(

@@ -79,7 +79,9 @@ async def verify_holder(
     now = context.now()
     limits = context.verification
     account = await find_account(context, account_or_eic)
-    account_key = account["number"] if account else ""
+    # Failures count against the number typed even when no account has it, so a held
+    # number tells nothing about whether the account exists.
+    account_key = account["number"] if account else _typed_number(context, account_or_eic)
     async with write_transaction():
         user_failures = await _failures(
             VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
@@ -88,7 +90,7 @@ async def verify_holder(
             await _failures(
                 VerificationFailure.account_key, account_key, now - limits.account_window
             )
-            if account
+            if account_key
             else []
         )
         linked = account is not None and account["id"] in already_linked_account_ids
@@ -105,17 +107,35 @@ async def verify_holder(
             return VerificationOutcome(
                 verified=True, account_id=account["id"], account_number=account["number"]
             )
+        return await record_failure(context, user_key=user_key, account_key=account_key)
+
+
+def _typed_number(context: ServiceContext, text: str) -> str:
+    number = validate_account_number(text.strip(), context.settings.account_number_length)
+    return "" if isinstance(number, Problem) else number
+
+
+async def record_failure(
+    context: ServiceContext, *, user_key: str, account_key: str
+) -> VerificationOutcome:
+    """Count a failed verification and give the answer every failure gets, whichever part
+    was wrong: attempts left, or the cooldown once they are used up."""
+    now = context.now()
+    limits = context.verification
+    async with write_transaction():
         await VerificationFailure.insert(
             VerificationFailure(user_key=user_key[:120], account_key=account_key, failed_at=now)
         )
-    left = max(0, (gate.attempts_left or 0) - 1)
-    if left == 0:
-        after = verification_gate([*user_failures, now], [], now, limits)
-        return VerificationOutcome(verified=False, problem=after.problem, attempts_left=0)
+        user_failures = await _failures(
+            VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
+        )
+    gate = verification_gate(user_failures, [], now, limits)
+    if not gate.allowed:
+        return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
     return VerificationOutcome(
         verified=False,
         problem=Problem(Code.VERIFICATION_FAILED),
-        attempts_left=left,
+        attempts_left=gate.attempts_left,
     )
 
 
