@@ -15,15 +15,12 @@ from pokaznyk_core.channels import (
     ParseResult,
     SubscriptionChange,
     button_payload,
-    digits_of,
     secrets_match,
 )
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 
 SIGNATURE_HEADER = "x-viber-content-signature"
 SENDER_NAME_LIMIT = 28
-SHARE_PHONE_MIN_API = 3
-SHARE_PHONE_LABEL = {"uk": "📱 Поділитися номером", "en": "📱 Share my phone number"}
 EVENT_TYPES = ["conversation_started", "subscribed", "unsubscribed", "delivered", "failed"]
 """Callbacks asked for with set_webhook (`message` and `webhook` always come)."""
 
@@ -73,16 +70,11 @@ def _message(update: dict[str, Any], key: str | None) -> ParseResult:
         else:
             incoming = Incoming(kind=IncomingKind.TEXT, text=text, language_hint=hint)
     elif kind == "contact":
-        contact = _object(message.get("contact"), "message.contact")
-        phone = digits_of(_text(contact.get("phone_number")))
-        # share-phone sends the user's own card (their Viber name); a card picked from the
-        # address book carries someone else's name and proves nothing
-        own = bool(phone) and _text(contact.get("name")).strip() == name.strip()
-        incoming = (
-            Incoming(kind=IncomingKind.CONTACT, phone="+" + phone, language_hint=hint)
-            if own
-            else Incoming(kind=IncomingKind.TEXT, text="", language_hint=hint)
-        )
+        _object(message.get("contact"), "message.contact")
+        # A Viber contact carries no user id: a card from the address book, saved under the
+        # sender's own name, cannot be told from their own number, so it proves nothing.
+        # Viber users verify with the account number and surname instead.
+        incoming = Incoming(kind=IncomingKind.TEXT, text="", language_hint=hint)
     elif kind == "picture" and _text(message.get("media")):
         incoming = Incoming(
             kind=IncomingKind.PHOTO, photo_ref=_text(message.get("media")), language_hint=hint
@@ -118,17 +110,7 @@ def parse(payload: Any) -> ParseResult:
 
 
 def _keyboard(reply: Reply) -> dict[str, Any] | None:
-    buttons: list[dict[str, Any]] = []
-    if reply.request_contact:
-        buttons.append(
-            {
-                "ActionType": "share-phone",
-                "ActionBody": "phone",
-                "Text": SHARE_PHONE_LABEL.get(reply.locale, SHARE_PHONE_LABEL["uk"]),
-                "Columns": 6,
-                "Rows": 1,
-            }
-        )
+    buttons: list[dict[str, Any]] = []  # no share-phone: see `_message`
     for row in reply.buttons:
         columns = max(1, 6 // max(1, len(row)))
         for button in row:
@@ -157,8 +139,6 @@ def render_message(reply: Reply, sender_name: str) -> dict[str, Any]:
     keyboard = _keyboard(reply)
     if keyboard is not None:
         request["keyboard"] = keyboard
-    if reply.request_contact:
-        request["min_api_version"] = SHARE_PHONE_MIN_API
     return request
 
 
