@@ -75,6 +75,9 @@ class Facts:
     account_number_length: int = 10
     voice: bool = False
     caller_phone: str | None = None
+    phone_sharing: bool = True
+    """Whether the channel can prove a shared phone is the user's own (Telegram, Messenger);
+    Viber cannot, so it is not offered there."""
 
     def account(self, account_id: int | None) -> AccountInfo | None:
         """A linked account (or the guest account) by id."""

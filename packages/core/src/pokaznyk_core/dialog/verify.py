@@ -39,14 +39,9 @@ def prompt_account_number(turn: Turn, intro: str = "") -> Reply:
     if turn.facts.caller_phone is not None:
         text = x.t(loc, "ask_account_voice", length=length)
         return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS)
-    text = x.t(loc, "ask_account", length=length)
-    return x.reply(
-        loc,
-        x.join(intro, text),
-        (x.nav(loc),),
-        hint=x.DIGITS,
-        request_contact=not turn.facts.voice,
-    )
+    sharing = turn.facts.phone_sharing and not turn.facts.voice
+    text = x.t(loc, "ask_account" if sharing else "ask_account_typed", length=length)
+    return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS, request_contact=sharing)
 
 
 def prompt_surname(turn: Turn) -> Reply:

@@ -177,6 +177,7 @@ async def _facts(who: _Who, identity: dict[str, Any], guest_account_id: int | No
         limits=context.limits,
         account_number_length=context.settings.account_number_length,
         voice=who.channel is Channel.IVR,
+        phone_sharing=who.channel in (Channel.TELEGRAM, Channel.MESSENGER),
         caller_phone=who.caller_phone,
     )
 
