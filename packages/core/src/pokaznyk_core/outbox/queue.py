@@ -12,6 +12,7 @@ from typing import Any
 
 from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.storage.tables import MessengerIdentity, OutboxMessage
+from pokaznyk_core.storage.transactions import write_transaction
 
 PENDING = "pending"
 SENT = "sent"
@@ -95,11 +96,12 @@ async def load_spoken_by_key(dedupe_key: str) -> tuple[int, list[Reply]] | None:
 
 async def set_subscribed(channel: str, platform_user_id: str, subscribed: bool) -> int:
     """Mark a platform user as (un)subscribed; returns how many identities changed."""
-    changed = await (
-        MessengerIdentity.update({MessengerIdentity.subscribed: subscribed})
-        .where(MessengerIdentity.channel == channel)
-        .where(MessengerIdentity.platform_user_id == platform_user_id)
-        .where(MessengerIdentity.subscribed != subscribed)
-        .returning(MessengerIdentity.id)
-    )
+    async with write_transaction():
+        changed = await (
+            MessengerIdentity.update({MessengerIdentity.subscribed: subscribed})
+            .where(MessengerIdentity.channel == channel)
+            .where(MessengerIdentity.platform_user_id == platform_user_id)
+            .where(MessengerIdentity.subscribed != subscribed)
+            .returning(MessengerIdentity.id)
+        )
     return len(changed)

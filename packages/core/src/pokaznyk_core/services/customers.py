@@ -223,9 +223,10 @@ async def sign_in(
         return int(customer["id"])
     if customer is None:
         await password_matches(stored_hash, password)
-    await VerificationFailure.insert(
-        VerificationFailure(user_key=key, account_key="", failed_at=now)
-    )
+    async with write_transaction():
+        await VerificationFailure.insert(
+            VerificationFailure(user_key=key, account_key="", failed_at=now)
+        )
     left = max(0, (gate.attempts_left or 0) - 1)
     return Refusal("cabinet.sign_in_failed", {"attempts_left": left})
 
@@ -242,13 +243,14 @@ async def issue_sign_in_link(context: ServiceContext, phone: str) -> str | None:
     if not digits or customer is None:
         return None
     token = secrets.token_urlsafe(32)
-    await SignInLink.insert(
-        SignInLink(
-            token_hash=_token_hash(token),
-            customer=customer["id"],
-            expires_at=context.now() + SIGN_IN_LINK_LIFETIME,
+    async with write_transaction():
+        await SignInLink.insert(
+            SignInLink(
+                token_hash=_token_hash(token),
+                customer=customer["id"],
+                expires_at=context.now() + SIGN_IN_LINK_LIFETIME,
+            )
         )
-    )
     return token
 
 

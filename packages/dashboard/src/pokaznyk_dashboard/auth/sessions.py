@@ -4,6 +4,7 @@ the next request of a session; the browser holds only an opaque HttpOnly cookie.
 from __future__ import annotations
 
 import base64
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.types import Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from pokaznyk_core.storage.tables import WebSession
+from pokaznyk_core.storage.transactions import write_transaction
 
 DEFAULT_LIFETIME = timedelta(days=14)
 ROTATE = "pokaznyk_rotate_session"
@@ -27,6 +29,10 @@ ROTATE = "pokaznyk_rotate_session"
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+SWEEP_SHARE = 0.02
+"""The share of session writes that also delete expired sessions."""
 
 
 def _delta(expires_in: int | timedelta | None) -> timedelta:
@@ -47,14 +53,16 @@ class DatabaseSessionStore(Store):
         raw = value.encode() if isinstance(value, str) else value
         data = base64.b64encode(raw).decode("ascii")
         now = _now()
-        await WebSession.delete().where(WebSession.expires_at < now)
-        await WebSession.insert(
-            WebSession(key=key[:100], data=data, expires_at=now + _delta(expires_in))
-        ).on_conflict(
-            target=WebSession.key,
-            action="DO UPDATE",
-            values=[WebSession.data, WebSession.expires_at],
-        )
+        async with write_transaction():
+            if random.random() < SWEEP_SHARE:  # expired sessions go now and then, not per request
+                await WebSession.delete().where(WebSession.expires_at < now)
+            await WebSession.insert(
+                WebSession(key=key[:100], data=data, expires_at=now + _delta(expires_in))
+            ).on_conflict(
+                target=WebSession.key,
+                action="DO UPDATE",
+                values=[WebSession.data, WebSession.expires_at],
+            )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         """The value under ``key`` unless it expired; ``renew_for`` extends its life."""
@@ -67,14 +75,16 @@ class DatabaseSessionStore(Store):
         if row is None or row["expires_at"] <= now:
             return None
         if renew_for is not None:
-            await WebSession.update({WebSession.expires_at: now + _delta(renew_for)}).where(
-                WebSession.key == key[:100]
-            )
+            async with write_transaction():
+                await WebSession.update({WebSession.expires_at: now + _delta(renew_for)}).where(
+                    WebSession.key == key[:100]
+                )
         return base64.b64decode(row["data"])
 
     async def delete(self, key: str) -> None:
         """Forget ``key`` (no-op when absent)."""
-        await WebSession.delete().where(WebSession.key == key[:100])
+        async with write_transaction():
+            await WebSession.delete().where(WebSession.key == key[:100])
 
     async def delete_all(self) -> None:
         """Forget every session."""
