@@ -89,13 +89,13 @@ def test_asks_account_and_surname_before_verifying() -> None:
     assert "SN-001" in chat.said and "1000,0" in chat.said
 
 
-
 def test_does_not_offer_phone_sharing_where_the_channel_cannot_prove_the_number() -> None:
     chat = at_menu(Chat(facts(phone_sharing=False)))
     chat.send(tap("menu:submit"))
     assert chat.stage() is Stage.ASK_ACCOUNT
     assert not chat.replies[-1].request_contact
     assert "телефон" not in chat.replies[-1].text
+
 
 @pytest.mark.parametrize("left", [4, 1])
 def test_a_failed_verification_says_the_same_whatever_was_wrong(left: int) -> None:

@@ -52,3 +52,25 @@ async def lock_for_update(table: str, row_id: int) -> None:
 def is_postgres() -> bool:
     """True when the tables are bound to PostgreSQL."""
     return isinstance(current_engine(), PostgresEngine)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a failure that a retry a little later can get past: the database busy or
+    unreachable for a moment, a lost connection, a serialization conflict."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(error, sqlite3.OperationalError):
+        return True
+    if isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.exceptions.SerializationError
+        | asyncpg.exceptions.DeadlockDetectedError
+        | asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.exceptions.TooManyConnectionsError,
+    ):
+        return True
+    return isinstance(error, ConnectionError | TimeoutError)

@@ -13,6 +13,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Response
 
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.transactions import is_transient
 
 log = logging.getLogger("pokaznyk.webhooks")
 
@@ -59,17 +60,31 @@ def decode_json(body: bytes) -> Any:
         raise Refusal(bad_request("the body is not JSON")) from None
 
 
-async def guarded(channel: str, body: Callable[[], Any]) -> Response[Any]:
-    """Run a webhook's body: a `Refusal` becomes its answer, anything unexpected a logged 200.
+RETRY_AFTER_SECONDS = 5
+"""How long a platform is asked to wait before redelivering after a passing failure."""
 
-    A platform retries what gets no 2xx, and the contract is never a 5xx: an unexpected
-    failure is logged with its traceback here and answered 200 without details.
+
+async def guarded(channel: str, body: Callable[[], Any]) -> Response[Any]:
+    """Run a webhook's body: a `Refusal` becomes its answer, anything unexpected is logged.
+
+    The contract is never a 5xx. A passing failure (the database busy or unreachable for a
+    moment) is answered 429 with Retry-After, so the platform delivers the update again and
+    nothing is lost (the transaction was rolled back, and a redelivery is deduplicated).
+    Anything else would fail the same way again: it is logged with its traceback and
+    answered 200 without details.
     """
     try:
         response: Response[Any] = await body()
     except Refusal as refusal:
         return refusal.response
-    except Exception:
+    except Exception as error:
+        if is_transient(error):
+            log.warning("%s webhook: %s; asking the platform to retry", channel, error)
+            return Response(
+                {"ok": False, "retry": True},
+                status_code=429,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         log.exception("%s webhook failed", channel)
         return answer(200, {"ok": False})
     return response
