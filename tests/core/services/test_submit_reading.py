@@ -207,3 +207,16 @@ async def test_refuses_an_unknown_meter(context: ServiceContext) -> None:
             ),
         )
     assert error.value.problem.code is Code.METER_UNKNOWN
+
+
+async def test_refuses_a_reading_id_already_used_for_another_meter(
+    context: ServiceContext,
+) -> None:
+    first = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    second = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    reading_id = uuid4()
+    await submit(context, first, {T: "150.0"}, reading_id=reading_id)
+    with pytest.raises(ServiceError) as error:
+        await submit(context, second, {T: "150.0"}, reading_id=reading_id)
+    assert error.value.problem.code is Code.READING_ID_REUSED
+    assert await Reading.count().where(Reading.meter == second.meter_id) == 0

@@ -74,6 +74,7 @@ class Code(StrEnum):
     STAFF_ROLE_UNKNOWN = "staff.role_unknown"
     STAFF_PASSWORD_TOO_SHORT = "staff.password_too_short"
     STAFF_USERNAME_TAKEN = "staff.username_taken"
+    READING_ID_REUSED = "reading.id_reused"
     PERIOD_ALREADY_CLOSED = "period.already_closed"
     PERIOD_NOT_OVER = "period.not_over"
     IMPORT_ROW = "import.row"
@@ -130,6 +131,7 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.STAFF_ROLE_UNKNOWN: frozenset(),
         Code.STAFF_PASSWORD_TOO_SHORT: frozenset({"min"}),
         Code.STAFF_USERNAME_TAKEN: frozenset(),
+        Code.READING_ID_REUSED: frozenset(),
         Code.PERIOD_ALREADY_CLOSED: frozenset({"period"}),
         Code.PERIOD_NOT_OVER: frozenset({"period", "closes_on"}),
         Code.IMPORT_ROW: frozenset({"row", "reason"}),

@@ -223,6 +223,11 @@ async def submit_reading(
         meter = await load_meter(submission.meter_id, lock=True)
         existing = await Reading.raw("SELECT * FROM reading WHERE id = {}", submission.reading_id)
         if existing:
+            if existing[0]["meter"] != meter.meter_id:  # a client reused an id: not a retry
+                raise ServiceError(
+                    Problem(Code.READING_ID_REUSED),
+                    f"reading id {submission.reading_id} belongs to another meter",
+                )
             return _outcome_of_stored(existing[0], duplicate=True)
         if meter.removed_on is not None and taken_on > meter.removed_on:
             raise ServiceError(Problem(Code.METER_REMOVED), f"meter {meter.serial} was removed")
