@@ -24,10 +24,11 @@ from pokaznyk_core.domain.checks import (
     check_typed_reading,
 )
 from pokaznyk_core.domain.estimates import daily_average, estimate_consumption
+from pokaznyk_core.domain.history import PastReading, previous_and_history
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
-from pokaznyk_core.domain.window import Period, place_reading
+from pokaznyk_core.domain.window import Period, Placement, place_reading
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.listings import format_address
@@ -89,17 +90,14 @@ def _baseline(
     current: Period | None,
 ) -> tuple[PreviousReading, ConsumptionHistory | None]:
     """The previous reading and the history, leaving out this window's own readings."""
-    earlier = [
-        r for r in readings if not (current and r["in_window"] and r["period"] == str(current))
+    past = [
+        PastReading(r["taken_on"], values_from_row(r, spec), r["period"], bool(r["in_window"]))
+        for r in readings
     ]
-    points = [(r["taken_on"], values_from_row(r, spec)) for r in earlier[:HISTORY_READINGS]]
-    if not points:
-        return PreviousReading(taken_on=installed_on, values=dict(initial)), None
-    chronological = sorted(points, key=lambda p: p[0])
-    if chronological[0][0] > installed_on:
-        chronological.insert(0, (installed_on, dict(initial)))
-    previous = PreviousReading(taken_on=points[0][0], values=points[0][1])
-    return previous, daily_average(chronological, spec)
+    placement = Placement(period=current, in_window=True) if current is not None else None
+    return previous_and_history(
+        past, placement, meter=spec, installed_on=installed_on, initial=dict(initial)
+    )
 
 
 async def _counting(meter_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:

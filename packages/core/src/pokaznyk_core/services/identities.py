@@ -10,6 +10,8 @@ from typing import Any
 
 from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
 from pokaznyk_core.domain.checks import PreviousReading
+from pokaznyk_core.domain.history import PastReading, corrected_by, previous_and_history
+from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel
 from pokaznyk_core.domain.window import WindowConfig, place_reading
 from pokaznyk_core.i18n import normalize_locale
@@ -172,8 +174,21 @@ async def _account_infos_from(
             readings[meter_id].append(
                 {key: row[f"r_{key}"] for key in _READING_KEYS} | {"meter": meter_id}
             )
-    # A meter with fewer than two recent readings may need an older one as its baseline.
-    quiet = [m for m in meters if len(readings.get(m, [])) < 2] if today is not None else []
+    # A meter whose recent readings are all this window's own (or fewer than two) may need
+    # an older one as its baseline: then all its readings are read.
+    placement = place_reading(today, window) if today is not None and window is not None else None
+    quiet = [
+        m
+        for m in meters
+        if today is not None
+        and (
+            len(readings.get(m, [])) < 2
+            or (
+                placement is not None
+                and all(corrected_by(p, placement) for p in _past(readings[m], spec_of(meters[m])))
+            )
+        )
+    ]
     if quiet:
         for meter_id in quiet:
             readings.pop(meter_id, None)
@@ -218,6 +233,13 @@ async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict
     return rows
 
 
+def _past(rows: Sequence[Mapping[str, Any]], spec: MeterSpec) -> list[PastReading]:
+    return [
+        PastReading(r["taken_on"], values_from_row(r, spec), r["period"], bool(r["in_window"]))
+        for r in rows
+    ]
+
+
 def _meter_info(
     row: Mapping[str, Any],
     eic: str,
@@ -231,13 +253,12 @@ def _meter_info(
     if today is not None and window is not None:
         placement = place_reading(today, window)
         if placement.in_window:
-            earlier = [
-                r for r in readings if not (r["in_window"] and r["period"] == str(placement.period))
-            ]
-            baseline = (
-                PreviousReading(earlier[0]["taken_on"], values_from_row(earlier[0], spec))
-                if earlier
-                else PreviousReading(row["installed_on"], initial)
+            baseline, _ = previous_and_history(
+                _past(readings, spec),
+                placement,
+                meter=spec,
+                installed_on=row["installed_on"],
+                initial=initial,
             )
     last = readings[0] if readings else None
     return MeterInfo(

@@ -10,13 +10,17 @@ from typing import Any
 from uuid import UUID
 
 from pokaznyk_core.domain.checks import (
-    ConsumptionHistory,
     Flag,
-    PreviousReading,
     ReadingVerdict,
     check_reading,
 )
-from pokaznyk_core.domain.estimates import EstimateReconciliation, daily_average
+from pokaznyk_core.domain.estimates import EstimateReconciliation
+from pokaznyk_core.domain.history import (
+    HISTORY_READINGS,
+    PastReading,
+    corrected_by,
+    previous_and_history,
+)
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel, ReadingStatus
@@ -30,9 +34,6 @@ from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
-
-HISTORY_READINGS = 13
-"""How many earlier readings feed the consumption history (about a year of months)."""
 
 
 @dataclass(frozen=True)
@@ -177,18 +178,11 @@ async def _insert_reading(reading_id: UUID, columns: Sequence[Any]) -> str:
     raise RuntimeError("no free receipt number after 16 tries")
 
 
-def _history(
-    readings: Sequence[Mapping[str, Any]], meter: MeterFacts
-) -> tuple[PreviousReading, ConsumptionHistory | None]:
-    """The baseline reading (latest counting one, or the initial reading) and the history."""
-    points = [(r["taken_on"], values_from_row(r, meter.spec)) for r in readings]
-    if not points:
-        return PreviousReading(taken_on=meter.installed_on, values=meter.initial), None
-    chronological = sorted(points, key=lambda p: p[0])
-    if chronological[0][0] > meter.installed_on:
-        chronological.insert(0, (meter.installed_on, meter.initial))
-    previous = PreviousReading(taken_on=points[0][0], values=points[0][1])
-    return previous, daily_average(chronological, meter.spec)
+def _past(rows: Sequence[Mapping[str, Any]], spec: MeterSpec) -> list[PastReading]:
+    return [
+        PastReading(r["taken_on"], values_from_row(r, spec), r["period"], bool(r["in_window"]))
+        for r in rows
+    ]
 
 
 def _disagrees(
@@ -235,13 +229,16 @@ async def submit_reading(
             raise ServiceError(Problem(Code.ACCOUNT_CLOSED), "the account is closed")
         placement = place_reading(taken_on, context.window)
         readings = await _counting_readings(meter.meter_id)
-        competitors = [
-            r
-            for r in readings
-            if placement.in_window and r["in_window"] and r["period"] == str(placement.period)
-        ]
+        past = _past(readings, meter.spec)
+        competitors = [r for r, p in zip(readings, past, strict=True) if corrected_by(p, placement)]
         baseline = [r for r in readings if r not in competitors]
-        previous, history = _history(baseline[:HISTORY_READINGS], meter)
+        previous, history = previous_and_history(
+            past,
+            placement,
+            meter=meter.spec,
+            installed_on=meter.installed_on,
+            initial=meter.initial,
+        )
         verdict = check_reading(
             meter.spec,
             submission.values,

@@ -1,0 +1,59 @@
+"""What a new reading is checked against: the previous reading and the meter's history.
+
+One rule for every place that checks a reading (the submission service, the chat's preview,
+the web form): a reading taken in the window is a correction of this window's earlier
+readings, so it is checked against the reading before them, never against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pokaznyk_core.domain.checks import ConsumptionHistory, PreviousReading
+from pokaznyk_core.domain.estimates import daily_average
+from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.window import Placement
+from pokaznyk_core.domain.zones import ZoneValues
+
+HISTORY_READINGS = 13
+"""How many earlier readings feed the consumption history (about a year of months)."""
+
+
+@dataclass(frozen=True)
+class PastReading:
+    """A counting reading of the meter, as the checks need it."""
+
+    taken_on: date
+    values: ZoneValues
+    period: str
+    in_window: bool
+
+
+def corrected_by(reading: PastReading, placement: Placement) -> bool:
+    """True when a new reading placed at `placement` corrects `reading` (both in the
+    window of the same period): it supersedes it and is not checked against it."""
+    return placement.in_window and reading.in_window and reading.period == str(placement.period)
+
+
+def previous_and_history(
+    newest_first: Sequence[PastReading],
+    placement: Placement | None,
+    *,
+    meter: MeterSpec,
+    installed_on: date,
+    initial: ZoneValues,
+) -> tuple[PreviousReading, ConsumptionHistory | None]:
+    """The reading a new one at `placement` is checked against (the latest one it does not
+    correct, or the meter's initial reading) and the daily history of the readings before.
+    Without a placement nothing is left out."""
+    earlier = [r for r in newest_first if placement is None or not corrected_by(r, placement)]
+    points = [(r.taken_on, r.values) for r in earlier[:HISTORY_READINGS]]
+    if not points:
+        return PreviousReading(taken_on=installed_on, values=initial), None
+    chronological = sorted(points, key=lambda point: point[0])
+    if chronological[0][0] > installed_on:
+        chronological.insert(0, (installed_on, initial))
+    previous = PreviousReading(taken_on=points[0][0], values=points[0][1])
+    return previous, daily_average(chronological, meter)

@@ -1,0 +1,60 @@
+"""What a new reading is checked against, for every channel alike."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pokaznyk_core.domain.history import PastReading, corrected_by, previous_and_history
+from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.window import Period, Placement
+from pokaznyk_core.domain.zones import Zone
+
+METER = MeterSpec(digits=6, decimals=1, zone_count=1)
+T = Zone.TOTAL
+IN_OCTOBER_WINDOW = Placement(Period(2026, 10), in_window=True)
+
+
+def reading(day: date, value: str, period: str, in_window: bool) -> PastReading:
+    return PastReading(day, {T: Decimal(value)}, period, in_window)
+
+
+def test_a_correction_in_the_window_is_checked_against_the_reading_before_it() -> None:
+    september = reading(date(2026, 9, 30), "1000.0", "2026-09", True)
+    first_try = reading(date(2026, 10, 30), "1900.0", "2026-10", True)
+    previous, history = previous_and_history(
+        [first_try, september],
+        IN_OCTOBER_WINDOW,
+        meter=METER,
+        installed_on=date(2026, 1, 1),
+        initial={T: Decimal(0)},
+    )
+    assert corrected_by(first_try, IN_OCTOBER_WINDOW)
+    assert not corrected_by(september, IN_OCTOBER_WINDOW)
+    assert previous.taken_on == date(2026, 9, 30) and previous.values[T] == Decimal("1000.0")
+    assert history is not None
+
+
+def test_an_off_window_reading_of_the_same_month_is_a_baseline_not_a_correction() -> None:
+    mid_month = reading(date(2026, 10, 15), "1500.0", "2026-10", False)
+    assert not corrected_by(mid_month, IN_OCTOBER_WINDOW)
+    previous, _ = previous_and_history(
+        [mid_month],
+        IN_OCTOBER_WINDOW,
+        meter=METER,
+        installed_on=date(2026, 1, 1),
+        initial={T: Decimal(0)},
+    )
+    assert previous.values[T] == Decimal("1500.0")
+
+
+def test_without_earlier_readings_the_initial_reading_is_the_baseline() -> None:
+    previous, history = previous_and_history(
+        [],
+        None,
+        meter=METER,
+        installed_on=date(2026, 3, 1),
+        initial={T: Decimal("42.0")},
+    )
+    assert previous.taken_on == date(2026, 3, 1) and previous.values[T] == Decimal("42.0")
+    assert history is None
