@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pokaznyk_core.domain.billing import Basis
+from pokaznyk_core.domain.billing import Basis, default_daily_consumption
 from pokaznyk_core.domain.checks import (
     ConsumptionHistory,
     PlausibilityLimits,
@@ -34,12 +34,6 @@ from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.listings import format_address
 from pokaznyk_core.storage.tables import Account, BillLine, Meter, Reading
 from pokaznyk_core.storage.values import spec_of, values_from_row
-
-HISTORY_READINGS = 13
-"""Earlier readings that feed the consumption history (as in `submit_reading`)."""
-
-DEFAULT_DAILY_KWH = Decimal(5)
-"""Estimated kWh per day for a meter with no history, shared equally by its zones."""
 
 
 @dataclass(frozen=True)
@@ -295,7 +289,7 @@ def meter_months(
     actual reading, less what those months were estimated at (never below zero).
     """
     by_period = _month_readings(readings, spec)
-    default = {z: DEFAULT_DAILY_KWH / len(spec.zones) for z in spec.zones}
+    default = default_daily_consumption(spec)  # the same default billing uses
     start = Period.of(installed_on)
     periods: list[Period] = []
     cursor = last_period
