@@ -15,6 +15,7 @@ from pokaznyk_core.domain.billing import (
     in_service,
 )
 from pokaznyk_core.domain.estimates import EstimateReconciliation, daily_average, reconcile
+from pokaznyk_core.domain.history import HISTORY_READINGS
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
@@ -27,7 +28,6 @@ from pokaznyk_core.storage.transactions import write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
 
 BATCH = 1000
-HISTORY = 13
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _bill_meter(
         if line["basis"] == Basis.ESTIMATED.value and since < line["period"] < label
     ]
     history = daily_average(
-        [(r["taken_on"], values_from_row(r, spec)) for r in earlier[-HISTORY:]], spec
+        [(r["taken_on"], values_from_row(r, spec)) for r in earlier[-HISTORY_READINGS:]], spec
     )
     decision = decide_bill(
         spec,
