@@ -220,3 +220,25 @@ async def test_refuses_a_reading_id_already_used_for_another_meter(
         await submit(context, second, {T: "150.0"}, reading_id=reading_id)
     assert error.value.problem.code is Code.READING_ID_REUSED
     assert await Reading.count().where(Reading.meter == second.meter_id) == 0
+
+
+async def test_an_unverified_callers_reading_does_not_displace_the_customers_own(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    own = await submit(context, meter, {T: "150.0"}, taken_on=date(2026, 10, 30))
+    caller = await submit_reading(
+        context,
+        ReadingSubmission(
+            reading_id=uuid4(),
+            meter_id=meter.meter_id,
+            values={T: Decimal("190.0")},
+            channel=Channel.IVR,
+            submitted_by="ivr:+380501112299",
+            taken_on=date(2026, 10, 30),
+            extra_flags=frozenset({Flag.UNVERIFIED_SUBMITTER}),
+        ),
+    )
+    assert caller.status is ReadingStatus.FLAGGED and caller.superseded == ()
+    row = await Reading.select(Reading.status).where(Reading.id == own.reading_id).first()
+    assert row is not None and row["status"] == "accepted"

@@ -14,6 +14,7 @@ from pokaznyk_core.domain.billing import (
     default_daily_consumption,
     in_service,
 )
+from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.estimates import EstimateReconciliation, daily_average, reconcile
 from pokaznyk_core.domain.history import HISTORY_READINGS
 from pokaznyk_core.domain.meters import MeterSpec
@@ -57,7 +58,8 @@ def _bill_meter(
     label = str(period)
     counting = _counting(readings)
     in_window = [r for r in counting if r["in_window"] and r["period"] == label]
-    reading = in_window[-1] if in_window else None
+    trusted = [r for r in in_window if Flag.UNVERIFIED_SUBMITTER.value not in r["flags"]]
+    reading = (trusted or in_window)[-1] if in_window else None
     earlier = [r for r in counting if r["period"] < label]
     previous_actual = next((r for r in reversed(earlier) if r["in_window"]), None) or (
         earlier[-1] if earlier else None

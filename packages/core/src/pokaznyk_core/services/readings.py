@@ -282,7 +282,10 @@ async def submit_reading(
             status = ReadingStatus.FLAGGED
         else:
             status = ReadingStatus.ACCEPTED
-        superseded = tuple(o["id"] for o in competitors) if wins else ()
+        # A caller the phone line could not verify may not displace the customer's own
+        # reading: theirs waits for a reviewer beside it.
+        unverified = Flag.UNVERIFIED_SUBMITTER in flags
+        superseded = tuple(o["id"] for o in competitors) if wins and not unverified else ()
         consumption_total = sum(verdict.consumption.values(), Decimal(0))
         reconciliation = await reconciliation_for(
             meter.meter_id,
