@@ -44,6 +44,21 @@ def bad_request(why: str) -> Response[Any]:
     return answer(400, {"error": "bad request", "detail": why[:200]})
 
 
+async def signed_body(
+    request: Request[Any, Any, Any],
+    secret: str,
+    verify: Callable[[Any, bytes, str], bool],
+) -> bytes:
+    """The raw body when the channel is configured and its signature checks out; else
+    `Refusal` with 403 (and 413 for a body over `MAX_BODY`)."""
+    if not secret:
+        raise Refusal(forbidden())
+    raw = await read_body(request)
+    if not verify(request.headers, raw, secret):
+        raise Refusal(forbidden())
+    return raw
+
+
 async def read_body(request: Request[Any, Any, Any]) -> bytes:
     """The raw body, read once; over `MAX_BODY` raises `Refusal` with 413."""
     try:

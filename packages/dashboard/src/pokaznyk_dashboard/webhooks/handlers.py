@@ -35,6 +35,7 @@ from pokaznyk_dashboard.webhooks.common import (
     forbidden,
     guarded,
     read_body,
+    signed_body,
 )
 
 
@@ -94,12 +95,7 @@ async def viber_webhook(
     """A Viber callback, authenticated by X-Viber-Content-Signature."""
 
     async def body() -> Response[Any]:
-        token = context.settings.viber_auth_token
-        if not token:
-            return forbidden()
-        raw = await read_body(request)
-        if not viber.verify(request.headers, raw, token):
-            return forbidden()
+        raw = await signed_body(request, context.settings.viber_auth_token, viber.verify)
         parsed = _parse(viber.parse, decode_json(raw))
         starts = [
             item
@@ -161,12 +157,7 @@ async def messenger_webhook(
     """A Messenger page event, authenticated by X-Hub-Signature-256."""
 
     async def body() -> Response[Any]:
-        secret = context.settings.messenger_app_secret
-        if not secret:
-            return forbidden()
-        raw = await read_body(request)
-        if not messenger.verify(request.headers, raw, secret):
-            return forbidden()
+        raw = await signed_body(request, context.settings.messenger_app_secret, messenger.verify)
         await dispatch(context, Channel.MESSENGER, _parse(messenger.parse, decode_json(raw)))
         return Response("EVENT_RECEIVED", status_code=200, media_type=MediaType.TEXT)
 
