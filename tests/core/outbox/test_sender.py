@@ -10,7 +10,7 @@ import httpx
 
 from pokaznyk_core.dialog.messages import Button, Reply
 from pokaznyk_core.outbox import MAX_ATTEMPTS, send_due
-from pokaznyk_core.outbox.queue import enqueue, enqueue_telegram_call
+from pokaznyk_core.outbox.queue import enqueue, telegram_call
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage
 from pokaznyk_core.testing import FixedClock
@@ -51,10 +51,13 @@ async def test_delivers_a_reply_to_telegram_as_send_message_with_an_inline_keybo
 async def test_delivers_a_raw_answer_callback_query(
     platforms_context: ServiceContext, fake_telegram: FakeTelegram
 ) -> None:
-    await enqueue_telegram_call(
-        "answerCallbackQuery",
-        {"callback_query_id": "cb-9"},
-        "1001",
+    call = telegram_call(
+        "answerCallbackQuery", {"callback_query_id": "cb-9"}, "1001", dedupe_key="cb:cb-9"
+    )
+    await enqueue(
+        call.channel,
+        call.recipient,
+        call.payload,
         now=platforms_context.now(),
         dedupe_key="cb:cb-9",
     )

@@ -10,9 +10,9 @@ from typing import Any
 
 from pokaznyk_core.channels import IGNORED, InboundMessage, ParseResult, SubscriptionChange
 from pokaznyk_core.domain.readings import Channel
-from pokaznyk_core.outbox.queue import enqueue_telegram_call, set_subscribed
+from pokaznyk_core.outbox.queue import set_subscribed, telegram_call
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.transactions import write_transaction
+from pokaznyk_core.services.turn_store import OutboxRow
 
 
 async def dispatch(
@@ -33,24 +33,25 @@ async def dispatch(
         if isinstance(item, SubscriptionChange):
             await set_subscribed(channel.value, item.platform_user_id, item.subscribed)
             continue
-        # One transaction per message: the callback's answer and the dialog's replies are
-        # queued together (and, on SQLite, no write waits outside the writers' queue).
-        async with write_transaction():
-            if item.callback_id is not None:
-                await enqueue_telegram_call(
+        # The button's callback answer is written with the dialog's replies, all or nothing.
+        answer: tuple[OutboxRow, ...] = ()
+        if item.callback_id is not None:
+            answer = (
+                telegram_call(
                     "answerCallbackQuery",
                     {"callback_query_id": item.callback_id},
                     item.platform_user_id,
-                    now=context.now(),
                     dedupe_key=f"telegram:callback:{item.callback_id}",
-                )
-            result = await handle_incoming(
-                context,
-                channel,
-                item.platform_user_id,
-                item.incoming,
-                update_key=item.update_key,
-                display_name=item.display_name,
+                ),
             )
+        result = await handle_incoming(
+            context,
+            channel,
+            item.platform_user_id,
+            item.incoming,
+            update_key=item.update_key,
+            display_name=item.display_name,
+            also_queue=answer,
+        )
         results.append((item, result))
     return results

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pokaznyk_core.dialog.messages import Reply
+from pokaznyk_core.services.turn_store import OutboxRow
 from pokaznyk_core.storage.tables import MessengerIdentity, OutboxMessage
 from pokaznyk_core.storage.transactions import write_transaction
 
@@ -49,12 +50,11 @@ async def enqueue(
     return int(inserted[0]["id"]) if inserted else None
 
 
-async def enqueue_telegram_call(
-    method: str, params: dict[str, Any], recipient: str, *, now: datetime, dedupe_key: str
-) -> int | None:
-    """Queue a raw Bot API call (e.g. answerCallbackQuery), once per `dedupe_key`."""
-    payload = {"method": method, "params": params}
-    return await enqueue("telegram", recipient, payload, now=now, dedupe_key=dedupe_key)
+def telegram_call(
+    method: str, params: dict[str, Any], recipient: str, *, dedupe_key: str
+) -> OutboxRow:
+    """A raw Bot API call (e.g. answerCallbackQuery) for the outbox, once per `dedupe_key`."""
+    return OutboxRow("telegram", recipient, {"method": method, "params": params}, dedupe_key)
 
 
 async def store_spoken(

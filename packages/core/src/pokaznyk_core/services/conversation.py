@@ -1,21 +1,27 @@
 """Running the dialog against the database: the one call every conversational adapter makes.
 
-`handle_incoming` handles one customer message in one write transaction: it records the
-platform update (a redelivery changes nothing), locks the user's dialog state, runs the
-engine, carries out what it asks (verify, submit, look up…), saves the new state and
-writes the replies to the outbox, all or nothing.
+`handle_incoming` handles one customer message all or nothing: it records the platform
+update (a redelivery changes nothing), runs the engine on the user's dialog state, carries
+out what it asks (verify, submit, look up…), saves the new state and writes the replies to
+the outbox.
+
+Most messages only move the dialog. They are answered from a snapshot read without a lock
+and written in one atomic step that refuses when another message of the user moved the
+dialog meanwhile; then the turn is read and run again (`turn_store`: two round trips a
+message). A message that acts runs in one write transaction with the state locked.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
-from pokaznyk_core.dialog.facts import Facts
+from pokaznyk_core.dialog.facts import AccountInfo, Facts
 from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.turn import Step
@@ -24,13 +30,16 @@ from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.services import dialog_store as store
 from pokaznyk_core.services import identities
+from pokaznyk_core.services import turn_store as turns
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
+from pokaznyk_core.services.turn_store import OutboxRow
 from pokaznyk_core.services.verification import accounts_with_phone, find_account, verify_holder
 from pokaznyk_core.storage.tables import (
     AccountPhone,
@@ -93,41 +102,164 @@ async def handle_incoming(
     display_name: str = "",
     enqueue: bool = True,
     caller_verified_phone: str | None = None,
+    also_queue: Sequence[OutboxRow] = (),
 ) -> ConversationResult:
-    """Handle one message of a customer, in one transaction; see the module docstring.
+    """Handle one message of a customer, all or nothing; see the module docstring.
 
     ``update_key`` is the platform's id of the update (Telegram update_id, Viber
     message_token, Messenger mid): a second delivery returns ``duplicate=True``.
     ``caller_verified_phone`` is the phone line's caller number (Twilio ``From``).
+    ``also_queue`` are outbox rows written with the turn (a button's callback answer).
+
+    A message that only moves the dialog is answered from a snapshot and written in one
+    atomic step (`turn_store`); one that acts (verify, submit…), or one handled inside
+    the caller's own transaction, runs in a locked transaction.
     """
-    now = context.now()
+    turn = _Turn(
+        context,
+        channel,
+        platform_user_id,
+        incoming,
+        update_key=update_key,
+        display_name=display_name,
+        enqueue=enqueue,
+        caller=caller_verified_phone,
+        also_queue=tuple(also_queue),
+        now=context.now(),
+    )
+    if turns.supports_snapshot_turns():
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            result = await _snapshot_turn(turn)
+            if result is not None:
+                return result
+    return await _locked_turn(turn, None)
+
+
+SNAPSHOT_ATTEMPTS = 3
+"""How often a turn is read and run again when another message of the same user moved the
+dialog meanwhile, before it waits for the lock instead."""
+
+_DUPLICATE = ConversationResult(replies=(), duplicate=True, identity_id=None)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One incoming message and how to answer it."""
+
+    context: ServiceContext
+    channel: Channel
+    user: str
+    incoming: Incoming
+    update_key: str | None
+    display_name: str
+    enqueue: bool
+    caller: str | None
+    also_queue: tuple[OutboxRow, ...]
+    now: datetime
+
+    def who(self, identity_id: int) -> _Who:
+        caller = self.caller
+        if self.channel is Channel.IVR and caller is None:
+            caller = ""
+        return _Who(self.context, self.channel, self.user, identity_id, caller, self.now)
+
+    def outbox_rows(self, replies: list[Reply], identity_id: int) -> list[OutboxRow]:
+        rows = list(self.also_queue)
+        if self.enqueue:
+            rows += [
+                OutboxRow(
+                    self.channel.value,
+                    self.user,
+                    {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id},
+                )
+                for reply in replies
+            ]
+        return rows
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A step already run on a snapshot: used as it is when the state is unchanged."""
+
+    version: int
+    out: Step
+    facts: Facts
+
+
+async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
+    """Answer from a snapshot; None when the dialog moved on meanwhile (run it again)."""
+    since = identities.recent_since(turn.context.today())
+    snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
+    if snapshot.identity is None and not snapshot.seen:  # first contact
+        await turns.create_conversation(
+            turn.channel,
+            turn.user,
+            display_name=turn.display_name,
+            language=normalize_locale(turn.incoming.language_hint),
+            now=turn.now,
+        )
+        snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
+    if snapshot.seen:
+        return _DUPLICATE
+    if snapshot.identity is None or snapshot.state is None:
+        return await _locked_turn(turn, None)
+    who = turn.who(int(snapshot.identity["id"]))
+    accounts = await identities.accounts_from_rows(
+        snapshot.fact_rows, today=who.context.today(), window=who.context.window
+    )
+    facts = await _facts(who, snapshot.identity, snapshot.state.guest_account_id, accounts)
+    out = step(snapshot.state, turn.incoming, facts, turn.now)
+    if out.action is not None:
+        return await _locked_turn(turn, _Prepared(snapshot.version, out, facts))
+    replies = list(out.replies)
+    committed = await turns.commit_turn(
+        snapshot,
+        json.dumps(out.state.to_json(), ensure_ascii=False),
+        turn.outbox_rows(replies, who.identity_id),
+        channel=turn.channel,
+        update_key=turn.update_key,
+        now=turn.now,
+    )
+    if committed is turns.Committed.DUPLICATE:
+        return _DUPLICATE
+    if committed is turns.Committed.CONFLICT:
+        return None
+    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+
+
+async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationResult:
+    """Answer in one write transaction with the user's state locked (`prepared` is used
+    when the state is still the version it was run on)."""
+    channel, user, now = turn.channel, turn.user, turn.now
     async with write_transaction():
-        if update_key is not None and is_postgres():
-            first = await store.delivery_with_state(channel, platform_user_id, update_key, now)
+        if turn.update_key is not None and is_postgres():
+            first = await store.delivery_with_state(channel, user, turn.update_key, now)
             if first is store.DUPLICATE:
-                return ConversationResult(replies=(), duplicate=True, identity_id=None)
+                return _DUPLICATE
             known = first if isinstance(first, tuple) else None
         else:
-            if update_key is not None and not await store.first_delivery(channel, update_key, now):
-                return ConversationResult(replies=(), duplicate=True, identity_id=None)
-            known = await store.identity_with_state(channel, platform_user_id)
+            if turn.update_key is not None and not await store.first_delivery(
+                channel, turn.update_key, now
+            ):
+                return _DUPLICATE
+            known = await store.identity_with_state(channel, user)
         if known is not None:  # the usual case: one round trip for both, the state locked
             identity, (row_id, version, state) = known
         else:  # first contact
             identity = await identities.identity_for(
                 channel,
-                platform_user_id,
-                display_name=display_name,
-                language_hint=incoming.language_hint,
+                user,
+                display_name=turn.display_name,
+                language_hint=turn.incoming.language_hint,
                 now=now,
             )
-            row_id, version, state = await store.locked_state(channel, platform_user_id, now)
-        caller = caller_verified_phone
-        if channel is Channel.IVR and caller is None:
-            caller = ""
-        who = _Who(context, channel, platform_user_id, int(identity["id"]), caller, now)
-        facts = await _facts(who, identity, state.guest_account_id)
-        out = step(state, incoming, facts, now)
+            row_id, version, state = await store.locked_state(channel, user, now)
+        who = turn.who(int(identity["id"]))
+        if prepared is not None and prepared.version == version:
+            out, facts = prepared.out, prepared.facts
+        else:
+            facts = await _facts(who, identity, state.guest_account_id)
+            out = step(state, turn.incoming, facts, now)
         replies = list(out.replies)
         for _ in range(MAX_ACTIONS):
             if out.action is None:
@@ -137,29 +269,23 @@ async def handle_incoming(
         # The per-message writes are plain SQL: they run on every message, and building
         # them through the query builder cost more than the database did (measured).
         state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
-        queued = replies if enqueue else []
-        if queued and is_postgres():  # the state and the replies in one round trip
-            await store.save_state_and_enqueue(
-                row_id,
-                state_json,
-                version + 1,
-                queued,
-                channel=channel,
-                user=platform_user_id,
-                identity_id=who.identity_id,
-                now=now,
-            )
-        else:
-            await store.save_state(row_id, state_json, version + 1, now)
-            if queued:
-                await store.enqueue_replies(channel, platform_user_id, queued, who.identity_id, now)
+        queued = turn.outbox_rows(replies, who.identity_id)
+        await store.save_state_and_enqueue(row_id, state_json, version + 1, queued, now=now)
     return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
 
 
-async def _facts(who: _Who, identity: dict[str, Any], guest_account_id: int | None) -> Facts:
+async def _facts(
+    who: _Who,
+    identity: dict[str, Any],
+    guest_account_id: int | None,
+    accounts: list[AccountInfo] | None = None,
+) -> Facts:
     context = who.context
     today = context.today()
-    accounts = await identities.linked_accounts(who.identity_id, today=today, window=context.window)
+    if accounts is None:
+        accounts = await identities.linked_accounts(
+            who.identity_id, today=today, window=context.window
+        )
     guest = None
     if guest_account_id is not None:
         found = await identities.account_infos(

@@ -7,12 +7,13 @@ Every function here runs inside the caller's write transaction (see `conversatio
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.services.turn_store import OutboxRow
 from pokaznyk_core.storage.tables import DialogState as DialogStateRow
 from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate
 from pokaznyk_core.storage.transactions import is_postgres
@@ -69,29 +70,36 @@ async def delivery_with_state(
 
 
 async def save_state_and_enqueue(
-    row_id: int,
-    state_json: str,
-    version: int,
-    replies: list[Reply],
-    *,
-    channel: Channel,
-    user: str,
-    identity_id: int,
-    now: datetime,
+    row_id: int, state_json: str, version: int, rows: Sequence[OutboxRow], *, now: datetime
 ) -> None:
-    """PostgreSQL: save the dialog state and queue the replies in one statement."""
-    values: list[Any] = [state_json, version, now, row_id]
-    for reply in replies:
-        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id}
-        values += [channel.value, user[:80], json.dumps(payload, ensure_ascii=False)]
-        values += [now, now]
-    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
-    await OutboxMessage.raw(
-        "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"
-        " WHERE id = {}) INSERT INTO outbox_message (channel, recipient, payload, status,"
-        f" attempts, next_attempt_at, last_error, created_at) VALUES {rows}",
-        *values,
+    """Save the dialog state under its new version and queue the outbox rows in order (a
+    row whose dedupe key was queued before is skipped); one statement on PostgreSQL."""
+    if not rows:
+        await save_state(row_id, state_json, version, now)
+        return
+    values: list[Any] = []
+    for row in rows:
+        payload = json.dumps(row.payload, ensure_ascii=False)
+        values += [row.channel, row.recipient[:80], payload, now, now, row.dedupe_key]
+    tuples = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {}, {})" for _ in rows)
+    insert = (
+        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+        f" next_attempt_at, last_error, created_at, dedupe_key) VALUES {tuples}"
+        " ON CONFLICT (dedupe_key) DO NOTHING"
     )
+    if is_postgres():
+        await OutboxMessage.raw(
+            "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"
+            " WHERE id = {}) " + insert,
+            state_json,
+            version,
+            now,
+            row_id,
+            *values,
+        )
+        return
+    await save_state(row_id, state_json, version, now)
+    await OutboxMessage.raw(insert, *values)
 
 
 async def first_delivery(channel: Channel, update_key: str, now: datetime) -> bool:
@@ -162,20 +170,3 @@ async def state_row(channel: Channel, user: str) -> dict[str, Any] | None:
         user[:80],
     )
     return rows[0] if rows else None
-
-
-async def enqueue_replies(
-    channel: Channel, recipient: str, replies: list[Reply], identity_id: int, now: datetime
-) -> None:
-    """Write the replies to the outbox, in order, in one statement of the caller's
-    transaction."""
-    values: list[Any] = []
-    for reply in replies:
-        payload = {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id}
-        values += [channel.value, recipient[:80], json.dumps(payload, ensure_ascii=False), now, now]
-    rows = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {})" for _ in replies)
-    await OutboxMessage.raw(
-        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
-        f" next_attempt_at, last_error, created_at) VALUES {rows}",
-        *values,
-    )

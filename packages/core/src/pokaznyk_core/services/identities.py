@@ -115,7 +115,8 @@ _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
 _EVER = date(1900, 1, 1)
 
 
-def _since(today: date | None) -> date:
+def recent_since(today: date | None) -> date:
+    """The earliest reading date the dialog's facts read (every date without ``today``)."""
     return today - timedelta(days=RECENT_DAYS) if today is not None else _EVER
 
 
@@ -131,7 +132,7 @@ async def linked_accounts(
         where="a.id IN (SELECT account FROM linked_account WHERE identity = {})",
         order="(SELECT MIN(id) FROM linked_account WHERE identity = {} AND account = a.id)",
     )
-    rows = await Account.raw(sql, _since(today), identity_id, identity_id)
+    rows = await Account.raw(sql, recent_since(today), identity_id, identity_id)
     return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
@@ -149,8 +150,16 @@ async def account_infos(
     sql = _ACCOUNT_METERS.format(
         statuses=_STATUSES, where=f"a.id IN ({', '.join(str(i) for i in ids)})", order="a.id"
     )
-    rows = await Account.raw(sql, _since(today))
+    rows = await Account.raw(sql, recent_since(today))
     return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
+
+
+async def accounts_from_rows(
+    rows: Sequence[Mapping[str, Any]], *, today: date, window: WindowConfig
+) -> list[AccountInfo]:
+    """What `linked_accounts` returns, from its rows read by the caller (the dialog's
+    turn snapshot reads them with the state, in the same round trip)."""
+    return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
 async def _account_infos_from(

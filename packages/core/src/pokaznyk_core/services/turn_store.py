@@ -1,0 +1,318 @@
+"""A customer message in two round trips: the turn's snapshot, read without a lock, and its
+outcome, written in one atomic step that refuses when the conversation has moved on.
+
+Most messages of a dialog (a menu choice, an account number, each zone's value) only move
+the dialog and queue replies. For them `conversation` reads a `Snapshot` (whether the
+update was seen, the identity, the state and its version, the accounts with their meters
+and recent readings), runs the pure engine, and calls `commit_turn`, which records the
+update, saves the state only if its version is still the one read, and queues the
+outbox rows, all or nothing. A concurrent message of the same user makes the version
+check fail (`CONFLICT`) and the turn is read and run again; a redelivery racing the first
+delivery fails on the unique update key (`DUPLICATE`). Messages that act (verify, submit)
+take the locked transaction in `conversation` instead.
+
+On PostgreSQL each of the two is one statement on a pooled connection; on SQLite each is
+one hop to a connection's thread, the write in its turn among the process's writers.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from pokaznyk_core.dialog.state import DialogState
+from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel
+from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
+from pokaznyk_core.storage.transactions import current_engine
+
+
+class Committed(enum.Enum):
+    """What `commit_turn` did."""
+
+    SAVED = "saved"
+    CONFLICT = "conflict"
+    """The state changed since it was read: nothing was written; read and run again."""
+    DUPLICATE = "duplicate"
+    """The update was handled by another delivery: nothing was written."""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message for the outbox, written with the turn."""
+
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one message is answered from, as read before any lock."""
+
+    seen: bool
+    identity: dict[str, Any] | None
+    """The identity row; None on first contact (no identity or no state yet)."""
+    state_id: int = 0
+    version: int = 0
+    state: DialogState | None = None
+    fact_rows: tuple[dict[str, Any], ...] = ()
+    """The linked accounts' rows as `identities` reads them (account, meter, reading)."""
+
+
+def supports_snapshot_turns() -> bool:
+    """True when the engine can run turns this way and no transaction is open (a caller's
+    own transaction, like the phone line's, wants every write inside it)."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        return engine.pool is not None and engine.current_transaction.get() is None
+    if isinstance(engine, PooledSQLiteEngine):
+        return engine.current_transaction.get() is None
+    return False
+
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+
+# The linked accounts of identity {identity}, their meters in service and each meter's
+# counting readings since {since}: the columns `identities` builds the dialog's facts from.
+_FACTS = f"""
+SELECT la.id AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
+       a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
+       m.digits, m.decimals, m.zone_count, m.installed_on, m.initial_1, m.initial_2,
+       m.initial_3, r.taken_on AS r_taken_on, r.received_at AS r_received_at,
+       r.value_1 AS r_value_1, r.value_2 AS r_value_2, r.value_3 AS r_value_3,
+       r.period AS r_period, r.in_window AS r_in_window
+FROM linked_account la
+JOIN account a ON a.id = la.account AND a.status = 'active'
+LEFT JOIN metering_point mp ON mp.account = a.id
+LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
+LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({_STATUSES}) AND r.taken_on >= {{since}}
+WHERE la.identity = {{identity}}
+"""
+_FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
+
+_IDENTITY_WITH_STATE = """
+SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
+FROM messenger_identity i JOIN dialog_state d
+    ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
+WHERE i.channel = {channel} AND i.platform_user_id = {user}
+"""
+
+_PG_READ = f"""
+SELECT EXISTS (SELECT 1 FROM processed_update WHERE channel = $1 AND update_key = $3) AS seen,
+       x.*,
+       (SELECT json_agg(f ORDER BY {_FACTS_ORDER})
+        FROM ({_FACTS.format(since="$4", identity="x.id")}) AS f) AS fact_rows
+FROM (SELECT 1) AS one
+LEFT JOIN ({_IDENTITY_WITH_STATE.format(channel="$1", user="$2")}) AS x ON true
+"""
+
+_PG_COMMIT = """
+WITH saved AS (
+    UPDATE dialog_state SET state = $1, version = $2 + 1, updated_at = $3
+    WHERE id = $4 AND version = $2
+    RETURNING id
+), seen AS (
+    INSERT INTO processed_update (channel, update_key, received_at)
+    SELECT $5, $6, $3 FROM saved WHERE $6::varchar IS NOT NULL
+), queued AS (
+    INSERT INTO outbox_message (channel, recipient, payload, status, attempts,
+                                next_attempt_at, last_error, created_at, dedupe_key)
+    SELECT q.channel, q.recipient, q.payload::json, 'pending', 0, $3, '', $3, q.dedupe_key
+    FROM saved, unnest($7::varchar[], $8::varchar[], $9::text[], $10::varchar[])
+        WITH ORDINALITY AS q(channel, recipient, payload, dedupe_key, n)
+    ORDER BY q.n
+    ON CONFLICT (dedupe_key) DO NOTHING
+)
+SELECT count(*) AS saved FROM saved
+"""
+
+_PG_CREATE = """
+WITH person AS (
+    INSERT INTO messenger_identity (channel, platform_user_id, language, display_name,
+                                    phone_digits, reminders, subscribed, created_at)
+    VALUES ($1, $2, $3, $4, '', true, true, $5)
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO dialog_state (channel, platform_user_id, state, version, updated_at)
+VALUES ($1, $2, '{}', 0, $5)
+ON CONFLICT DO NOTHING
+"""
+
+_SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
+_SQLITE_FACTS = _FACTS.format(since="?", identity="?") + " ORDER BY " + _FACTS_ORDER
+_SQLITE_IDENTITY = _IDENTITY_WITH_STATE.format(channel="?", user="?")
+_SQLITE_RECORD = (
+    "INSERT INTO processed_update (channel, update_key, received_at) VALUES (?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+_SQLITE_SAVE = (
+    "UPDATE dialog_state SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"
+)
+_SQLITE_QUEUE = (
+    "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+    " next_attempt_at, last_error, created_at, dedupe_key)"
+    " VALUES (?, ?, ?, 'pending', 0, ?, '', ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+)
+_SQLITE_CREATE = (
+    "INSERT INTO messenger_identity (channel, platform_user_id, language, display_name,"
+    " phone_digits, reminders, subscribed, created_at) VALUES (?, ?, ?, ?, '', 1, 1, ?)"
+    " ON CONFLICT DO NOTHING",
+    "INSERT INTO dialog_state (channel, platform_user_id, state, version, updated_at)"
+    " VALUES (?, ?, '{}', 0, ?) ON CONFLICT DO NOTHING",
+)
+
+
+async def read_turn(channel: Channel, user: str, update_key: str | None, since: date) -> Snapshot:
+    """Whether the update was seen, the identity, its state and the facts' rows, in one
+    round trip and without a lock."""
+    user = user[:80]
+    key = update_key[:120] if update_key is not None else None
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        async with engine.pool.acquire() as connection:
+            row = await connection.fetchrow(_PG_READ, channel.value, user, key, since)
+        found = dict(row)
+        facts = json.loads(found.pop("fact_rows") or "[]")
+        return _snapshot(bool(found.pop("seen")), found, tuple(_typed(r) for r in facts))
+
+    def read(connection: sqlite3.Connection) -> Snapshot:
+        seen = key is not None and bool(
+            connection.execute(_SQLITE_SEEN, (channel.value, key)).fetchone()
+        )
+        found = connection.execute(_SQLITE_IDENTITY, (channel.value, user)).fetchone()
+        rows: list[dict[str, Any]] = []
+        if found is not None:
+            rows = connection.execute(_SQLITE_FACTS, (since, found["id"])).fetchall()
+        return _snapshot(seen, dict(found) if found else {}, tuple(rows))
+
+    assert isinstance(engine, PooledSQLiteEngine)
+    return await engine.run_in_thread(read)
+
+
+def _snapshot(seen: bool, found: dict[str, Any], rows: tuple[dict[str, Any], ...]) -> Snapshot:
+    if found.get("state_id") is None:
+        return Snapshot(seen=seen, identity=None)
+    raw = found.pop("state_json")
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return Snapshot(
+        seen=seen,
+        identity=found,
+        state_id=int(found.pop("state_id")),
+        version=int(found.pop("state_version")),
+        state=DialogState.from_json(data),
+        fact_rows=rows,
+    )
+
+
+_DATES = ("installed_on", "r_taken_on")
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """A facts row from PostgreSQL's JSON with the types the driver would have given."""
+    for key in _DATES:
+        if row.get(key) is not None:
+            row[key] = date.fromisoformat(row[key])
+    if row.get("r_received_at") is not None:
+        row["r_received_at"] = datetime.fromisoformat(row["r_received_at"]).astimezone(UTC)
+    return row
+
+
+async def create_conversation(
+    channel: Channel, user: str, *, display_name: str, language: str, now: datetime
+) -> None:
+    """The identity and the empty dialog state of a first contact (kept when they exist)."""
+    values = (channel.value, user[:80], language, display_name[:150], now)
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        async with engine.pool.acquire() as connection:
+            await connection.execute(_PG_CREATE, *values)
+        return
+
+    def create(connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(_SQLITE_CREATE[0], values)
+            connection.execute(_SQLITE_CREATE[1], (channel.value, user[:80], now))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    assert isinstance(engine, PooledSQLiteEngine)
+    await engine.run_in_thread(create, write=True)
+
+
+async def commit_turn(
+    snapshot: Snapshot,
+    state_json: str,
+    rows: Sequence[OutboxRow],
+    *,
+    channel: Channel,
+    update_key: str | None,
+    now: datetime,
+) -> Committed:
+    """Record the update, save the state under the next version and queue the rows, all
+    or nothing; see the module docstring for CONFLICT and DUPLICATE."""
+    key = update_key[:120] if update_key is not None else None
+    payloads = [json.dumps(r.payload, ensure_ascii=False) for r in rows]
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        try:
+            async with engine.pool.acquire() as connection:
+                saved = await connection.fetchval(
+                    _PG_COMMIT,
+                    state_json,
+                    snapshot.version,
+                    now,
+                    snapshot.state_id,
+                    channel.value,
+                    key,
+                    [r.channel for r in rows],
+                    [r.recipient[:80] for r in rows],
+                    payloads,
+                    [r.dedupe_key for r in rows],
+                )
+        except asyncpg.UniqueViolationError:
+            return Committed.DUPLICATE
+        return Committed.SAVED if saved else Committed.CONFLICT
+
+    queued = [
+        (r.channel, r.recipient[:80], p, now, now, r.dedupe_key)
+        for r, p in zip(rows, payloads, strict=True)
+    ]
+
+    def commit(connection: sqlite3.Connection) -> Committed:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if key is not None:
+                recorded = connection.execute(_SQLITE_RECORD, (channel.value, key, now))
+                if recorded.rowcount == 0:
+                    connection.execute("ROLLBACK")
+                    return Committed.DUPLICATE
+            saved = connection.execute(
+                _SQLITE_SAVE,
+                (state_json, snapshot.version + 1, now, snapshot.state_id, snapshot.version),
+            )
+            if saved.rowcount == 0:
+                connection.execute("ROLLBACK")
+                return Committed.CONFLICT
+            if queued:
+                connection.executemany(_SQLITE_QUEUE, queued)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return Committed.SAVED
+
+    assert isinstance(engine, PooledSQLiteEngine)
+    return await engine.run_in_thread(commit, write=True)
