@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -53,15 +53,11 @@ from pokaznyk_core.storage.values import spec_of, values_from_row
 MAX_ACTIONS = 4
 """How many actions one message may lead to (verify → latest readings is the longest)."""
 
-_FACT_CHANGING = (
-    act.VerifyHolder,
-    act.VerifyPhone,
-    act.VerifyCaller,
-    act.SetLanguage,
-    act.SetReminders,
-)
-# A submission changes no fact the answer to it needs (which account and meter it was
-# for stay the same); the next message loads the new last reading.
+_LINKING = (act.VerifyHolder, act.VerifyPhone, act.VerifyCaller)
+# A verification that linked an account changes the accounts; a language or reminders
+# choice changes only what the action itself set. A submission changes no fact the answer
+# to it needs (which account and meter it was for stay the same); the next message loads
+# the new last reading.
 
 
 @dataclass(frozen=True)
@@ -312,11 +308,17 @@ async def _carry_out(who: _Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
     action = out.action
     assert action is not None
     result = await _perform(who, action, facts)
-    if isinstance(action, _FACT_CHANGING):
-        identity = await identities.identity_for(who.channel, who.user, now=who.now)
-        guest = out.state.guest_account_id
-        if isinstance(result, act.Verified) and result.guest_account_id is not None:
-            guest = result.guest_account_id
+    if isinstance(action, act.SetLanguage):
+        facts = replace(facts, language=normalize_locale(action.locale))
+    elif isinstance(action, act.SetReminders):
+        facts = replace(facts, reminders=action.enabled)
+    elif (
+        isinstance(action, _LINKING)
+        and isinstance(result, act.Verified)
+        and (result.account_ids or result.guest_account_id is not None)
+    ):
+        guest = result.guest_account_id or out.state.guest_account_id
+        identity = {"language": facts.language, "reminders": facts.reminders}
         facts = await _facts(who, identity, guest)
     return resume(out.state, result, facts, who.now), facts
 

@@ -63,6 +63,24 @@ async def _failures(column: Any, key: str, since: datetime) -> list[datetime]:
     return [r["failed_at"] for r in rows]
 
 
+async def _user_and_account_failures(
+    user_key: str, user_since: datetime, account_key: str, account_since: datetime
+) -> tuple[list[datetime], list[datetime]]:
+    """The recent failures of the user and of the account, in one round trip."""
+    rows = await VerificationFailure.raw(
+        "SELECT 'user' AS counted, failed_at FROM verification_failure"
+        " WHERE user_key = {} AND failed_at >= {}"
+        " UNION ALL SELECT 'account', failed_at FROM verification_failure"
+        " WHERE account_key = {} AND account_key <> '' AND failed_at >= {}",
+        user_key,
+        user_since,
+        account_key,
+        account_since,
+    )
+    by_user = [r["failed_at"] for r in rows if r["counted"] == "user"]
+    return by_user, [r["failed_at"] for r in rows if r["counted"] == "account"]
+
+
 async def verify_holder(
     context: ServiceContext,
     *,
@@ -83,15 +101,11 @@ async def verify_holder(
     # number tells nothing about whether the account exists.
     account_key = account["number"] if account else _typed_number(context, account_or_eic)
     async with write_transaction():
-        user_failures = await _failures(
-            VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
-        )
-        account_failures = (
-            await _failures(
-                VerificationFailure.account_key, account_key, now - limits.account_window
-            )
-            if account_key
-            else []
+        user_failures, account_failures = await _user_and_account_failures(
+            user_key[:120],
+            now - limits.user_window - limits.user_cooldown,
+            account_key,
+            now - limits.account_window,
         )
         linked = account is not None and account["id"] in already_linked_account_ids
         gate = verification_gate(
