@@ -47,7 +47,7 @@ from pokaznyk_core.storage.tables import (
     Reading,
     ReadingEvidence,
 )
-from pokaznyk_core.storage.transactions import is_postgres, write_transaction
+from pokaznyk_core.storage.transactions import write_transaction
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
 MAX_ACTIONS = 4
@@ -228,16 +228,12 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
     when the state is still the version it was run on)."""
     channel, user, now = turn.channel, turn.user, turn.now
     async with write_transaction():
-        if turn.update_key is not None and is_postgres():
+        if turn.update_key is not None:
             first = await store.delivery_with_state(channel, user, turn.update_key, now)
             if first is store.DUPLICATE:
                 return _DUPLICATE
             known = first if isinstance(first, tuple) else None
         else:
-            if turn.update_key is not None and not await store.first_delivery(
-                channel, turn.update_key, now
-            ):
-                return _DUPLICATE
             known = await store.identity_with_state(channel, user)
         if known is not None:  # the usual case: one round trip for both, the state locked
             identity, (row_id, version, state) = known

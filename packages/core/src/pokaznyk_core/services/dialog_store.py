@@ -7,16 +7,25 @@ Every function here runs inside the caller's write transaction (see `conversatio
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.domain.readings import Channel
-from pokaznyk_core.services.turn_store import OutboxRow
+from pokaznyk_core.services.turn_store import (
+    SQLITE_IDENTITY,
+    SQLITE_QUEUE,
+    SQLITE_RECORD,
+    OutboxRow,
+)
+from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
 from pokaznyk_core.storage.tables import DialogState as DialogStateRow
 from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate
-from pokaznyk_core.storage.transactions import is_postgres
+from pokaznyk_core.storage.transactions import current_engine, is_postgres
+
+SQLITE_SAVE_STATE = "UPDATE dialog_state SET state = ?, version = ?, updated_at = ? WHERE id = ?"
 
 StateRow = tuple[int, int, DialogState]
 """(the state row's id, its version, the state)."""
@@ -55,9 +64,28 @@ FROM (SELECT 1) AS one LEFT JOIN (
 async def delivery_with_state(
     channel: Channel, user: str, update_key: str, now: datetime
 ) -> object:
-    """PostgreSQL: record the update and read the identity with its locked state in one
-    round trip. `DUPLICATE` when the update was handled before; None on first contact
-    (no identity or state yet); else what `identity_with_state` returns."""
+    """Record the update and read the identity with its locked state in one round trip
+    (one hop on SQLite, whose write transaction holds the database). `DUPLICATE` when the
+    update was handled before; None on first contact (no identity or state yet); else
+    what `identity_with_state` returns."""
+    engine = current_engine()
+    if isinstance(engine, PooledSQLiteEngine):
+        key, sender = update_key[:120], user[:80]
+
+        def record_and_read(connection: sqlite3.Connection) -> dict[str, Any] | None:
+            if not connection.execute(SQLITE_RECORD, (channel.value, key, now)).rowcount:
+                return None
+            found = connection.execute(SQLITE_IDENTITY, (channel.value, sender)).fetchone()
+            return dict(found) if found else {}
+
+        found = await engine.run_in_transaction(record_and_read)
+        if found is None:
+            return DUPLICATE
+        return split_state(found) if found else None
+    if not is_postgres():
+        if not await first_delivery(channel, update_key, now):
+            return DUPLICATE
+        return await identity_with_state(channel, user)
     rows = await ProcessedUpdate.raw(
         DELIVERY_WITH_STATE_SQL, channel.value, update_key[:120], now, channel.value, user[:80]
     )
@@ -73,20 +101,38 @@ async def save_state_and_enqueue(
     row_id: int, state_json: str, version: int, rows: Sequence[OutboxRow], *, now: datetime
 ) -> None:
     """Save the dialog state under its new version and queue the outbox rows in order (a
-    row whose dedupe key was queued before is skipped); one statement on PostgreSQL."""
+    row whose dedupe key was queued before is skipped): one statement on PostgreSQL, one
+    hop on SQLite."""
     if not rows:
         await save_state(row_id, state_json, version, now)
         return
-    values: list[Any] = []
-    for row in rows:
-        payload = json.dumps(row.payload, ensure_ascii=False)
-        values += [row.channel, row.recipient[:80], payload, now, now, row.dedupe_key]
+    queued = [
+        (
+            r.channel,
+            r.recipient[:80],
+            json.dumps(r.payload, ensure_ascii=False),
+            now,
+            now,
+            r.dedupe_key,
+        )
+        for r in rows
+    ]
+    engine = current_engine()
+    if isinstance(engine, PooledSQLiteEngine):
+
+        def save_and_queue(connection: sqlite3.Connection) -> None:
+            connection.execute(SQLITE_SAVE_STATE, (state_json, version, now, row_id))
+            connection.executemany(SQLITE_QUEUE, queued)
+
+        await engine.run_in_transaction(save_and_queue)
+        return
     tuples = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {}, {})" for _ in rows)
     insert = (
         "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
         f" next_attempt_at, last_error, created_at, dedupe_key) VALUES {tuples}"
         " ON CONFLICT (dedupe_key) DO NOTHING"
     )
+    values = [value for row in queued for value in row]
     if is_postgres():
         await OutboxMessage.raw(
             "WITH saved AS (UPDATE dialog_state SET state = {}, version = {}, updated_at = {}"

@@ -149,15 +149,15 @@ ON CONFLICT DO NOTHING
 
 _SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
 _SQLITE_FACTS = _FACTS.format(since="?", identity="?") + " ORDER BY " + _FACTS_ORDER
-_SQLITE_IDENTITY = _IDENTITY_WITH_STATE.format(channel="?", user="?")
-_SQLITE_RECORD = (
+SQLITE_IDENTITY = _IDENTITY_WITH_STATE.format(channel="?", user="?")
+SQLITE_RECORD = (
     "INSERT INTO processed_update (channel, update_key, received_at) VALUES (?, ?, ?)"
     " ON CONFLICT DO NOTHING"
 )
 _SQLITE_SAVE = (
     "UPDATE dialog_state SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"
 )
-_SQLITE_QUEUE = (
+SQLITE_QUEUE = (
     "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
     " next_attempt_at, last_error, created_at, dedupe_key)"
     " VALUES (?, ?, ?, 'pending', 0, ?, '', ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
@@ -188,7 +188,7 @@ async def read_turn(channel: Channel, user: str, update_key: str | None, since: 
         seen = key is not None and bool(
             connection.execute(_SQLITE_SEEN, (channel.value, key)).fetchone()
         )
-        found = connection.execute(_SQLITE_IDENTITY, (channel.value, user)).fetchone()
+        found = connection.execute(SQLITE_IDENTITY, (channel.value, user)).fetchone()
         rows: list[dict[str, Any]] = []
         if found is not None:
             rows = connection.execute(_SQLITE_FACTS, (since, found["id"])).fetchall()
@@ -294,7 +294,7 @@ async def commit_turn(
         connection.execute("BEGIN IMMEDIATE")
         try:
             if key is not None:
-                recorded = connection.execute(_SQLITE_RECORD, (channel.value, key, now))
+                recorded = connection.execute(SQLITE_RECORD, (channel.value, key, now))
                 if recorded.rowcount == 0:
                     connection.execute("ROLLBACK")
                     return Committed.DUPLICATE
@@ -306,7 +306,7 @@ async def commit_turn(
                 connection.execute("ROLLBACK")
                 return Committed.CONFLICT
             if queued:
-                connection.executemany(_SQLITE_QUEUE, queued)
+                connection.executemany(SQLITE_QUEUE, queued)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:

@@ -26,7 +26,7 @@ import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 from piccolo.table import Table
 
-IDLE_CONNECTIONS = 8
+IDLE_CONNECTIONS = 32
 BUSY_TIMEOUT_MS = 30_000
 
 T = TypeVar("T")
@@ -44,6 +44,16 @@ class _Lease:
 
     async def close(self) -> None:
         await self._engine.release(self._connection)
+
+
+async def _in_thread(connection: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work(the sqlite3 connection)` in the aiosqlite connection's thread.
+
+    aiosqlite has no public call for this; `_execute` and `_conn` are its own way of
+    running a function in the connection's thread (pinned by uv.lock, covered by the
+    dialog tests on SQLite)."""
+    run: Callable[..., Awaitable[T]] = connection._execute
+    return await run(work, connection._conn)
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -106,21 +116,23 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> T:
         """Run `work` with a pooled connection in that connection's own thread: any number
         of statements for one hop from the event loop. With `write`, it runs in its turn
-        among this process's writers (`work` begins and ends its own transaction).
-
-        aiosqlite has no public call for this; `_execute` and `_conn` are its own way of
-        running a function in the connection's thread (pinned by uv.lock, covered by the
-        dialog tests on SQLite)."""
+        among this process's writers (`work` begins and ends its own transaction)."""
         connection = await self.acquire()
         try:
-            raw: sqlite3.Connection = connection._conn
-            run_in_thread: Callable[..., Awaitable[T]] = connection._execute
             if write:
                 async with self.write_lock():
-                    return await run_in_thread(work, raw)
-            return await run_in_thread(work, raw)
+                    return await _in_thread(connection, work)
+            return await _in_thread(connection, work)
         finally:
             await self.release(connection)
+
+    async def run_in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the open write transaction's connection, in its thread (one hop
+        for several statements of that transaction)."""
+        transaction = self.current_transaction.get()
+        if transaction is None:
+            raise RuntimeError("run_in_transaction needs an open transaction")
+        return await _in_thread(transaction.connection, work)
 
     async def get_connection(self) -> Any:
         return _Lease(self, await self.acquire())
