@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import fields, replace
 from decimal import Decimal
 
 import pytest
@@ -446,3 +447,11 @@ def test_state_survives_json_and_an_old_version_starts_again() -> None:
     assert DialogState.from_json(stored) == chat.state
     assert DialogState.from_json({**stored, "version": 0}) == DialogState()
     assert DialogState.from_json({"version": 1, "stage": "nonsense"}) == DialogState()
+
+
+def test_the_stored_state_has_every_field_of_the_state() -> None:
+    state = DialogState(values=("1.0", ""), account_id=7, meter_id=9, guest_account_id=3)
+    stored = state.to_json()
+    assert set(stored) == {f.name for f in fields(DialogState)}
+    assert json.loads(json.dumps(stored)) == stored
+    assert DialogState.from_json(stored) == state

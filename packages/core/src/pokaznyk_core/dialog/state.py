@@ -7,7 +7,7 @@ replaced by a fresh one (the customer lands on the menu), never an error.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -75,11 +75,21 @@ class DialogState:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        data = asdict(self)
-        data["stage"] = self.stage.value
-        data["purpose"] = self.purpose.value
-        data["values"] = list(self.values)
-        return data
+        return {  # field by field: `asdict` deep-copies, and this runs on every message
+            "stage": self.stage.value,
+            "locale": self.locale,
+            "last_seen": self.last_seen,
+            "purpose": self.purpose.value,
+            "pending_account": self.pending_account,
+            "account_id": self.account_id,
+            "meter_id": self.meter_id,
+            "zone_index": self.zone_index,
+            "values": list(self.values),
+            "nonce": self.nonce,
+            "reading_id": self.reading_id,
+            "guest_account_id": self.guest_account_id,
+            "version": self.version,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> DialogState:

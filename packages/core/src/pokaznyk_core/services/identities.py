@@ -70,12 +70,13 @@ async def _identity_row(channel: Channel, platform_user_id: str) -> dict[str, An
 
 async def link_account(identity_id: int, account_id: int, method: str, now: datetime) -> bool:
     """Let the identity act on the account; False when it already could."""
-    inserted = (
-        await LinkedAccount.insert(
-            LinkedAccount(identity=identity_id, account=account_id, method=method, linked_at=now)
-        )
-        .on_conflict(action="DO NOTHING")
-        .returning(LinkedAccount.id)
+    inserted = await LinkedAccount.raw(
+        "INSERT INTO linked_account (identity, account, method, linked_at)"
+        " VALUES ({}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id",
+        identity_id,
+        account_id,
+        method,
+        now,
     )
     return bool(inserted)
 

@@ -16,21 +16,20 @@ from pokaznyk_core.domain.checks import (
 )
 from pokaznyk_core.domain.estimates import EstimateReconciliation
 from pokaznyk_core.domain.history import (
-    HISTORY_READINGS,
     PastReading,
     corrected_by,
     previous_and_history,
 )
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel, ReadingStatus
-from pokaznyk_core.domain.receipts import receipt_from_uuid
+from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.window import Period, place_reading
 from pokaznyk_core.domain.zones import Zone
-from pokaznyk_core.services.audit import record_audit
+from pokaznyk_core.services.audit import audit_values
 from pokaznyk_core.services.billing import reconciliation_for
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.reading_store import store_reading, this_and_recent
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
@@ -145,39 +144,6 @@ def _outcome_of_stored(row: Mapping[str, Any], *, duplicate: bool) -> Submission
     )
 
 
-async def _counting_readings(meter_id: int) -> list[dict[str, Any]]:
-    statuses = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
-    rows: list[dict[str, Any]] = await Reading.raw(
-        f"SELECT * FROM reading WHERE meter = {{}} AND status IN ({statuses})"
-        " ORDER BY taken_on DESC, received_at DESC LIMIT {}",
-        meter_id,
-        HISTORY_READINGS + 4,
-    )
-    return rows
-
-
-_INSERT_READING = (
-    "INSERT INTO reading (id, receipt, meter, account, value_1, value_2, value_3, taken_on,"
-    " received_at, channel, submitted_by, status, period, in_window, flags, rollover,"
-    " supersedes, consumption_total)"
-    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
-    " ON CONFLICT DO NOTHING RETURNING id"
-)
-
-
-async def _insert_reading(reading_id: UUID, columns: Sequence[Any]) -> str:
-    """Insert the reading under the first free receipt number derived from its id.
-
-    The id was checked under the meter's lock, so a conflict here is a receipt taken by
-    another reading (27^9 codes: practically never); the next salt gives another code.
-    """
-    for salt in range(16):
-        receipt = receipt_from_uuid(reading_id, salt=salt)
-        if await Reading.raw(_INSERT_READING, reading_id, receipt, *columns):
-            return receipt
-    raise RuntimeError("no free receipt number after 16 tries")
-
-
 def _past(rows: Sequence[Mapping[str, Any]], spec: MeterSpec) -> list[PastReading]:
     return [
         PastReading(r["taken_on"], values_from_row(r, spec), r["period"], bool(r["in_window"]))
@@ -215,20 +181,19 @@ async def submit_reading(
     async with write_transaction():
         # Lock first, then look: a concurrent retry waits here and then sees the first one.
         meter = await load_meter(submission.meter_id, lock=True)
-        existing = await Reading.raw("SELECT * FROM reading WHERE id = {}", submission.reading_id)
-        if existing:
-            if existing[0]["meter"] != meter.meter_id:  # a client reused an id: not a retry
+        existing, readings = await this_and_recent(submission.reading_id, meter.meter_id)
+        if existing is not None:
+            if existing["meter"] != meter.meter_id:  # a client reused an id: not a retry
                 raise ServiceError(
                     Problem(Code.READING_ID_REUSED),
                     f"reading id {submission.reading_id} belongs to another meter",
                 )
-            return _outcome_of_stored(existing[0], duplicate=True)
+            return _outcome_of_stored(existing, duplicate=True)
         if meter.removed_on is not None and taken_on > meter.removed_on:
             raise ServiceError(Problem(Code.METER_REMOVED), f"meter {meter.serial} was removed")
         if not meter.account_active:
             raise ServiceError(Problem(Code.ACCOUNT_CLOSED), "the account is closed")
         placement = place_reading(taken_on, context.window)
-        readings = await _counting_readings(meter.meter_id)
         past = _past(readings, meter.spec)
         competitors = [r for r, p in zip(readings, past, strict=True) if corrected_by(p, placement)]
         baseline = [r for r in readings if r not in competitors]
@@ -295,7 +260,7 @@ async def submit_reading(
             consumption_total,
         )
         values = columns_from_values(submission.values, meter.spec)
-        receipt = await _insert_reading(
+        receipt = await store_reading(
             submission.reading_id,
             (
                 meter.meter_id,
@@ -315,26 +280,23 @@ async def submit_reading(
                 superseded[0] if superseded else None,
                 meter.spec.to_units(consumption_total),
             ),
-        )
-        if superseded:
-            await Reading.update({Reading.status: ReadingStatus.SUPERSEDED.value}).where(
-                Reading.id.is_in(list(superseded))
-            )
-        await record_audit(
-            at=now,
-            actor=submission.submitted_by,
-            action="reading.submitted",
-            entity="reading",
-            entity_id=str(submission.reading_id),
-            details={
-                "channel": submission.channel.value,
-                "meter": meter.serial,
-                "status": status.value,
-                "period": str(placement.period),
-                "superseded": [str(s) for s in superseded],
-                "flags": sorted(f.value for f in flags),
-            },
-            source=submission.source,
+            superseded=superseded,
+            audit=audit_values(
+                at=now,
+                actor=submission.submitted_by,
+                action="reading.submitted",
+                entity="reading",
+                entity_id=str(submission.reading_id),
+                details={
+                    "channel": submission.channel.value,
+                    "meter": meter.serial,
+                    "status": status.value,
+                    "period": str(placement.period),
+                    "superseded": [str(s) for s in superseded],
+                    "flags": sorted(f.value for f in flags),
+                },
+                source=submission.source,
+            ),
         )
     return SubmissionOutcome(
         reading_id=submission.reading_id,

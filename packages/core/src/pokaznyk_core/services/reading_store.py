@@ -1,0 +1,91 @@
+"""Where `submit_reading` reads and writes, in plain SQL (these run on every submission).
+
+Every function here runs inside the caller's write transaction, after the meter's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from pokaznyk_core.domain.history import HISTORY_READINGS
+from pokaznyk_core.domain.readings import COUNTING_STATUSES, ReadingStatus
+from pokaznyk_core.domain.receipts import receipt_from_uuid
+from pokaznyk_core.services.audit import AUDIT_INSERT
+from pokaznyk_core.storage.tables import AuditEntry, Reading
+from pokaznyk_core.storage.transactions import is_postgres
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+
+# The reading with this id, if any (a retry), and the meter's latest counting readings.
+_THIS_AND_RECENT = (
+    "SELECT *, 1 AS is_this FROM reading WHERE id = {}"
+    " UNION ALL SELECT * FROM (SELECT *, 0 AS is_this FROM reading"
+    f" WHERE meter = {{}} AND status IN ({_STATUSES})"
+    " ORDER BY taken_on DESC, received_at DESC LIMIT {}) AS recent"
+)
+
+_INSERT_READING = (
+    "INSERT INTO reading (id, receipt, meter, account, value_1, value_2, value_3, taken_on,"
+    " received_at, channel, submitted_by, status, period, in_window, flags, rollover,"
+    " supersedes, consumption_total)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+# PostgreSQL: the reading, the readings it supersedes and its audit entry in one statement
+# (nothing but the insert happens when the insert found its receipt taken).
+_STORE_PG = (
+    f"WITH stored AS ({_INSERT_READING}),"
+    f" superseded AS (UPDATE reading SET status = '{ReadingStatus.SUPERSEDED.value}'"
+    " WHERE id = ANY({}::uuid[]) AND EXISTS (SELECT 1 FROM stored)),"
+    f" audited AS ({AUDIT_INSERT} SELECT {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}} FROM stored)"
+    " SELECT id FROM stored"
+)
+
+
+async def this_and_recent(
+    reading_id: UUID, meter_id: int
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The stored reading with this id (None when it is new) and the meter's latest
+    counting readings, newest first, in one round trip."""
+    rows: list[dict[str, Any]] = await Reading.raw(
+        _THIS_AND_RECENT, reading_id, meter_id, HISTORY_READINGS + 4
+    )
+    this = next((r for r in rows if r["is_this"]), None)
+    recent = [r for r in rows if not r["is_this"]]
+    recent.sort(key=lambda r: (r["taken_on"], r["received_at"]), reverse=True)
+    return this, recent
+
+
+async def store_reading(
+    reading_id: UUID,
+    columns: Sequence[Any],
+    *,
+    superseded: Sequence[UUID],
+    audit: Sequence[Any],
+) -> str:
+    """Insert the reading under the first free receipt number derived from its id, mark
+    the readings it supersedes and write its audit entry (`audit_values`); returns the
+    receipt.
+
+    The id was checked under the meter's lock, so a conflict here is a receipt taken by
+    another reading (27^9 codes: practically never); the next salt gives another code.
+    """
+    for salt in range(16):
+        receipt = receipt_from_uuid(reading_id, salt=salt)
+        if is_postgres():
+            if await Reading.raw(
+                _STORE_PG, reading_id, receipt, *columns, list(superseded), *audit
+            ):
+                return receipt
+            continue
+        if await Reading.raw(_INSERT_READING, reading_id, receipt, *columns):
+            if superseded:
+                await Reading.update({Reading.status: ReadingStatus.SUPERSEDED.value}).where(
+                    Reading.id.is_in(list(superseded))
+                )
+            await AuditEntry.raw(AUDIT_INSERT + " VALUES ({}, {}, {}, {}, {}, {}, {})", *audit)
+            return receipt
+    raise RuntimeError("no free receipt number after 16 tries")
