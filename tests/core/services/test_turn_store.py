@@ -12,7 +12,12 @@ from pokaznyk_core.services import identities
 from pokaznyk_core.services import turn_store as turns
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
-from pokaznyk_core.storage.tables import LinkedAccount, OutboxMessage, ProcessedUpdate
+from pokaznyk_core.storage.tables import (
+    LinkedAccount,
+    OutboxMessage,
+    ProcessedUpdate,
+    VerificationFailure,
+)
 from pokaznyk_core.testing import MeterFixture, make_meter_fixture
 
 SINCE = date(2020, 1, 1)
@@ -157,3 +162,34 @@ async def test_the_snapshot_sees_the_linked_accounts_as_the_locked_path_does(
     locked = await identities.linked_accounts(identity_id, today=today, window=context.window)
     assert len(from_snapshot) == 2
     assert from_snapshot == locked
+
+
+async def test_a_verification_s_link_and_failure_are_written_with_the_turn_or_not_at_all(
+    context: ServiceContext,
+) -> None:
+    user = await new_user(context)
+    meter = await make_meter_fixture(context)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None, SINCE)
+    assert snapshot.identity is not None
+    identity_id = int(snapshot.identity["id"])
+    writes = turns.TurnWrites(
+        links=((identity_id, meter.account_id, "holder"),),
+        failures=((f"telegram:{user}", "0000000000"),),
+    )
+    for expected in (turns.Committed.SAVED, turns.Committed.CONFLICT):
+        outcome = await turns.commit_turn(
+            snapshot,
+            "{}",
+            [],
+            channel=Channel.TELEGRAM,
+            update_key=None,
+            now=context.now(),
+            writes=writes,
+        )
+        assert outcome is expected
+    links = await LinkedAccount.select().where(LinkedAccount.identity == identity_id)
+    assert [(r["account"], r["method"]) for r in links] == [(meter.account_id, "holder")]
+    failures = await VerificationFailure.count().where(
+        VerificationFailure.user_key == f"telegram:{user}"
+    )
+    assert failures == 1

@@ -54,6 +54,9 @@ MAX_ACTIONS = 4
 """How many actions one message may lead to (verify → latest readings is the longest)."""
 
 _LINKING = (act.VerifyHolder, act.VerifyPhone, act.VerifyCaller)
+_READ_ONLY = (act.LookupReceipt, act.LatestReadings)
+"""Actions a snapshot turn carries out itself (with a verification by account number and
+surname, whose link or failure it writes with its answer)."""
 # A verification that linked an account changes the accounts; a language or reminders
 # choice changes only what the action itself set. A submission changes no fact the answer
 # to it needs (which account and meter it was for stay the same); the next message loads
@@ -204,10 +207,24 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         snapshot.fact_rows, today=who.context.today(), window=who.context.window
     )
     facts = await _facts(who, snapshot.identity, snapshot.state.guest_account_id, accounts)
-    out = step(snapshot.state, turn.incoming, facts, turn.now)
-    if out.action is not None:
-        return await _locked_turn(turn, _Prepared(snapshot.version, out, facts))
+    first = out = step(snapshot.state, turn.incoming, facts, turn.now)
+    prepared = _Prepared(snapshot.version, first, facts)
     replies = list(out.replies)
+    links: list[tuple[int, int, str]] = []
+    failures: list[tuple[str, str]] = []
+    for _ in range(MAX_ACTIONS):
+        action = out.action
+        if action is None:
+            break
+        result: act.ActionResult
+        if isinstance(action, act.VerifyHolder):
+            result, facts = await _verify_unrecorded(who, action, facts, links, failures)
+        elif isinstance(action, _READ_ONLY):
+            result = await _perform(who, action, facts)
+        else:  # an action that writes on its own: the locked transaction does it all
+            return await _locked_turn(turn, prepared)
+        out = resume(out.state, result, facts, turn.now)
+        replies += out.replies
     committed = await turns.commit_turn(
         snapshot,
         json.dumps(out.state.to_json(), ensure_ascii=False),
@@ -215,6 +232,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         channel=turn.channel,
         update_key=turn.update_key,
         now=turn.now,
+        writes=turns.TurnWrites(tuple(links), tuple(failures)),
     )
     if committed is turns.Committed.DUPLICATE:
         return _DUPLICATE
@@ -358,6 +376,41 @@ async def _verify_holder(who: _Who, action: act.VerifyHolder, facts: Facts) -> a
     return act.Verified(
         problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
     )
+
+
+async def _verify_unrecorded(
+    who: _Who,
+    action: act.VerifyHolder,
+    facts: Facts,
+    links: list[tuple[int, int, str]],
+    failures: list[tuple[str, str]],
+) -> tuple[act.Verified, Facts]:
+    """Verify from the snapshot: the link or the failure is added to the turn's writes
+    (committed with its answer), and a newly linked account to the facts."""
+    outcome = await verify_holder(
+        who.context,
+        user_key=who.key,
+        account_or_eic=action.account_or_eic,
+        surname=action.surname,
+        already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
+        record=False,
+    )
+    if outcome.verified and outcome.account_id is not None:
+        links.append((who.identity_id, outcome.account_id, "holder"))
+        if facts.account(outcome.account_id) is None:
+            context = who.context
+            added = await identities.account_infos(
+                [outcome.account_id], today=context.today(), window=context.window
+            )
+            facts = replace(facts, accounts=facts.accounts + tuple(added))
+        return act.Verified(account_ids=(outcome.account_id,)), facts
+    if outcome.failure_to_record is not None:
+        failures.append(outcome.failure_to_record)
+    failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
+    verified = act.Verified(
+        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
+    )
+    return verified, facts
 
 
 async def _verify_phone(who: _Who, action: act.VerifyPhone) -> act.Verified:

@@ -148,10 +148,13 @@ async def account_infos(
     if not account_ids:
         return []
     ids = [int(i) for i in account_ids]
-    sql = _ACCOUNT_METERS.format(
-        statuses=_STATUSES, where=f"a.id IN ({', '.join(str(i) for i in ids)})", order="a.id"
-    )
-    rows = await Account.raw(sql, recent_since(today))
+    if is_postgres():  # one statement text for any accounts: PostgreSQL prepares it once
+        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where="a.id = ANY({})", order="a.id")
+        rows = await Account.raw(sql, recent_since(today), ids)
+    else:
+        where = f"a.id IN ({', '.join(str(i) for i in ids)})"
+        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where=where, order="a.id")
+        rows = await Account.raw(sql, recent_since(today))
     return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
 
 

@@ -7,7 +7,8 @@ were asked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from pokaznyk_core.domain.accounts import (
 )
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.verification import verification_gate
+from pokaznyk_core.domain.verification import VerificationLimits, verification_gate
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import Account, AccountPhone, MeteringPoint, VerificationFailure
 from pokaznyk_core.storage.transactions import write_transaction
@@ -37,6 +38,9 @@ class VerificationOutcome:
     account_number: str | None = None
     problem: Problem | None = None
     attempts_left: int | None = None
+    failure_to_record: tuple[str, str] | None = None
+    """With ``record=False``: the (user key, account key) failure the caller must write
+    with the rest of its answer (the outcome already counts it)."""
 
 
 async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str, Any] | None:
@@ -89,11 +93,14 @@ async def verify_holder(
     account_or_eic: str,
     surname: str,
     already_linked_account_ids: frozenset[int] = frozenset(),
+    record: bool = True,
 ) -> VerificationOutcome:
     """Check an account number (or EIC) and the holder's surname, within the limits.
 
     `user_key` names who is trying (e.g. "telegram:12345" or "web:203.0.113.7"); its
-    failures and the account's are counted in the database.
+    failures and the account's are counted in the database. With ``record=False`` a
+    failure is not written but returned in `failure_to_record` (the dialog writes it in
+    the same statement as its answer).
     """
     now = context.now()
     limits = context.verification
@@ -101,7 +108,8 @@ async def verify_holder(
     # Failures count against the number typed even when no account has it, so a held
     # number tells nothing about whether the account exists.
     account_key = account["number"] if account else _typed_number(context, account_or_eic)
-    async with write_transaction():
+    # Only a failure written here needs the write transaction around the count.
+    async with write_transaction() if record else contextlib.nullcontext():
         user_failures, account_failures = await _user_and_account_failures(
             user_key[:120],
             now - limits.user_window - limits.user_cooldown,
@@ -122,6 +130,9 @@ async def verify_holder(
             return VerificationOutcome(
                 verified=True, account_id=account["id"], account_number=account["number"]
             )
+        if not record:
+            outcome = _failed([*user_failures, now], now, limits)
+            return replace(outcome, failure_to_record=(user_key[:120], account_key))
         return await record_failure(context, user_key=user_key, account_key=account_key)
 
 
@@ -144,6 +155,13 @@ async def record_failure(
         user_failures = await _failures(
             VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
         )
+    return _failed(user_failures, now, limits)
+
+
+def _failed(
+    user_failures: list[datetime], now: datetime, limits: VerificationLimits
+) -> VerificationOutcome:
+    """The answer to a failure, given the user's failures including it."""
     gate = verification_gate(user_failures, [], now, limits)
     if not gate.allowed:
         return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
