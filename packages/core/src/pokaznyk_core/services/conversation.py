@@ -22,33 +22,17 @@ from typing import Any
 from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import AccountInfo, Facts
-from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.turn import Step
-from pokaznyk_core.domain.accounts import normalize_phone_digits
-from pokaznyk_core.domain.checks import Flag
-from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import Channel, ReadingStatus
-from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.services import dialog_store as store
 from pokaznyk_core.services import identities
 from pokaznyk_core.services import turn_store as turns
-from pokaznyk_core.services.audit import record_audit
-from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.services.errors import ServiceError
-from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
+from pokaznyk_core.services.dialog_actions import Who, perform, verify_unrecorded
 from pokaznyk_core.services.turn_store import OutboxRow
-from pokaznyk_core.services.verification import accounts_with_phone, find_account, verify_holder
-from pokaznyk_core.storage.tables import (
-    AccountPhone,
-    Meter,
-    Reading,
-    ReadingEvidence,
-)
 from pokaznyk_core.storage.transactions import write_transaction
-from pokaznyk_core.storage.values import spec_of, values_from_row
 
 MAX_ACTIONS = 4
 """How many actions one message may lead to (verify → latest readings is the longest)."""
@@ -75,20 +59,6 @@ class ConversationResult:
     replies: tuple[Reply, ...]
     duplicate: bool
     identity_id: int | None
-
-
-@dataclass(frozen=True)
-class _Who:
-    context: ServiceContext
-    channel: Channel
-    user: str
-    identity_id: int
-    caller_phone: str | None
-    now: datetime
-
-    @property
-    def key(self) -> str:
-        return f"{self.channel.value}:{self.user}"
 
 
 async def handle_incoming(
@@ -156,11 +126,11 @@ class _Turn:
     also_queue: tuple[OutboxRow, ...]
     now: datetime
 
-    def who(self, identity_id: int) -> _Who:
+    def who(self, identity_id: int) -> Who:
         caller = self.caller
         if self.channel is Channel.IVR and caller is None:
             caller = ""
-        return _Who(self.context, self.channel, self.user, identity_id, caller, self.now)
+        return Who(self.context, self.channel, self.user, identity_id, caller, self.now)
 
     def outbox_rows(self, replies: list[Reply], identity_id: int) -> list[OutboxRow]:
         rows = list(self.also_queue)
@@ -218,9 +188,9 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
             break
         result: act.ActionResult
         if isinstance(action, act.VerifyHolder):
-            result, facts = await _verify_unrecorded(who, action, facts, links, failures)
+            result, facts = await verify_unrecorded(who, action, facts, links, failures)
         elif isinstance(action, _READ_ONLY):
-            result = await _perform(who, action, facts)
+            result = await perform(who, action, facts)
         else:  # an action that writes on its own: the locked transaction does it all
             return await _locked_turn(turn, prepared)
         out = resume(out.state, result, facts, turn.now)
@@ -285,7 +255,7 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
 
 
 async def _facts(
-    who: _Who,
+    who: Who,
     identity: dict[str, Any],
     guest_account_id: int | None,
     accounts: list[AccountInfo] | None = None,
@@ -318,10 +288,10 @@ async def _facts(
     )
 
 
-async def _carry_out(who: _Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
+async def _carry_out(who: Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
     action = out.action
     assert action is not None
-    result = await _perform(who, action, facts)
+    result = await perform(who, action, facts)
     if isinstance(action, act.SetLanguage):
         facts = replace(facts, language=normalize_locale(action.locale))
     elif isinstance(action, act.SetReminders):
@@ -335,218 +305,3 @@ async def _carry_out(who: _Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
         identity = {"language": facts.language, "reminders": facts.reminders}
         facts = await _facts(who, identity, guest)
     return resume(out.state, result, facts, who.now), facts
-
-
-async def _perform(who: _Who, action: act.Action, facts: Facts) -> act.ActionResult:
-    if isinstance(action, act.VerifyHolder):
-        return await _verify_holder(who, action, facts)
-    if isinstance(action, act.VerifyPhone):
-        return await _verify_phone(who, action)
-    if isinstance(action, act.VerifyCaller):
-        return await _verify_caller(who, action)
-    if isinstance(action, act.SubmitReading):
-        return await _submit(who, action)
-    if isinstance(action, act.AttachPhoto):
-        return await _attach_photo(who, action)
-    if isinstance(action, act.LookupReceipt):
-        row = await find_by_receipt(action.code)
-        return act.Found((_status(row, with_values=False),) if row else ())
-    if isinstance(action, act.LatestReadings):
-        linked = {a.account_id for a in facts.accounts}
-        return await _latest([a for a in action.account_ids if a in linked])
-    if isinstance(action, act.SetLanguage):
-        await identities.set_language(who.identity_id, action.locale)
-        return act.Done()
-    await identities.set_reminders(who.identity_id, action.enabled)
-    return act.Done()
-
-
-async def _verify_holder(who: _Who, action: act.VerifyHolder, facts: Facts) -> act.Verified:
-    outcome = await verify_holder(
-        who.context,
-        user_key=who.key,
-        account_or_eic=action.account_or_eic,
-        surname=action.surname,
-        already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
-    )
-    if outcome.verified and outcome.account_id is not None:
-        await identities.link_account(who.identity_id, outcome.account_id, "holder", who.now)
-        return act.Verified(account_ids=(outcome.account_id,))
-    failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
-    return act.Verified(
-        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
-    )
-
-
-async def _verify_unrecorded(
-    who: _Who,
-    action: act.VerifyHolder,
-    facts: Facts,
-    links: list[tuple[int, int, str]],
-    failures: list[tuple[str, str]],
-) -> tuple[act.Verified, Facts]:
-    """Verify from the snapshot: the link or the failure is added to the turn's writes
-    (committed with its answer), and a newly linked account to the facts."""
-    outcome = await verify_holder(
-        who.context,
-        user_key=who.key,
-        account_or_eic=action.account_or_eic,
-        surname=action.surname,
-        already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
-        record=False,
-    )
-    if outcome.verified and outcome.account_id is not None:
-        links.append((who.identity_id, outcome.account_id, "holder"))
-        if facts.account(outcome.account_id) is None:
-            context = who.context
-            added = await identities.account_infos(
-                [outcome.account_id], today=context.today(), window=context.window
-            )
-            facts = replace(facts, accounts=facts.accounts + tuple(added))
-        return act.Verified(account_ids=(outcome.account_id,)), facts
-    if outcome.failure_to_record is not None:
-        failures.append(outcome.failure_to_record)
-    failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
-    verified = act.Verified(
-        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
-    )
-    return verified, facts
-
-
-async def _verify_phone(who: _Who, action: act.VerifyPhone) -> act.Verified:
-    accounts = await accounts_with_phone(action.phone)
-    await identities.set_phone(who.identity_id, normalize_phone_digits(action.phone))
-    for account in accounts:
-        await identities.link_account(who.identity_id, account["id"], "phone", who.now)
-    return act.Verified(account_ids=tuple(a["id"] for a in accounts))
-
-
-async def _verify_caller(who: _Who, action: act.VerifyCaller) -> act.Verified:
-    account = await find_account(who.context, action.account_or_eic)
-    if account is None or account["status"] != "active":
-        return act.Verified(problem=Problem(Code.ACCOUNT_UNKNOWN))
-    digits = normalize_phone_digits(action.caller_phone)
-    on_account = len(digits) >= 9 and await AccountPhone.exists().where(
-        (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
-    )
-    if on_account:
-        await identities.link_account(who.identity_id, account["id"], "caller_phone", who.now)
-        return act.Verified(account_ids=(account["id"],))
-    return act.Verified(guest_account_id=account["id"])
-
-
-async def _submit(who: _Who, action: act.SubmitReading) -> act.Submitted:
-    extra = frozenset({Flag.UNVERIFIED_SUBMITTER}) if action.unverified else frozenset()
-    try:
-        outcome = await submit_reading(
-            who.context,
-            ReadingSubmission(
-                reading_id=action.reading_id,
-                meter_id=action.meter_id,
-                values=action.values,
-                channel=who.channel,
-                submitted_by=who.key,
-                extra_flags=extra,
-                source=who.key,
-            ),
-        )
-    except ServiceError as error:
-        return act.Submitted(stored=False, error=error.problem)
-    verdict = outcome.verdict
-    notices = list(verdict.notices)
-    reconciliation = getattr(outcome, "reconciliation", None)
-    if reconciliation is not None:
-        notices.append(reconciliation.notice)
-    return act.Submitted(
-        stored=outcome.stored,
-        receipt=outcome.receipt or "",
-        status=outcome.status.value if outcome.status else "",
-        period=str(outcome.period) if outcome.period else "",
-        in_window=outcome.in_window,
-        flags=verdict.flags | extra if outcome.stored else frozenset(),
-        problems=verdict.problems,
-        notices=tuple(notices),
-    )
-
-
-async def _attach_photo(who: _Who, action: act.AttachPhoto) -> act.Done:
-    mine = await Reading.exists().where(
-        (Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80])
-    )
-    if not mine or not action.photo_ref:
-        return act.Done(ok=False)
-    await ReadingEvidence.insert(
-        ReadingEvidence(
-            reading=action.reading_id,
-            content_type=f"{who.channel.value}/file-ref",
-            content=action.photo_ref,
-            source=who.key[:200],
-            attached_at=who.now,
-        )
-    )
-    await record_audit(
-        at=who.now,
-        actor=who.key,
-        action="reading.photo_attached",
-        entity="reading",
-        entity_id=str(action.reading_id),
-        details={"channel": who.channel.value, "kind": "file-ref"},
-        source=who.key,
-    )
-    return act.Done()
-
-
-def _status(
-    row: dict[str, Any],
-    *,
-    with_values: bool,
-    serial: str = "",
-    values: dict[Zone, str] | None = None,
-) -> act.ReceiptStatus:
-    return act.ReceiptStatus(
-        receipt=row["receipt"],
-        status=row["status"],
-        period=row["period"],
-        taken_on=row["taken_on"].isoformat(),
-        in_window=bool(row["in_window"]),
-        meter_serial=serial if with_values else "",
-        values=(values or {}) if with_values else {},
-    )
-
-
-async def _latest(account_ids: list[int]) -> act.Found:
-    """The latest reading of each meter in service, and the last closed periods billed."""
-    if not account_ids:
-        return act.Found(bills=())
-    meters = await (
-        Meter.select()
-        .where(Meter.metering_point.account.is_in(account_ids))
-        .where(Meter.removed_on.is_null())
-        .order_by(Meter.id)
-    )
-    found = []
-    for meter in meters:
-        row = await (
-            Reading.select()
-            .where(Reading.meter == meter["id"])
-            .where(Reading.status != ReadingStatus.SUPERSEDED.value)
-            .order_by(Reading.received_at, ascending=False)
-            .first()
-        )
-        if row is None:
-            continue
-        spec = spec_of(meter)
-        values = {z: spec.format(v) for z, v in values_from_row(row, spec).items()}
-        found.append(_status(row, with_values=True, serial=meter["serial"], values=values))
-    bills = [
-        act.BillStatus(
-            period=str(bill.period),
-            meter_serial=bill.meter_serial,
-            basis=bill.basis.value,
-            kwh=bill.total,
-            notice=bill.reconciliation.notice if bill.reconciliation else None,
-        )
-        for account_id in account_ids
-        for bill in await account_bills(account_id, limit=BILLS_SHOWN)
-    ]
-    return act.Found(tuple(found), bills=tuple(bills))

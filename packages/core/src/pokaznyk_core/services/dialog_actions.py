@@ -1,0 +1,272 @@
+"""Carrying out what the dialog asks: verify, submit, attach a photo, look up.
+
+`conversation` calls `perform` in a turn's locked transaction; a turn answered from its
+snapshot calls `verify_unrecorded`, whose link or failure it writes with its answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from pokaznyk_core.dialog import actions as act
+from pokaznyk_core.dialog.facts import Facts
+from pokaznyk_core.dialog.menu import BILLS_SHOWN
+from pokaznyk_core.domain.accounts import normalize_phone_digits
+from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.readings import Channel, ReadingStatus
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services import identities
+from pokaznyk_core.services.audit import record_audit
+from pokaznyk_core.services.bills import account_bills
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
+from pokaznyk_core.services.verification import (
+    VerificationOutcome,
+    accounts_with_phone,
+    find_account,
+    verify_holder,
+)
+from pokaznyk_core.storage.tables import (
+    AccountPhone,
+    Meter,
+    Reading,
+    ReadingEvidence,
+)
+from pokaznyk_core.storage.values import spec_of, values_from_row
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a dialog action is carried out for: the platform user, their identity, when."""
+
+    context: ServiceContext
+    channel: Channel
+    user: str
+    identity_id: int
+    caller_phone: str | None
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        """The user's key ("telegram:12345"): who submitted, whose failures count."""
+        return f"{self.channel.value}:{self.user}"
+
+
+async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResult:
+    """Carry out one action inside the turn's transaction; the result resumes the dialog."""
+    if isinstance(action, act.VerifyHolder):
+        return await _verify_holder(who, action, facts)
+    if isinstance(action, act.VerifyPhone):
+        return await _verify_phone(who, action)
+    if isinstance(action, act.VerifyCaller):
+        return await _verify_caller(who, action)
+    if isinstance(action, act.SubmitReading):
+        return await _submit(who, action)
+    if isinstance(action, act.AttachPhoto):
+        return await _attach_photo(who, action)
+    if isinstance(action, act.LookupReceipt):
+        row = await find_by_receipt(action.code)
+        return act.Found((_status(row, with_values=False),) if row else ())
+    if isinstance(action, act.LatestReadings):
+        linked = {a.account_id for a in facts.accounts}
+        return await _latest([a for a in action.account_ids if a in linked])
+    if isinstance(action, act.SetLanguage):
+        await identities.set_language(who.identity_id, action.locale)
+        return act.Done()
+    await identities.set_reminders(who.identity_id, action.enabled)
+    return act.Done()
+
+
+async def _check_holder(
+    who: Who, action: act.VerifyHolder, facts: Facts, *, record: bool
+) -> VerificationOutcome:
+    return await verify_holder(
+        who.context,
+        user_key=who.key,
+        account_or_eic=action.account_or_eic,
+        surname=action.surname,
+        already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
+        record=record,
+    )
+
+
+def _not_verified(outcome: VerificationOutcome) -> act.Verified:
+    failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
+    return act.Verified(
+        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
+    )
+
+
+async def _verify_holder(who: Who, action: act.VerifyHolder, facts: Facts) -> act.Verified:
+    outcome = await _check_holder(who, action, facts, record=True)
+    if outcome.verified and outcome.account_id is not None:
+        await identities.link_account(who.identity_id, outcome.account_id, "holder", who.now)
+        return act.Verified(account_ids=(outcome.account_id,))
+    return _not_verified(outcome)
+
+
+async def verify_unrecorded(
+    who: Who,
+    action: act.VerifyHolder,
+    facts: Facts,
+    links: list[tuple[int, int, str]],
+    failures: list[tuple[str, str]],
+) -> tuple[act.Verified, Facts]:
+    """Verify from the snapshot: the link or the failure is added to the turn's writes
+    (committed with its answer), and a newly linked account to the facts."""
+    outcome = await _check_holder(who, action, facts, record=False)
+    if outcome.verified and outcome.account_id is not None:
+        links.append((who.identity_id, outcome.account_id, "holder"))
+        if facts.account(outcome.account_id) is None:
+            context = who.context
+            added = await identities.account_infos(
+                [outcome.account_id], today=context.today(), window=context.window
+            )
+            facts = replace(facts, accounts=facts.accounts + tuple(added))
+        return act.Verified(account_ids=(outcome.account_id,)), facts
+    if outcome.failure_to_record is not None:
+        failures.append(outcome.failure_to_record)
+    return _not_verified(outcome), facts
+
+
+async def _verify_phone(who: Who, action: act.VerifyPhone) -> act.Verified:
+    accounts = await accounts_with_phone(action.phone)
+    await identities.set_phone(who.identity_id, normalize_phone_digits(action.phone))
+    for account in accounts:
+        await identities.link_account(who.identity_id, account["id"], "phone", who.now)
+    return act.Verified(account_ids=tuple(a["id"] for a in accounts))
+
+
+async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
+    account = await find_account(who.context, action.account_or_eic)
+    if account is None or account["status"] != "active":
+        return act.Verified(problem=Problem(Code.ACCOUNT_UNKNOWN))
+    digits = normalize_phone_digits(action.caller_phone)
+    on_account = len(digits) >= 9 and await AccountPhone.exists().where(
+        (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
+    )
+    if on_account:
+        await identities.link_account(who.identity_id, account["id"], "caller_phone", who.now)
+        return act.Verified(account_ids=(account["id"],))
+    return act.Verified(guest_account_id=account["id"])
+
+
+async def _submit(who: Who, action: act.SubmitReading) -> act.Submitted:
+    extra = frozenset({Flag.UNVERIFIED_SUBMITTER}) if action.unverified else frozenset()
+    try:
+        outcome = await submit_reading(
+            who.context,
+            ReadingSubmission(
+                reading_id=action.reading_id,
+                meter_id=action.meter_id,
+                values=action.values,
+                channel=who.channel,
+                submitted_by=who.key,
+                extra_flags=extra,
+                source=who.key,
+            ),
+        )
+    except ServiceError as error:
+        return act.Submitted(stored=False, error=error.problem)
+    verdict = outcome.verdict
+    notices = list(verdict.notices)
+    reconciliation = getattr(outcome, "reconciliation", None)
+    if reconciliation is not None:
+        notices.append(reconciliation.notice)
+    return act.Submitted(
+        stored=outcome.stored,
+        receipt=outcome.receipt or "",
+        status=outcome.status.value if outcome.status else "",
+        period=str(outcome.period) if outcome.period else "",
+        in_window=outcome.in_window,
+        flags=verdict.flags | extra if outcome.stored else frozenset(),
+        problems=verdict.problems,
+        notices=tuple(notices),
+    )
+
+
+async def _attach_photo(who: Who, action: act.AttachPhoto) -> act.Done:
+    mine = await Reading.exists().where(
+        (Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80])
+    )
+    if not mine or not action.photo_ref:
+        return act.Done(ok=False)
+    await ReadingEvidence.insert(
+        ReadingEvidence(
+            reading=action.reading_id,
+            content_type=f"{who.channel.value}/file-ref",
+            content=action.photo_ref,
+            source=who.key[:200],
+            attached_at=who.now,
+        )
+    )
+    await record_audit(
+        at=who.now,
+        actor=who.key,
+        action="reading.photo_attached",
+        entity="reading",
+        entity_id=str(action.reading_id),
+        details={"channel": who.channel.value, "kind": "file-ref"},
+        source=who.key,
+    )
+    return act.Done()
+
+
+def _status(
+    row: dict[str, Any],
+    *,
+    with_values: bool,
+    serial: str = "",
+    values: dict[Zone, str] | None = None,
+) -> act.ReceiptStatus:
+    return act.ReceiptStatus(
+        receipt=row["receipt"],
+        status=row["status"],
+        period=row["period"],
+        taken_on=row["taken_on"].isoformat(),
+        in_window=bool(row["in_window"]),
+        meter_serial=serial if with_values else "",
+        values=(values or {}) if with_values else {},
+    )
+
+
+async def _latest(account_ids: list[int]) -> act.Found:
+    """The latest reading of each meter in service, and the last closed periods billed."""
+    if not account_ids:
+        return act.Found(bills=())
+    meters = await (
+        Meter.select()
+        .where(Meter.metering_point.account.is_in(account_ids))
+        .where(Meter.removed_on.is_null())
+        .order_by(Meter.id)
+    )
+    found = []
+    for meter in meters:
+        row = await (
+            Reading.select()
+            .where(Reading.meter == meter["id"])
+            .where(Reading.status != ReadingStatus.SUPERSEDED.value)
+            .order_by(Reading.received_at, ascending=False)
+            .first()
+        )
+        if row is None:
+            continue
+        spec = spec_of(meter)
+        values = {z: spec.format(v) for z, v in values_from_row(row, spec).items()}
+        found.append(_status(row, with_values=True, serial=meter["serial"], values=values))
+    bills = [
+        act.BillStatus(
+            period=str(bill.period),
+            meter_serial=bill.meter_serial,
+            basis=bill.basis.value,
+            kwh=bill.total,
+            notice=bill.reconciliation.notice if bill.reconciliation else None,
+        )
+        for account_id in account_ids
+        for bill in await account_bills(account_id, limit=BILLS_SHOWN)
+    ]
+    return act.Found(tuple(found), bills=tuple(bills))
