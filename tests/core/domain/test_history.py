@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pokaznyk_core.domain.history import PastReading, corrected_by, previous_and_history
+from pokaznyk_core.domain.history import (
+    PastReading,
+    corrected_by,
+    previous_and_history,
+    previous_reading,
+)
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.window import Period, Placement
 from pokaznyk_core.domain.zones import Zone
@@ -58,3 +63,24 @@ def test_without_earlier_readings_the_initial_reading_is_the_baseline() -> None:
     )
     assert previous.taken_on == date(2026, 3, 1) and previous.values[T] == Decimal("42.0")
     assert history is None
+
+
+def test_the_previous_reading_alone_is_the_one_the_history_starts_from() -> None:
+    september = reading(date(2026, 9, 30), "1000.0", "2026-09", True)
+    first_try = reading(date(2026, 10, 30), "1900.0", "2026-10", True)
+    for newest_first in ([first_try, september], [first_try], []):
+        alone = previous_reading(
+            newest_first,
+            IN_OCTOBER_WINDOW,
+            installed_on=date(2026, 1, 1),
+            initial={T: Decimal(0)},
+        )
+        with_history, _ = previous_and_history(
+            newest_first,
+            IN_OCTOBER_WINDOW,
+            meter=METER,
+            installed_on=date(2026, 1, 1),
+            initial={T: Decimal(0)},
+        )
+        assert alone == with_history
+    assert alone.taken_on == date(2026, 1, 1)

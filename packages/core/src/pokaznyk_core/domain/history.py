@@ -37,6 +37,21 @@ def corrected_by(reading: PastReading, placement: Placement) -> bool:
     return placement.in_window and reading.in_window and reading.period == str(placement.period)
 
 
+def previous_reading(
+    newest_first: Sequence[PastReading],
+    placement: Placement | None,
+    *,
+    installed_on: date,
+    initial: ZoneValues,
+) -> PreviousReading:
+    """The reading a new one at `placement` is checked against: the latest one it does not
+    correct, or the meter's initial reading."""
+    for reading in newest_first:
+        if placement is None or not corrected_by(reading, placement):
+            return PreviousReading(taken_on=reading.taken_on, values=reading.values)
+    return PreviousReading(taken_on=installed_on, values=initial)
+
+
 def previous_and_history(
     newest_first: Sequence[PastReading],
     placement: Placement | None,
@@ -45,15 +60,14 @@ def previous_and_history(
     installed_on: date,
     initial: ZoneValues,
 ) -> tuple[PreviousReading, ConsumptionHistory | None]:
-    """The reading a new one at `placement` is checked against (the latest one it does not
-    correct, or the meter's initial reading) and the daily history of the readings before.
-    Without a placement nothing is left out."""
+    """The reading a new one at `placement` is checked against (`previous_reading`) and
+    the daily history of the readings before. Without a placement nothing is left out."""
+    previous = previous_reading(newest_first, placement, installed_on=installed_on, initial=initial)
     earlier = [r for r in newest_first if placement is None or not corrected_by(r, placement)]
     points = [(r.taken_on, r.values) for r in earlier[:HISTORY_READINGS]]
     if not points:
-        return PreviousReading(taken_on=installed_on, values=initial), None
+        return previous, None
     chronological = sorted(points, key=lambda point: point[0])
     if chronological[0][0] > installed_on:
         chronological.insert(0, (installed_on, initial))
-    previous = PreviousReading(taken_on=points[0][0], values=points[0][1])
     return previous, daily_average(chronological, meter)

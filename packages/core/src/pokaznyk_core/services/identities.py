@@ -10,10 +10,10 @@ from typing import Any
 
 from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
 from pokaznyk_core.domain.checks import PreviousReading
-from pokaznyk_core.domain.history import PastReading, corrected_by, previous_and_history
+from pokaznyk_core.domain.history import PastReading, corrected_by, previous_reading
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel
-from pokaznyk_core.domain.window import WindowConfig, place_reading
+from pokaznyk_core.domain.window import Placement, WindowConfig, place_reading
 from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.services.listings import format_address
 from pokaznyk_core.storage.tables import (
@@ -190,16 +190,15 @@ async def _account_infos_from(
     # A meter whose recent readings are all this window's own (or fewer than two) may need
     # an older one as its baseline: then all its readings are read.
     placement = place_reading(today, window) if today is not None and window is not None else None
+    specs = {m: spec_of(row) for m, row in meters.items()}
+    past = {m: _past(readings.get(m, []), specs[m]) for m in meters}
     quiet = [
         m
         for m in meters
         if today is not None
         and (
-            len(readings.get(m, [])) < 2
-            or (
-                placement is not None
-                and all(corrected_by(p, placement) for p in _past(readings[m], spec_of(meters[m])))
-            )
+            len(past[m]) < 2
+            or (placement is not None and all(corrected_by(p, placement) for p in past[m]))
         )
     ]
     if quiet:
@@ -207,10 +206,11 @@ async def _account_infos_from(
             readings.pop(meter_id, None)
         for reading in await _readings_query(quiet, None):
             readings[int(reading["meter"])].append(reading)
+        for meter_id in quiet:
+            past[meter_id] = _past(readings.get(meter_id, []), specs[meter_id])
     by_account: dict[int, list[MeterInfo]] = defaultdict(list)
-    for row in meters.values():
-        meter = {**row, "id": row["meter_id"]}
-        info = _meter_info(meter, row["eic"], readings.get(int(row["meter_id"]), []), today, window)
+    for meter_id, row in meters.items():
+        info = _meter_info(row, specs[meter_id], past[meter_id], placement)
         by_account[int(row["account_id"])].append(info)
     return [
         AccountInfo(
@@ -255,33 +255,26 @@ def _past(rows: Sequence[Mapping[str, Any]], spec: MeterSpec) -> list[PastReadin
 
 def _meter_info(
     row: Mapping[str, Any],
-    eic: str,
-    readings: list[dict[str, Any]],
-    today: date | None,
-    window: WindowConfig | None,
+    spec: MeterSpec,
+    past: list[PastReading],
+    placement: Placement | None,
 ) -> MeterInfo:
-    spec = spec_of(row)
+    """A meter's facts from its joined row and its counting readings, newest first."""
     initial = values_from_row(row, spec, prefix="initial_")
     baseline: PreviousReading | None = None
-    if today is not None and window is not None:
-        placement = place_reading(today, window)
-        if placement.in_window:
-            baseline, _ = previous_and_history(
-                _past(readings, spec),
-                placement,
-                meter=spec,
-                installed_on=row["installed_on"],
-                initial=initial,
-            )
-    last = readings[0] if readings else None
+    if placement is not None and placement.in_window:
+        baseline = previous_reading(
+            past, placement, installed_on=row["installed_on"], initial=initial
+        )
+    last = past[0] if past else None
     return MeterInfo(
-        meter_id=row["id"],
+        meter_id=row["meter_id"],
         serial=row["serial"],
-        eic=eic,
+        eic=row["eic"],
         spec=spec,
         installed_on=row["installed_on"],
-        last_values=values_from_row(last, spec) if last else initial,
-        last_taken_on=last["taken_on"] if last else row["installed_on"],
+        last_values=last.values if last else initial,
+        last_taken_on=last.taken_on if last else row["installed_on"],
         last_is_initial=last is None,
         baseline=baseline,
     )

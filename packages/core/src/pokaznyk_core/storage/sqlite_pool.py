@@ -20,6 +20,7 @@ import contextlib
 import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -46,6 +47,15 @@ class _Lease:
         await self._engine.release(self._connection)
 
 
+def _int_out(value: bytes) -> int:
+    """INTEGER columns as `int`: Piccolo's converter parses every value through a Decimal
+    (to accept a stray "1.0"); plain digits, all this service writes, take the fast way."""
+    try:
+        return int(value)
+    except ValueError:
+        return int(Decimal(value.decode()))
+
+
 async def _in_thread(connection: Any, work: Callable[[sqlite3.Connection], T]) -> T:
     """`work(the sqlite3 connection)` in the aiosqlite connection's thread.
 
@@ -61,6 +71,8 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
+        # Converters are per process (the sqlite3 module's); this one replaces Piccolo's.
+        sqlite3.register_converter("INTEGER", _int_out)
         self._idle: list[aiosqlite.Connection] = []
         self._all: set[aiosqlite.Connection] = set()
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
