@@ -7,11 +7,15 @@ from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
+import asyncpg
+import pytest
+
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services import identities
 from pokaznyk_core.services import turn_store as turns
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
+from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import (
     LinkedAccount,
     OutboxMessage,
@@ -193,3 +197,25 @@ async def test_a_verification_s_link_and_failure_are_written_with_the_turn_or_no
         VerificationFailure.user_key == f"telegram:{user}"
     )
     assert failures == 1
+
+
+async def test_a_write_failing_on_another_unique_index_is_an_error_not_a_duplicate(
+    context: ServiceContext, database: Database
+) -> None:
+    if not database.is_postgres:
+        pytest.skip("SQLite's turn write has no statement to fail this way")
+    user = await new_user(context)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, "x", SINCE)
+    taken = await OutboxMessage.raw("SELECT nextval('outbox_message_id_seq') AS n")
+    await OutboxMessage.raw(
+        "INSERT INTO outbox_message (id, channel, recipient, payload, status, attempts,"
+        " next_attempt_at, last_error, created_at)"
+        " VALUES ({}, 'telegram', 'x', {}, 'sent', 0, {}, '', {})",
+        int(taken[0]["n"]) + 1,
+        "{}",
+        context.now(),
+        context.now(),
+    )
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await say(context, snapshot, user, "lost?", "x")
+    assert not await ProcessedUpdate.exists().where(ProcessedUpdate.update_key == "x")

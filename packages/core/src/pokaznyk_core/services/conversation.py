@@ -32,15 +32,15 @@ from pokaznyk_core.services import turn_store as turns
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.dialog_actions import Who, perform, verify_unrecorded
 from pokaznyk_core.services.turn_store import OutboxRow
-from pokaznyk_core.storage.transactions import write_transaction
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 
 MAX_ACTIONS = 4
 """How many actions one message may lead to (verify → latest readings is the longest)."""
 
 _LINKING = (act.VerifyHolder, act.VerifyPhone, act.VerifyCaller)
 _READ_ONLY = (act.LookupReceipt, act.LatestReadings)
-"""Actions a snapshot turn carries out itself (with a verification by account number and
-surname, whose link or failure it writes with its answer)."""
+"""Actions a snapshot turn carries out itself (with, on PostgreSQL, a verification by
+account number and surname, whose link or failure it writes with its answer)."""
 # A verification that linked an account changes the accounts; a language or reminders
 # choice changes only what the action itself set. A submission changes no fact the answer
 # to it needs (which account and meter it was for stay the same); the next message loads
@@ -187,7 +187,9 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         if action is None:
             break
         result: act.ActionResult
-        if isinstance(action, act.VerifyHolder):
+        if isinstance(action, act.VerifyHolder) and is_postgres():
+            # PostgreSQL's locked path never locked the failure counts either; SQLite's
+            # write transaction serializes them, so a verification there takes it.
             result, facts = await verify_unrecorded(who, action, facts, links, failures)
         elif isinstance(action, _READ_ONLY):
             result = await perform(who, action, facts)

@@ -88,6 +88,9 @@ def supports_snapshot_turns() -> bool:
     return False
 
 
+UPDATE_KEY_INDEX = "processed_update_channel_key"
+"""The unique index that makes a platform update count once."""
+
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
 
 # The linked accounts of identity {identity}, their meters in service and each meter's
@@ -314,8 +317,15 @@ async def commit_turn(
                     [user_key for user_key, _ in writes.failures],
                     [account_key for _, account_key in writes.failures],
                 )
-        except asyncpg.UniqueViolationError:
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name != UPDATE_KEY_INDEX:
+                raise
             return Committed.DUPLICATE
+        except asyncpg.DeadlockDetectedError:
+            # A redelivery handled on the locked path at the same moment took the update
+            # key first and waits for the state's row: one of the two gives way, and the
+            # turn is read again (it will find the update seen).
+            return Committed.CONFLICT
         return Committed.SAVED if saved else Committed.CONFLICT
 
     queued = [

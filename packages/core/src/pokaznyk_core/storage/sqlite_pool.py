@@ -129,11 +129,14 @@ class PooledSQLiteEngine(SQLiteEngine):
         """Run `work` with a pooled connection in that connection's own thread: any number
         of statements for one hop from the event loop. With `write`, it runs in its turn
         among this process's writers (`work` begins and ends its own transaction)."""
+        if write:  # the lock first: a burst of writers waits without a connection each
+            async with self.write_lock():
+                return await self._run_leased(work)
+        return await self._run_leased(work)
+
+    async def _run_leased(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = await self.acquire()
         try:
-            if write:
-                async with self.write_lock():
-                    return await _in_thread(connection, work)
             return await _in_thread(connection, work)
         finally:
             await self.release(connection)
