@@ -148,7 +148,10 @@ async def account_infos(
     if not account_ids:
         return []
     ids = [int(i) for i in account_ids]
-    if is_postgres():  # one statement text for any accounts: PostgreSQL prepares it once
+    if len(ids) == 1:  # a verification's new account: a plan PostgreSQL can keep
+        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where="a.id = {}", order="a.id")
+        rows = await Account.raw(sql, recent_since(today), ids[0])
+    elif is_postgres():  # one statement text for any accounts: PostgreSQL prepares it once
         sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where="a.id = ANY({})", order="a.id")
         rows = await Account.raw(sql, recent_since(today), ids)
     else:
