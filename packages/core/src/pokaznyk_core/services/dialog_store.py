@@ -15,6 +15,7 @@ from typing import Any
 from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services.turn_store import (
+    IDENTITY_WITH_STATE,
     SQLITE_IDENTITY,
     SQLITE_QUEUE,
     SQLITE_RECORD,
@@ -45,18 +46,14 @@ async def save_state(row_id: int, state_json: str, version: int, now: datetime) 
 DUPLICATE = object()
 """The update was handled before."""
 
-DELIVERY_WITH_STATE_SQL = """
+DELIVERY_WITH_STATE_SQL = f"""
 WITH fresh AS (
-    INSERT INTO processed_update (channel, update_key, received_at) VALUES ({}, {}, {})
+    INSERT INTO processed_update (channel, update_key, received_at) VALUES ({{}}, {{}}, {{}})
     ON CONFLICT DO NOTHING RETURNING id
 )
 SELECT (SELECT count(*) FROM fresh) AS fresh_count, x.*
 FROM (SELECT 1) AS one LEFT JOIN (
-    SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
-    FROM messenger_identity i JOIN dialog_state d
-        ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
-    WHERE i.channel = {} AND i.platform_user_id = {}
-    FOR UPDATE OF d
+    {IDENTITY_WITH_STATE.format(channel="{}", user="{}")} FOR UPDATE OF d
 ) AS x ON true
 """
 
@@ -165,12 +162,7 @@ async def identity_with_state(
     """The identity and its locked dialog state in one round trip, when both exist."""
     lock = " FOR UPDATE OF d" if is_postgres() else ""
     rows = await DialogStateRow.raw(
-        "SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json"
-        " FROM messenger_identity i JOIN dialog_state d"
-        " ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id"
-        " WHERE i.channel = {} AND i.platform_user_id = {}" + lock,
-        channel.value,
-        user[:80],
+        IDENTITY_WITH_STATE.format(channel="{}", user="{}") + lock, channel.value, user[:80]
     )
     if not rows:
         return None

@@ -98,21 +98,45 @@ _READING_KEYS = ("taken_on", "received_at", "value_1", "value_2", "value_3", "pe
 
 # One query for the accounts, their metering points, meters in service and recent
 # counting readings: the dialog loads these facts on every message, so round trips count.
-_ACCOUNT_METERS = """
-SELECT a.id AS account_id, a.number, a.status, a.settlement, a.street, a.building,
-       a.apartment, mp.eic, m.id AS meter_id, m.serial, m.digits, m.decimals, m.zone_count,
-       m.installed_on, m.initial_1, m.initial_2, m.initial_3,
-       r.taken_on AS r_taken_on, r.received_at AS r_received_at, r.value_1 AS r_value_1,
-       r.value_2 AS r_value_2, r.value_3 AS r_value_3, r.period AS r_period,
-       r.in_window AS r_in_window
-FROM account a
+# `{accounts}` is where the accounts come from (ending in the alias `a`), `{since}` and
+# `{where}` hold the placeholders of the caller's driver or Piccolo's `{}`.
+_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+_FACTS = f"""
+SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
+       a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
+       m.digits, m.decimals, m.zone_count, m.installed_on, m.initial_1, m.initial_2,
+       m.initial_3, r.taken_on AS r_taken_on, r.received_at AS r_received_at,
+       r.value_1 AS r_value_1, r.value_2 AS r_value_2, r.value_3 AS r_value_3,
+       r.period AS r_period, r.in_window AS r_in_window
+FROM {{accounts}}
 LEFT JOIN metering_point mp ON mp.account = a.id
 LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
-LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({statuses}) AND r.taken_on >= {{}}
-WHERE {where} AND a.status = 'active'
-ORDER BY {order}, mp.id, m.id, r.taken_on DESC, r.received_at DESC
+LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({_STATUSES}) AND r.taken_on >= {{since}}
+WHERE {{where}} AND a.status = 'active'
 """
-_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
+"""The order `_account_infos_from` reads the facts' rows in: linked accounts oldest link
+first, then each meter's readings newest first."""
+
+
+def linked_facts_sql(*, identity: str, since: str) -> str:
+    """The facts' rows of an identity's linked accounts (unordered: see `FACTS_ORDER`)."""
+    return _FACTS.format(
+        link="la.id",
+        accounts="linked_account la JOIN account a ON a.id = la.account",
+        since=since,
+        where=f"la.identity = {identity}",
+    )
+
+
+def _account_facts_sql(where: str) -> str:
+    return (
+        _FACTS.format(link="a.id", accounts="account a", since="{}", where=where)
+        + " ORDER BY "
+        + FACTS_ORDER
+    )
+
+
 _EVER = date(1900, 1, 1)
 
 
@@ -128,12 +152,8 @@ async def linked_accounts(
     counting reading: what the dialog's facts need. With ``today`` in the window, each
     meter's check baseline skips this window's readings (a correction is checked against
     the reading before them, as the submission service does)."""
-    sql = _ACCOUNT_METERS.format(
-        statuses=_STATUSES,
-        where="a.id IN (SELECT account FROM linked_account WHERE identity = {})",
-        order="(SELECT MIN(id) FROM linked_account WHERE identity = {} AND account = a.id)",
-    )
-    rows = await Account.raw(sql, recent_since(today), identity_id, identity_id)
+    sql = linked_facts_sql(identity="{}", since="{}") + " ORDER BY " + FACTS_ORDER
+    rows = await Account.raw(sql, recent_since(today), identity_id)
     return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
@@ -149,15 +169,12 @@ async def account_infos(
         return []
     ids = [int(i) for i in account_ids]
     if len(ids) == 1:  # a verification's new account: a plan PostgreSQL can keep
-        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where="a.id = {}", order="a.id")
-        rows = await Account.raw(sql, recent_since(today), ids[0])
+        rows = await Account.raw(_account_facts_sql("a.id = {}"), recent_since(today), ids[0])
     elif is_postgres():  # one statement text for any accounts: PostgreSQL prepares it once
-        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where="a.id = ANY({})", order="a.id")
-        rows = await Account.raw(sql, recent_since(today), ids)
+        rows = await Account.raw(_account_facts_sql("a.id = ANY({})"), recent_since(today), ids)
     else:
         where = f"a.id IN ({', '.join(str(i) for i in ids)})"
-        sql = _ACCOUNT_METERS.format(statuses=_STATUSES, where=where, order="a.id")
-        rows = await Account.raw(sql, recent_since(today))
+        rows = await Account.raw(_account_facts_sql(where), recent_since(today))
     return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
 
 
@@ -229,7 +246,6 @@ async def _account_infos_from(
 
 
 async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict[str, Any]]:
-    statuses = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
     args: list[Any] = []
     if is_postgres():  # one statement text for any meters: PostgreSQL prepares it once
         meters = "meter = ANY({})"
@@ -242,7 +258,7 @@ async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict
         args.append(since)
     rows: list[dict[str, Any]] = await Reading.raw(
         "SELECT meter, taken_on, received_at, value_1, value_2, value_3, period, in_window"
-        f" FROM reading WHERE {meters} AND status IN ({statuses}){bound}"
+        f" FROM reading WHERE {meters} AND status IN ({_STATUSES}){bound}"
         " ORDER BY taken_on DESC, received_at DESC",
         *args,
     )

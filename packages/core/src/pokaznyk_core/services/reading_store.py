@@ -12,8 +12,8 @@ from uuid import UUID
 from pokaznyk_core.domain.history import HISTORY_READINGS
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, ReadingStatus
 from pokaznyk_core.domain.receipts import receipt_from_uuid
-from pokaznyk_core.services.audit import AUDIT_INSERT
-from pokaznyk_core.storage.tables import AuditEntry, Reading
+from pokaznyk_core.services.audit import AUDIT_INSERT, write_audit
+from pokaznyk_core.storage.tables import Reading
 from pokaznyk_core.storage.transactions import is_postgres
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
@@ -86,6 +86,6 @@ async def store_reading(
                 await Reading.update({Reading.status: ReadingStatus.SUPERSEDED.value}).where(
                     Reading.id.is_in(list(superseded))
                 )
-            await AuditEntry.raw(AUDIT_INSERT + " VALUES ({}, {}, {}, {}, {}, {}, {})", *audit)
+            await write_audit(tuple(audit))
             return receipt
     raise RuntimeError("no free receipt number after 16 tries")

@@ -29,7 +29,8 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from pokaznyk_core.dialog.state import DialogState
-from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel
+from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.services.identities import FACTS_ORDER, linked_facts_sql
 from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
 from pokaznyk_core.storage.transactions import current_engine
 
@@ -91,27 +92,7 @@ def supports_snapshot_turns() -> bool:
 UPDATE_KEY_INDEX = "processed_update_channel_key"
 """The unique index that makes a platform update count once."""
 
-_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
-
-# The linked accounts of identity {identity}, their meters in service and each meter's
-# counting readings since {since}: the columns `identities` builds the dialog's facts from.
-_FACTS = f"""
-SELECT la.id AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
-       a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
-       m.digits, m.decimals, m.zone_count, m.installed_on, m.initial_1, m.initial_2,
-       m.initial_3, r.taken_on AS r_taken_on, r.received_at AS r_received_at,
-       r.value_1 AS r_value_1, r.value_2 AS r_value_2, r.value_3 AS r_value_3,
-       r.period AS r_period, r.in_window AS r_in_window
-FROM linked_account la
-JOIN account a ON a.id = la.account AND a.status = 'active'
-LEFT JOIN metering_point mp ON mp.account = a.id
-LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
-LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({_STATUSES}) AND r.taken_on >= {{since}}
-WHERE la.identity = {{identity}}
-"""
-_FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
-
-_IDENTITY_WITH_STATE = """
+IDENTITY_WITH_STATE = """
 SELECT i.*, d.id AS state_id, d.version AS state_version, d.state AS state_json
 FROM messenger_identity i JOIN dialog_state d
     ON d.channel = i.channel AND d.platform_user_id = i.platform_user_id
@@ -121,10 +102,10 @@ WHERE i.channel = {channel} AND i.platform_user_id = {user}
 _PG_READ = f"""
 SELECT EXISTS (SELECT 1 FROM processed_update WHERE channel = $1 AND update_key = $3) AS seen,
        x.*,
-       (SELECT json_agg(f ORDER BY {_FACTS_ORDER})
-        FROM ({_FACTS.format(since="$4", identity="x.id")}) AS f) AS fact_rows
+       (SELECT json_agg(f ORDER BY {FACTS_ORDER})
+        FROM ({linked_facts_sql(identity="x.id", since="$4")}) AS f) AS fact_rows
 FROM (SELECT 1) AS one
-LEFT JOIN ({_IDENTITY_WITH_STATE.format(channel="$1", user="$2")}) AS x ON true
+LEFT JOIN ({IDENTITY_WITH_STATE.format(channel="$1", user="$2")}) AS x ON true
 """
 
 _PG_COMMIT = """
@@ -169,8 +150,8 @@ ON CONFLICT DO NOTHING
 """
 
 _SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
-_SQLITE_FACTS = _FACTS.format(since="?", identity="?") + " ORDER BY " + _FACTS_ORDER
-SQLITE_IDENTITY = _IDENTITY_WITH_STATE.format(channel="?", user="?")
+_SQLITE_FACTS = linked_facts_sql(identity="?", since="?") + " ORDER BY " + FACTS_ORDER
+SQLITE_IDENTITY = IDENTITY_WITH_STATE.format(channel="?", user="?")
 SQLITE_RECORD = (
     "INSERT INTO processed_update (channel, update_key, received_at) VALUES (?, ?, ?)"
     " ON CONFLICT DO NOTHING"
