@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from litestar import Request
@@ -31,7 +30,7 @@ from litestar.template.config import TemplateConfig
 
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
-from pokaznyk_core.i18n import normalize_locale, render, translate
+from pokaznyk_core.i18n import format_day, normalize_locale, render, translate
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.settings import Settings
@@ -80,14 +79,14 @@ def _problem(context: Context, problem: Problem | Refusal) -> str:
 def _date(context: Context, day: date | None) -> str:
     if day is None:
         return ""
-    return format_date(day, format="long", locale=_locale(context))
+    return format_day(day, _locale(context))
 
 
 @pass_context
 def _short_date(context: Context, day: date | None) -> str:
     if day is None:
         return ""
-    return format_date(day, format="dd.MM.yyyy", locale=_locale(context))
+    return format_day(day, _locale(context), "dd.MM.yyyy")
 
 
 @pass_context
@@ -95,7 +94,7 @@ def _period(context: Context, period: Period | str) -> str:
     parsed = Period.parse(period) if isinstance(period, str) else period
     if not isinstance(parsed, Period):
         return str(period)
-    return format_date(parsed.first_day, format="LLLL yyyy", locale=_locale(context))
+    return format_day(parsed.first_day, _locale(context), "LLLL yyyy")
 
 
 @pass_context

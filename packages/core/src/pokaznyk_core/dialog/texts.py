@@ -6,12 +6,10 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
-
 from pokaznyk_core.dialog.messages import Button, Reply
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
-from pokaznyk_core.i18n import render, translate
+from pokaznyk_core.i18n import format_day, render, translate
 
 DIGITS = "digits"
 DECIMAL = "digits_decimal"
@@ -61,7 +59,7 @@ def show_value(value: Decimal | str, locale: str) -> str:
 
 def show_date(day: date, locale: str) -> str:
     """A date spelled out (``30 жовтня 2026 р.``, ``October 30, 2026``)."""
-    return format_date(day, format="long", locale=locale)
+    return format_day(day, locale)
 
 
 def show_period(period: Period | str, locale: str) -> str:
@@ -69,7 +67,7 @@ def show_period(period: Period | str, locale: str) -> str:
     parsed = Period.parse(period) if isinstance(period, str) else period
     if isinstance(parsed, Problem):
         return str(period)
-    return format_date(parsed.first_day, format="LLLL y", locale=locale)
+    return format_day(parsed.first_day, locale, "LLLL y")
 
 
 def button(locale: str, key: str, payload: str) -> Button:

@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
-
 from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import window_state
-from pokaznyk_core.i18n.catalogue import normalize_locale, translate
+from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import LinkedAccount, Reading
@@ -39,7 +37,7 @@ class Reminder:
 def reminder_text(locale: str, account: str, closes_on: date) -> str:
     """The reminder in the user's language, from the catalogue."""
     locale = normalize_locale(locale)
-    closes = format_date(closes_on, format="long", locale=locale)
+    closes = format_day(closes_on, locale)
     return translate(CATALOGUE_KEY, locale, account=account, closes_on=closes)
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.dates import format_date
-
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.i18n import format_day
 from pokaznyk_core.services.customer_readings import MeterConsumption
 
 WIDTH = 640
@@ -110,7 +109,7 @@ def build_chart(meter: MeterConsumption, locale: str) -> Chart:
                     kwh=kwh,
                 )
             )
-        text = format_date(month.period.first_day, format="LLL", locale=locale)
+        text = format_day(month.period.first_day, locale, "LLL")
         year = str(month.period.year) if index == 0 or month.period.month == 1 else ""
         x = round(LEFT + index * group + group / 2, 1)
         labels.append(MonthLabel(x=x, text=text, year=year, actual=month.actual))
