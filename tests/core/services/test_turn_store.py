@@ -89,6 +89,26 @@ async def test_a_first_contact_gets_an_identity_and_an_empty_state(
     assert snapshot.fact_rows == ()
 
 
+async def test_a_first_contact_is_answered_from_what_its_creation_returned(
+    context: ServiceContext,
+) -> None:
+    user = uuid4().hex[:12]
+
+    async def first_message() -> turns.Snapshot | None:
+        return await turns.create_conversation(
+            Channel.TELEGRAM, user, display_name="Олена", language="en", now=context.now()
+        )
+
+    created = await first_message()
+    read = await turns.read_turn(Channel.TELEGRAM, user, "u-1", SINCE)
+    assert created == read  # the same identity, state id, version and (empty) state
+    assert created is not None and created.identity is not None
+    assert created.identity["language"] == "en"
+    assert bool(created.identity["reminders"])
+    # A first message racing it creates nothing, and its turn is read instead.
+    assert await first_message() is None
+
+
 async def test_a_turn_over_a_state_that_moved_on_writes_nothing(context: ServiceContext) -> None:
     user = await new_user(context)
     stale = await turns.read_turn(Channel.TELEGRAM, user, "a", SINCE)

@@ -160,14 +160,16 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
     since = identities.recent_since(turn.context.today())
     snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
     if snapshot.identity is None and not snapshot.seen:  # first contact
-        await turns.create_conversation(
+        created = await turns.create_conversation(
             turn.channel,
             turn.user,
             display_name=turn.display_name,
             language=normalize_locale(turn.incoming.language_hint),
             now=turn.now,
         )
-        snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
+        snapshot = created or await turns.read_turn(
+            turn.channel, turn.user, turn.update_key, since
+        )
     if snapshot.seen:
         return _DUPLICATE
     if snapshot.identity is None or snapshot.state is None:

@@ -143,10 +143,14 @@ WITH person AS (
                                     phone_digits, reminders, subscribed, created_at)
     VALUES ($1, $2, $3, $4, '', true, true, $5)
     ON CONFLICT DO NOTHING
+    RETURNING *
+), state AS (
+    INSERT INTO dialog_state (channel, platform_user_id, state, version, updated_at)
+    VALUES ($1, $2, '{}', 0, $5)
+    ON CONFLICT DO NOTHING
+    RETURNING id
 )
-INSERT INTO dialog_state (channel, platform_user_id, state, version, updated_at)
-VALUES ($1, $2, '{}', 0, $5)
-ON CONFLICT DO NOTHING
+SELECT person.*, state.id AS state_id FROM person, state
 """
 
 _SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
@@ -174,9 +178,9 @@ SQLITE_FAILURE = (
 _SQLITE_CREATE = (
     "INSERT INTO messenger_identity (channel, platform_user_id, language, display_name,"
     " phone_digits, reminders, subscribed, created_at) VALUES (?, ?, ?, ?, '', 1, 1, ?)"
-    " ON CONFLICT DO NOTHING",
+    " ON CONFLICT DO NOTHING RETURNING *",
     "INSERT INTO dialog_state (channel, platform_user_id, state, version, updated_at)"
-    " VALUES (?, ?, '{}', 0, ?) ON CONFLICT DO NOTHING",
+    " VALUES (?, ?, '{}', 0, ?) ON CONFLICT DO NOTHING RETURNING id",
 )
 
 
@@ -237,27 +241,39 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
 
 async def create_conversation(
     channel: Channel, user: str, *, display_name: str, language: str, now: datetime
-) -> None:
-    """The identity and the empty dialog state of a first contact (kept when they exist)."""
+) -> Snapshot | None:
+    """The identity and the empty dialog state of a first contact, created together, as
+    the snapshot of the new conversation; None when either existed already (a first
+    message racing another one): then read the turn again."""
     values = (channel.value, user[:80], language, display_name[:150], now)
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         async with engine.pool.acquire() as connection:
-            await connection.execute(_PG_CREATE, *values)
-        return
+            row = await connection.fetchrow(_PG_CREATE, *values)
+        return _created(dict(row) if row is not None else None)
 
-    def create(connection: sqlite3.Connection) -> None:
+    def create(connection: sqlite3.Connection) -> Snapshot | None:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.execute(_SQLITE_CREATE[0], values)
-            connection.execute(_SQLITE_CREATE[1], (channel.value, user[:80], now))
+            person = connection.execute(_SQLITE_CREATE[0], values).fetchone()
+            state = connection.execute(_SQLITE_CREATE[1], (channel.value, user[:80], now))
+            state_row = state.fetchone()
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+        if person is None or state_row is None:
+            return None
+        return _created(dict(person) | {"state_id": state_row["id"]})
 
     assert isinstance(engine, PooledSQLiteEngine)
-    await engine.run_in_thread(create, write=True)
+    return await engine.run_in_thread(create, write=True)
+
+
+def _created(found: dict[str, Any] | None) -> Snapshot | None:
+    if found is None:
+        return None
+    return _snapshot(False, found | {"state_version": 0, "state_json": "{}"}, ())
 
 
 async def commit_turn(
