@@ -65,8 +65,9 @@ class MeterSpec:
         return int(value.scaleb(self.decimals))
 
     def from_units(self, units: int) -> Decimal:
-        """The value of ``units`` smallest units, with exactly ``decimals`` places."""
-        return Decimal(units).scaleb(-self.decimals).quantize(self.step)
+        """The value of ``units`` smallest units, with exactly ``decimals`` places (an
+        integer scaled by a power of ten is exact and has that exponent already)."""
+        return Decimal(units).scaleb(-self.decimals)
 
     def format(self, value: Decimal) -> str:
         """The storage and JSON form of ``value``: ``decimals`` places, ``.`` separator."""

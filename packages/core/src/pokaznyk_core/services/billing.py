@@ -162,19 +162,20 @@ async def close_period(
     )
 
 
-async def reconciliation_for(
-    meter_id: int, spec: MeterSpec, since_period: str, before_period: str, actual: Decimal
+def reconciliation_for(
+    estimated_bills: Sequence[tuple[str, int | None, int | None, int | None]],
+    spec: MeterSpec,
+    since_period: str,
+    actual: Decimal,
 ) -> EstimateReconciliation | None:
-    """Estimates billed for a meter between two periods (exclusive), against the actual
-    consumption a new reading shows; None when nothing was estimated in between."""
-    lines = await BillLine.raw(
-        "SELECT consumption_1, consumption_2, consumption_3 FROM bill_line"
-        " WHERE meter = {} AND basis = {} AND period > {} AND period < {}",
-        meter_id,
-        Basis.ESTIMATED.value,
-        since_period,
-        before_period,
-    )
+    """The estimates billed after `since_period` (of bills read before the new reading's
+    period: period and consumption per zone column), against the actual consumption a new
+    reading shows; None when nothing was estimated in between."""
+    lines = [
+        {"consumption_1": c1, "consumption_2": c2, "consumption_3": c3}
+        for period, c1, c2, c3 in estimated_bills
+        if period > since_period
+    ]
     if not lines:
         return None
     estimated = sum(

@@ -167,9 +167,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
             language=normalize_locale(turn.incoming.language_hint),
             now=turn.now,
         )
-        snapshot = created or await turns.read_turn(
-            turn.channel, turn.user, turn.update_key, since
-        )
+        snapshot = created or await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
     if snapshot.seen:
         return _DUPLICATE
     if snapshot.identity is None or snapshot.state is None:

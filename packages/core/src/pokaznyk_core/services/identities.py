@@ -207,8 +207,8 @@ async def _account_infos_from(
             readings[meter_id].append(
                 {key: row[f"r_{key}"] for key in _READING_KEYS} | {"meter": meter_id}
             )
-    # A meter whose recent readings are all this window's own (or fewer than two) may need
-    # an older one as its baseline: then all its readings are read.
+    # A meter without recent readings, or whose recent readings are all this window's own,
+    # needs an older one (its last reading, its baseline): then all its readings are read.
     placement = place_reading(today, window) if today is not None and window is not None else None
     specs = {m: spec_of(row) for m, row in meters.items()}
     past = {m: _past(readings.get(m, []), specs[m]) for m in meters}
@@ -217,7 +217,7 @@ async def _account_infos_from(
         for m in meters
         if today is not None
         and (
-            len(past[m]) < 2
+            not past[m]
             or (placement is not None and all(corrected_by(p, placement) for p in past[m]))
         )
     ]
