@@ -68,22 +68,63 @@ async def _failures(column: Any, key: str, since: datetime) -> list[datetime]:
     return [r["failed_at"] for r in rows]
 
 
-async def _user_and_account_failures(
-    user_key: str, user_since: datetime, account_key: str, account_since: datetime
-) -> tuple[list[datetime], list[datetime]]:
-    """The recent failures of the user and of the account, in one round trip."""
-    rows = await VerificationFailure.raw(
-        "SELECT 'user' AS counted, failed_at FROM verification_failure"
-        " WHERE user_key = {} AND failed_at >= {}"
-        " UNION ALL SELECT 'account', failed_at FROM verification_failure"
-        " WHERE account_key = {} AND account_key <> '' AND failed_at >= {}",
-        user_key,
-        user_since,
-        account_key,
-        account_since,
+# The recent failures of a user and of an account (by the number typed).
+_FAILURES = (
+    "SELECT 'user' AS counted, failed_at FROM verification_failure"
+    " WHERE user_key = {} AND failed_at >= {}"
+    " UNION ALL SELECT 'account', failed_at FROM verification_failure"
+    " WHERE account_key = {} AND account_key <> '' AND failed_at >= {}"
+)
+# The account with a number (if any) and the failures beside it, in one round trip: one
+# row per failure, or one row without a failure.
+_ACCOUNT_AND_FAILURES = (
+    "SELECT a.*, f.counted, f.failed_at FROM (SELECT 1) AS one"
+    " LEFT JOIN account a ON a.number = {}"
+    f" LEFT JOIN ({_FAILURES}) AS f ON true"
+)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What a verification attempt is judged on."""
+
+    account: dict[str, Any] | None
+    account_key: str
+    """The number failures count against: the account's, or the number typed."""
+    user_failures: list[datetime]
+    account_failures: list[datetime]
+
+
+async def _attempt(
+    context: ServiceContext, account_or_eic: str, user_key: str, now: datetime
+) -> _Attempt:
+    """The account and the recent failures of the user and of the account; an account
+    number is looked up with the failures in one round trip, an EIC first on its own."""
+    limits = context.verification
+    user_since = now - limits.user_window - limits.user_cooldown
+    account_since = now - limits.account_window
+    number = validate_account_number(account_or_eic.strip(), context.settings.account_number_length)
+    if isinstance(number, Problem):
+        account = await find_account(context, account_or_eic)
+        # Failures count against the number typed even when no account has it, so a held
+        # number tells nothing about whether the account exists.
+        account_key = account["number"] if account else ""
+        rows = await VerificationFailure.raw(
+            _FAILURES, user_key, user_since, account_key, account_since
+        )
+    else:
+        account_key = number
+        rows = await Account.raw(
+            _ACCOUNT_AND_FAILURES, number, user_key, user_since, number, account_since
+        )
+        first = {k: v for k, v in rows[0].items() if k not in ("counted", "failed_at")}
+        account = first if first["id"] is not None else None
+    return _Attempt(
+        account=account,
+        account_key=account_key,
+        user_failures=[r["failed_at"] for r in rows if r["counted"] == "user"],
+        account_failures=[r["failed_at"] for r in rows if r["counted"] == "account"],
     )
-    by_user = [r["failed_at"] for r in rows if r["counted"] == "user"]
-    return by_user, [r["failed_at"] for r in rows if r["counted"] == "account"]
 
 
 async def verify_holder(
@@ -104,21 +145,14 @@ async def verify_holder(
     """
     now = context.now()
     limits = context.verification
-    account = await find_account(context, account_or_eic)
-    # Failures count against the number typed even when no account has it, so a held
-    # number tells nothing about whether the account exists.
-    account_key = account["number"] if account else _typed_number(context, account_or_eic)
     # Only a failure written here needs the write transaction around the count.
     async with write_transaction() if record else contextlib.nullcontext():
-        user_failures, account_failures = await _user_and_account_failures(
-            user_key[:120],
-            now - limits.user_window - limits.user_cooldown,
-            account_key,
-            now - limits.account_window,
-        )
+        attempt = await _attempt(context, account_or_eic, user_key[:120], now)
+        account, account_key = attempt.account, attempt.account_key
+        user_failures = attempt.user_failures
         linked = account is not None and account["id"] in already_linked_account_ids
         gate = verification_gate(
-            user_failures, account_failures, now, limits, already_linked=linked
+            user_failures, attempt.account_failures, now, limits, already_linked=linked
         )
         if not gate.allowed:
             return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
@@ -134,11 +168,6 @@ async def verify_holder(
             outcome = _failed([*user_failures, now], now, limits)
             return replace(outcome, failure_to_record=(user_key[:120], account_key))
         return await record_failure(context, user_key=user_key, account_key=account_key)
-
-
-def _typed_number(context: ServiceContext, text: str) -> str:
-    number = validate_account_number(text.strip(), context.settings.account_number_length)
-    return "" if isinstance(number, Problem) else number
 
 
 async def record_failure(
