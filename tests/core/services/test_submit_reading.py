@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
+import asyncpg
 import pytest
 
 from pokaznyk_core.domain.checks import Flag
@@ -17,6 +18,7 @@ from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.readings import ReadingSubmission, SubmissionOutcome, submit_reading
+from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import AuditEntry, Reading, RejectedSubmission
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 
@@ -75,6 +77,43 @@ async def test_concurrent_retries_of_one_reading_store_it_once(context: ServiceC
         *(submit(context, meter, {T: "150.0"}, reading_id=reading_id) for _ in range(5))
     )
     assert {o.receipt for o in outcomes} == {outcomes[0].receipt}
+    assert await Reading.count().where(Reading.meter == meter.meter_id) == 1
+
+
+async def test_a_retry_waiting_for_the_meter_sees_the_reading_stored_meanwhile(
+    context: ServiceContext, database: Database
+) -> None:
+    if not database.is_postgres:
+        pytest.skip(
+            "SQLite's write transaction holds the whole database: nothing is stored meanwhile"
+        )
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    reading_id = uuid4()
+    other = await asyncpg.connect(database.url)
+    try:
+        holder = other.transaction()
+        await holder.start()
+        await other.execute("SELECT 1 FROM meter WHERE id = $1 FOR UPDATE", meter.meter_id)
+        retry = asyncio.create_task(submit(context, meter, {T: "150.0"}, reading_id=reading_id))
+        await asyncio.sleep(0.3)
+        assert not retry.done()  # it waits for the meter
+        # Meanwhile the first delivery of the same reading is stored and committed.
+        await other.execute(
+            "INSERT INTO reading (id, receipt, meter, account, value_1, taken_on, received_at,"
+            " channel, submitted_by, status, period, in_window, flags, rollover,"
+            " consumption_total) VALUES ($1, 'FIRST2345', $2, $3, 1500, $4, $5, 'telegram',"
+            " 'telegram:test', 'accepted', '2026-10', false, '', false, 500)",
+            reading_id,
+            meter.meter_id,
+            meter.account_id,
+            context.today(),
+            context.now(),
+        )
+        await holder.commit()
+        outcome = await retry
+    finally:
+        await other.close()
+    assert outcome.duplicate and outcome.receipt == "FIRST2345"
     assert await Reading.count().where(Reading.meter == meter.meter_id) == 1
 
 

@@ -21,8 +21,7 @@ from pokaznyk_core.storage.transactions import is_postgres
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
 
-# The reading with this id, if any (a retry), and the meter's latest counting readings
-# (joined beside the meter by `_submission_sql`).
+# The reading with this id, if any (a retry), and the meter's latest counting readings.
 _THIS_AND_RECENT = (
     "SELECT *, 1 AS is_this FROM reading WHERE id = {}"
     " UNION ALL SELECT * FROM (SELECT *, 0 AS is_this FROM reading"
@@ -49,42 +48,23 @@ _STORE_PG = (
 )
 
 
-_METER_COLUMNS = (
-    "id",
-    "serial",
-    "digits",
-    "decimals",
-    "zone_count",
-    "installed_on",
-    "removed_on",
-    "initial_1",
-    "initial_2",
-    "initial_3",
-)
-
-
-def _submission_sql(aggregate: str, lock: str) -> str:
-    """Everything a submission reads, in one statement: the meter (`lock`ed) with its
-    account's id and status, its estimated bills before a period (JSON arrays of period and
-    consumption per zone column, by `aggregate`), and the rows of `_THIS_AND_RECENT` joined
-    beside it (one row without a reading when there are none); the meter's columns are
-    prefixed `m_`."""
+# The meter (with its account's id and status) and its estimated bills before a period, as
+# JSON arrays of the period and the consumption per zone column (`aggregate`), locked on
+# PostgreSQL (`lock`).
+def _meter_sql(aggregate: str, lock: str) -> str:
     return (
-        "SELECT "
-        + ", ".join(f"m.{c} AS m_{c}" for c in _METER_COLUMNS)
-        + ", mp.account AS m_account_id, a.status AS m_account_status,"
+        "SELECT m.*, mp.account AS account_id, a.status AS account_status,"
         f" (SELECT {aggregate}(b.period, b.consumption_1, b.consumption_2, b.consumption_3))"
         f" FROM bill_line b WHERE b.meter = m.id AND b.basis = '{Basis.ESTIMATED.value}'"
-        " AND b.period < {}) AS m_estimated, r.*"
+        " AND b.period < {}) AS estimated_bills"
         " FROM meter m JOIN metering_point mp ON mp.id = m.metering_point"
         " JOIN account a ON a.id = mp.account"
-        f" LEFT JOIN ({_THIS_AND_RECENT}) AS r ON true"
         f" WHERE m.id = {{}}{lock}"
     )
 
 
-_SUBMISSION_PG = _submission_sql("json_agg(json_build_array", " FOR UPDATE OF m")
-_SUBMISSION_SQLITE = _submission_sql("json_group_array(json_array", "")
+_METER_PG = _meter_sql("json_agg(json_build_array", " FOR UPDATE OF m")
+_METER_SQLITE = _meter_sql("json_group_array(json_array", "")
 
 
 @dataclass(frozen=True)
@@ -104,24 +84,29 @@ class SubmissionRows:
 
 
 async def submission_rows(reading_id: UUID, meter_id: int, *, before_period: str) -> SubmissionRows:
-    """The meter, locked until the transaction ends (PostgreSQL; SQLite's write transaction
-    holds the whole database already), the reading with this id, the meter's recent
-    counting readings and its estimated bills before `before_period`, in one round trip."""
-    sql = _SUBMISSION_PG if is_postgres() else _SUBMISSION_SQLITE
-    rows: list[dict[str, Any]] = await Reading.raw(
-        sql, before_period, reading_id, meter_id, HISTORY_READINGS + 4, meter_id
+    """What a submission checks, in two round trips: first the meter, locked until the
+    transaction ends (PostgreSQL; SQLite's write transaction holds the whole database
+    already), with its estimated bills before `before_period`; then, seeing everything
+    committed before the lock was granted, the reading with this id and the meter's recent
+    counting readings.
+
+    The two cannot be one statement: on PostgreSQL a statement that waited for the lock
+    still reads the other tables as they were when it started, so a retry would miss the
+    reading its first delivery stored meanwhile.
+    """
+    found = await Reading.raw(
+        _METER_PG if is_postgres() else _METER_SQLITE, before_period, meter_id
     )
-    if not rows:
+    if not found:
         return SubmissionRows(meter=None, existing=None, recent=[], estimated=[])
-    first = rows[0]
-    meter = {c: first[f"m_{c}"] for c in _METER_COLUMNS}
-    meter |= {"account_id": first["m_account_id"], "account_status": first["m_account_status"]}
-    raw = first["m_estimated"]
+    meter = dict(found[0])
+    raw = meter.pop("estimated_bills")
     estimated = [tuple(line) for line in (json.loads(raw) if isinstance(raw, str) else raw or [])]
-    readings = [{k: v for k, v in r.items() if not k.startswith("m_")} for r in rows]
-    readings = [r for r in readings if r["id"] is not None]
-    existing = next((r for r in readings if r["is_this"]), None)
-    recent = [r for r in readings if not r["is_this"]]
+    rows: list[dict[str, Any]] = await Reading.raw(
+        _THIS_AND_RECENT, reading_id, meter_id, HISTORY_READINGS + 4
+    )
+    existing = next((r for r in rows if r["is_this"]), None)
+    recent = [r for r in rows if not r["is_this"]]
     recent.sort(key=lambda r: (r["taken_on"], r["received_at"]), reverse=True)
     return SubmissionRows(meter=meter, existing=existing, recent=recent, estimated=estimated)
 
