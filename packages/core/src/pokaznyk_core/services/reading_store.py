@@ -48,32 +48,27 @@ _STORE_PG = (
 )
 
 
-# The meter (with its account's id and status) and its estimated bills before a period, as
-# JSON arrays of the period and the consumption per zone column (`aggregate`), locked on
-# PostgreSQL (`lock`).
-def _meter_sql(aggregate: str, lock: str) -> str:
+def _readings_and_bills_sql(aggregate: str) -> str:
+    """`_THIS_AND_RECENT` with the meter's estimated bills before a period beside it (JSON
+    arrays of the period and the consumption per zone column, by `aggregate`); one row
+    without a reading when there are none."""
     return (
-        "SELECT m.*, mp.account AS account_id, a.status AS account_status,"
-        f" (SELECT {aggregate}(b.period, b.consumption_1, b.consumption_2, b.consumption_3))"
-        f" FROM bill_line b WHERE b.meter = m.id AND b.basis = '{Basis.ESTIMATED.value}'"
-        " AND b.period < {}) AS estimated_bills"
-        " FROM meter m JOIN metering_point mp ON mp.id = m.metering_point"
-        " JOIN account a ON a.id = mp.account"
-        f" WHERE m.id = {{}}{lock}"
+        f"SELECT (SELECT {aggregate}(b.period, b.consumption_1, b.consumption_2,"
+        " b.consumption_3)) FROM bill_line b"
+        f" WHERE b.meter = {{}} AND b.basis = '{Basis.ESTIMATED.value}' AND b.period < {{}})"
+        f" AS estimated_bills, r.* FROM (SELECT 1) AS one"
+        f" LEFT JOIN ({_THIS_AND_RECENT}) AS r ON true"
     )
 
 
-_METER_PG = _meter_sql("json_agg(json_build_array", " FOR UPDATE OF m")
-_METER_SQLITE = _meter_sql("json_group_array(json_array", "")
+_READINGS_AND_BILLS_PG = _readings_and_bills_sql("json_agg(json_build_array")
+_READINGS_AND_BILLS_SQLITE = _readings_and_bills_sql("json_group_array(json_array")
 
 
 @dataclass(frozen=True)
-class SubmissionRows:
-    """What `submission_rows` read for one submission."""
+class ReadingsAndBills:
+    """What `readings_and_bills` read for one submission."""
 
-    meter: dict[str, Any] | None
-    """The meter's row (the `meter` columns, `account_id` and `account_status`); None when
-    there is no such meter."""
     existing: dict[str, Any] | None
     """The stored reading with the submission's id: None when it is new."""
     recent: list[dict[str, Any]]
@@ -83,32 +78,27 @@ class SubmissionRows:
     zone column)."""
 
 
-async def submission_rows(reading_id: UUID, meter_id: int, *, before_period: str) -> SubmissionRows:
-    """What a submission checks, in two round trips: first the meter, locked until the
-    transaction ends (PostgreSQL; SQLite's write transaction holds the whole database
-    already), with its estimated bills before `before_period`; then, seeing everything
-    committed before the lock was granted, the reading with this id and the meter's recent
-    counting readings.
+async def readings_and_bills(
+    reading_id: UUID, meter_id: int, *, before_period: str
+) -> ReadingsAndBills:
+    """The stored reading with this id (a retry), the meter's latest counting readings and
+    its estimated bills before `before_period`, in one round trip.
 
-    The two cannot be one statement: on PostgreSQL a statement that waited for the lock
-    still reads the other tables as they were when it started, so a retry would miss the
-    reading its first delivery stored meanwhile.
+    Run it after the meter's lock, in a statement of its own: on PostgreSQL a statement
+    that waited for the lock still reads the other tables as they were when it started, so
+    a retry waiting behind its first delivery would miss it.
     """
-    found = await Reading.raw(
-        _METER_PG if is_postgres() else _METER_SQLITE, before_period, meter_id
-    )
-    if not found:
-        return SubmissionRows(meter=None, existing=None, recent=[], estimated=[])
-    meter = dict(found[0])
-    raw = meter.pop("estimated_bills")
-    estimated = [tuple(line) for line in (json.loads(raw) if isinstance(raw, str) else raw or [])]
+    sql = _READINGS_AND_BILLS_PG if is_postgres() else _READINGS_AND_BILLS_SQLITE
     rows: list[dict[str, Any]] = await Reading.raw(
-        _THIS_AND_RECENT, reading_id, meter_id, HISTORY_READINGS + 4
+        sql, meter_id, before_period, reading_id, meter_id, HISTORY_READINGS + 4
     )
-    existing = next((r for r in rows if r["is_this"]), None)
-    recent = [r for r in rows if not r["is_this"]]
+    raw = rows[0]["estimated_bills"]
+    estimated = [tuple(line) for line in (json.loads(raw) if isinstance(raw, str) else raw or [])]
+    readings = [r for r in rows if r["id"] is not None]
+    existing = next((r for r in readings if r["is_this"]), None)
+    recent = [r for r in readings if not r["is_this"]]
     recent.sort(key=lambda r: (r["taken_on"], r["received_at"]), reverse=True)
-    return SubmissionRows(meter=meter, existing=existing, recent=recent, estimated=estimated)
+    return ReadingsAndBills(existing=existing, recent=recent, estimated=estimated)
 
 
 async def store_reading(

@@ -29,9 +29,9 @@ from pokaznyk_core.services.audit import audit_values
 from pokaznyk_core.services.billing import reconciliation_for
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
-from pokaznyk_core.services.reading_store import store_reading, submission_rows
+from pokaznyk_core.services.reading_store import readings_and_bills, store_reading
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
-from pokaznyk_core.storage.transactions import write_transaction
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
 
 
@@ -92,15 +92,18 @@ _METER = (
 )
 
 
-async def load_meter(meter_id: int) -> MeterFacts:
-    """The facts of one meter, or a ServiceError when there is no such meter."""
-    rows = await Meter.raw(_METER, meter_id)
-    return _meter_facts(rows[0] if rows else None, meter_id)
+async def load_meter(meter_id: int, *, lock: bool = False) -> MeterFacts:
+    """The facts of one meter, or a ServiceError when there is no such meter.
 
-
-def _meter_facts(row: Mapping[str, Any] | None, meter_id: int) -> MeterFacts:
-    if row is None:
+    With `lock`, the meter's row stays locked until the transaction ends (PostgreSQL;
+    SQLite's write transaction holds the whole database already).
+    """
+    rows = await Meter.raw(
+        _METER + (" FOR UPDATE OF m" if lock and is_postgres() else ""), meter_id
+    )
+    if not rows:
         raise ServiceError(Problem(Code.METER_UNKNOWN), f"no meter with id {meter_id}")
+    row = rows[0]
     spec = spec_of(row)
     return MeterFacts(
         meter_id=row["id"],
@@ -177,12 +180,11 @@ async def submit_reading(
     taken_on = submission.taken_on or today
     placement = place_reading(taken_on, context.window)
     async with write_transaction():
-        # Lock first, then look: a concurrent retry waits on the meter's lock and then
-        # sees the first one (the statement reads after it has the lock).
-        found = await submission_rows(
-            submission.reading_id, submission.meter_id, before_period=str(placement.period)
+        # Lock first, then look: a concurrent retry waits here and then sees the first one.
+        meter = await load_meter(submission.meter_id, lock=True)
+        found = await readings_and_bills(
+            submission.reading_id, meter.meter_id, before_period=str(placement.period)
         )
-        meter = _meter_facts(found.meter, submission.meter_id)
         existing, readings = found.existing, found.recent
         if existing is not None:
             if existing["meter"] != meter.meter_id:  # a client reused an id: not a retry
