@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,7 +99,7 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
     """Any other POKAZNYK_* variables, for plug-ins."""
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         """The company's time zone as a tzinfo."""
         return ZoneInfo(self.timezone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pokaznyk_core.clock import Clock, SystemClock
@@ -22,15 +23,15 @@ class ServiceContext:
     limits: PlausibilityLimits = field(default_factory=PlausibilityLimits)
     verification: VerificationLimits = field(default_factory=VerificationLimits)
 
-    @property
+    @cached_property
     def window(self) -> WindowConfig:
-        """The submission window as configured."""
+        """The submission window as configured (built once: every message asks for it)."""
         return WindowConfig(
             days_before_month_end=self.settings.window_days_before_month_end,
             days_after_month_start=self.settings.window_days_after_month_start,
         )
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         """The company's time zone."""
         return self.settings.zone
