@@ -20,6 +20,7 @@ from pokaznyk_core.services.turn_store import (
     SQLITE_QUEUE,
     SQLITE_RECORD,
     OutboxRow,
+    outbox_values,
 )
 from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
 from pokaznyk_core.storage.tables import DialogState as DialogStateRow
@@ -103,17 +104,7 @@ async def save_state_and_enqueue(
     if not rows:
         await save_state(row_id, state_json, version, now)
         return
-    queued = [
-        (
-            r.channel,
-            r.recipient[:80],
-            json.dumps(r.payload, ensure_ascii=False),
-            now,
-            now,
-            r.dedupe_key,
-        )
-        for r in rows
-    ]
+    queued = outbox_values(rows, now)
     engine = current_engine()
     if isinstance(engine, PooledSQLiteEngine):
 

@@ -253,21 +253,15 @@ async def create_conversation(
         return _created(dict(row) if row is not None else None)
 
     def create(connection: sqlite3.Connection) -> Snapshot | None:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            person = connection.execute(_SQLITE_CREATE[0], values).fetchone()
-            state = connection.execute(_SQLITE_CREATE[1], (channel.value, user[:80], now))
-            state_row = state.fetchone()
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        person = connection.execute(_SQLITE_CREATE[0], values).fetchone()
+        state = connection.execute(_SQLITE_CREATE[1], (channel.value, user[:80], now))
+        state_row = state.fetchone()
         if person is None or state_row is None:
             return None
         return _created(dict(person) | {"state_id": state_row["id"]})
 
     assert isinstance(engine, PooledSQLiteEngine)
-    return await engine.run_in_thread(create, write=True)
+    return await engine.run_write(create)
 
 
 def _created(found: dict[str, Any] | None) -> Snapshot | None:
@@ -290,7 +284,6 @@ async def commit_turn(
     the actions' writes, all or nothing; see the module docstring for CONFLICT and
     DUPLICATE."""
     key = update_key[:120] if update_key is not None else None
-    payloads = [json.dumps(r.payload, ensure_ascii=False) for r in rows]
     writes = writes or TurnWrites()
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
@@ -306,7 +299,7 @@ async def commit_turn(
                     key,
                     [r.channel for r in rows],
                     [r.recipient[:80] for r in rows],
-                    payloads,
+                    [json.dumps(r.payload, ensure_ascii=False) for r in rows],
                     [r.dedupe_key for r in rows],
                     [identity for identity, _, _ in writes.links],
                     [account for _, account, _ in writes.links],
@@ -325,36 +318,48 @@ async def commit_turn(
             return Committed.CONFLICT
         return Committed.SAVED if saved else Committed.CONFLICT
 
-    queued = [
-        (r.channel, r.recipient[:80], p, now, now, r.dedupe_key)
-        for r, p in zip(rows, payloads, strict=True)
-    ]
+    queued = outbox_values(rows, now)
 
-    def commit(connection: sqlite3.Connection) -> Committed:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            if key is not None:
-                recorded = connection.execute(SQLITE_RECORD, (channel.value, key, now))
-                if recorded.rowcount == 0:
-                    connection.execute("ROLLBACK")
-                    return Committed.DUPLICATE
-            saved = connection.execute(
-                _SQLITE_SAVE,
-                (state_json, snapshot.version + 1, now, snapshot.state_id, snapshot.version),
-            )
-            if saved.rowcount == 0:
-                connection.execute("ROLLBACK")
-                return Committed.CONFLICT
-            if queued:
-                connection.executemany(SQLITE_QUEUE, queued)
-            connection.executemany(SQLITE_LINK, [(*link, now) for link in writes.links])
-            connection.executemany(SQLITE_FAILURE, [(*f, now) for f in writes.failures])
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        return Committed.SAVED
+    def commit(connection: sqlite3.Connection) -> None:
+        record = (channel.value, key, now)
+        if key is not None and not connection.execute(SQLITE_RECORD, record).rowcount:
+            raise _Refused(Committed.DUPLICATE)
+        saved = connection.execute(
+            _SQLITE_SAVE,
+            (state_json, snapshot.version + 1, now, snapshot.state_id, snapshot.version),
+        )
+        if saved.rowcount == 0:
+            raise _Refused(Committed.CONFLICT)  # rolls back the update's record
+        connection.executemany(SQLITE_QUEUE, queued)
+        connection.executemany(SQLITE_LINK, [(*link, now) for link in writes.links])
+        connection.executemany(SQLITE_FAILURE, [(*f, now) for f in writes.failures])
 
     assert isinstance(engine, PooledSQLiteEngine)
-    return await engine.run_in_thread(commit, write=True)
+    try:
+        await engine.run_write(commit)
+    except _Refused as refused:
+        return refused.outcome
+    return Committed.SAVED
+
+
+class _Refused(Exception):  # noqa: N818 (a control-flow signal carrying the outcome)
+    """Roll a SQLite turn write back and say why."""
+
+    def __init__(self, outcome: Committed) -> None:
+        super().__init__(outcome.value)
+        self.outcome = outcome
+
+
+def outbox_values(rows: Sequence[OutboxRow], now: datetime) -> list[tuple[Any, ...]]:
+    """The rows' values for `SQLITE_QUEUE` (and the same columns on PostgreSQL)."""
+    return [
+        (
+            r.channel,
+            r.recipient[:80],
+            json.dumps(r.payload, ensure_ascii=False),
+            now,
+            now,
+            r.dedupe_key,
+        )
+        for r in rows
+    ]

@@ -123,16 +123,29 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._discard(connection)
         self._idle.clear()
 
-    async def run_in_thread(
-        self, work: Callable[[sqlite3.Connection], T], *, write: bool = False
-    ) -> T:
+    async def run_in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` with a pooled connection in that connection's own thread: any number
-        of statements for one hop from the event loop. With `write`, it runs in its turn
-        among this process's writers (`work` begins and ends its own transaction)."""
-        if write:  # the lock first: a burst of writers waits without a connection each
-            async with self.write_lock():
-                return await self._run_leased(work)
+        of reading statements for one hop from the event loop."""
         return await self._run_leased(work)
+
+    async def run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one write transaction of its own, in a pooled connection's thread
+        (one hop), in its turn among this process's writers: committed when `work`
+        returns, rolled back when it raises."""
+
+        def transaction(connection: sqlite3.Connection) -> T:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        async with self.write_lock():  # the lock first: waiting writers hold no connection
+            return await self._run_leased(transaction)
 
     async def _run_leased(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = await self.acquire()
