@@ -82,9 +82,11 @@ class Reading(Table, tablename="reading"):
     """A stored meter reading: never deleted or overwritten; corrections are new rows."""
 
     id = UUID(primary_key=True)
-    receipt = Varchar(length=10, unique=True, index=True)
-    meter = ForeignKey(Meter, on_delete=OnDelete.restrict, index=True)
-    account = ForeignKey(Account, on_delete=OnDelete.restrict, index=True)
+    receipt = Varchar(length=10, unique=True)
+    meter = ForeignKey(Meter, on_delete=OnDelete.restrict)
+    """Searched by `reading_meter_taken` (meter, taken_on); see migration 2026-11-30."""
+    account = ForeignKey(Account, on_delete=OnDelete.restrict)
+    """Searched by `reading_account_received` (account, received_at)."""
     value_1 = BigInt()
     value_2 = BigInt(null=True, default=None)
     value_3 = BigInt(null=True, default=None)
@@ -211,12 +213,13 @@ class OutboxMessage(Table, tablename="outbox_message"):
     """A reply or reminder waiting to go out through a platform's API."""
 
     id = Serial(primary_key=True)
-    channel = Varchar(length=16, index=True)
+    channel = Varchar(length=16)
     recipient = Varchar(length=80)
     payload = JSON()
-    status = Varchar(length=10, default="pending", index=True)
+    status = Varchar(length=10, default="pending")
     attempts = Integer(default=0)
-    next_attempt_at = Timestamptz(index=True)
+    next_attempt_at = Timestamptz()
+    """Searched with the status by `outbox_due` (status, next_attempt_at)."""
     last_error = Text(default="")
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
