@@ -43,6 +43,7 @@ BARE_APP = textwrap.dedent(
     from litestar import Litestar, post
     from pokaznyk_core.storage.engine import open_database
     from pokaznyk_core.storage.tables import ProcessedUpdate
+    from pokaznyk_dashboard.app import tune_gc_for_serving
     from pokaznyk_core.storage.transactions import write_transaction
 
     state = {}
@@ -63,6 +64,7 @@ BARE_APP = textwrap.dedent(
         return {"ok": True}
 
     app = Litestar([bare], on_startup=[startup], on_shutdown=[shutdown])
+    tune_gc_for_serving()  # served the same way as the service's own workers
     """
 )
 

