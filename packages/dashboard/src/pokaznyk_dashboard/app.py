@@ -102,16 +102,12 @@ def create_app_from_env() -> Litestar:
     return app
 
 
-SERVING_GC_THRESHOLDS = (50_000, 50, 100)
-"""Python's default (700, 10, 10) ran a collection every few requests (measured)."""
-
-
 def tune_gc_for_serving() -> None:
-    """Set a serving process's garbage collector for many short requests: what is loaded
-    at start-up (modules, the app, its routes and templates) is frozen out of every later
-    collection, and collections run far less often. Requests free their objects by
-    reference counting; the collector is left for the rare cycle. Measured in process on
-    PostgreSQL: server CPU per dialog step 3.8 → 3.1-3.6 ms."""
+    """Freeze what start-up loaded (modules, the app, its routes and templates) out of the
+    garbage collector, so its collections no longer walk it on every pass.
+
+    Measured in process, 1,290 dialog steps on PostgreSQL: 152 ms in 56 collections before,
+    34 ms in 55 after. Larger thresholds were tried and left: they ran one collection
+    instead of many but it paused 72-85 ms, a request's whole latency budget."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*SERVING_GC_THRESHOLDS)
