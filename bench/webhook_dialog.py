@@ -6,7 +6,7 @@ and PostgreSQL. Baseline, in the same run and the same way: a bare Litestar endp
 does one insert in the same database. Prints steps/s and p50/p99 latency for both and the
 ratio. Timings are never asserted anywhere: this machine is shared and noisy.
 
-    uv run python bench/webhook_dialog.py [--users 200] [--concurrency 64] [--engine both]
+    uv run python bench/webhook_dialog.py [--users 200] [--concurrency 64] [--engine both] [--cpu]
 """
 
 from __future__ import annotations
@@ -306,6 +306,56 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_by_group(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (the process and its workers), PostgreSQL's
+    processes and this load generator, read from /proc (Linux; empty elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    commands: dict[int, str] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def under_server(pid: int) -> bool:
+        while pid > 1:
+            if pid == server_pid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    groups = {"server": 0.0, "postgres": 0.0, "load generator": 0.0}
+    for pid, seconds in times.items():
+        if under_server(pid):
+            groups["server"] += seconds
+        elif commands[pid].startswith("postgres"):
+            groups["postgres"] += seconds
+        elif pid == os.getpid():
+            groups["load generator"] += seconds
+    return groups
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], steps: int) -> str:
+    """CPU milliseconds per step of each group between two `cpu_by_group` readings."""
+    if not before or not steps:
+        return "    CPU per step: not measured (no /proc)"
+    parts = [f"{name} {(after[name] - before[name]) * 1000 / steps:.2f}" for name in before]
+    return "    CPU ms per step: " + ", ".join(parts)
+
+
 async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> None:
     created = None
     if engine == "sqlite":
@@ -354,7 +404,9 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
         try:
             # A short warm-up with users outside the measured set.
             await drive(port, [dialogs[0][:1]], 1)
+            cpu_before = cpu_by_group(server.pid) if args.cpu else {}
             dialog = await drive(port, dialogs[1:], args.concurrency)
+            dialog_cpu = cpu_line(cpu_before, cpu_by_group(server.pid), len(dialog.latencies))
         finally:
             stop(server)
 
@@ -376,7 +428,9 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
             port,
         )
         try:
+            cpu_before = cpu_by_group(bare.pid) if args.cpu else {}
             baseline = await drive_bare(port, len(dialog.latencies) or 1, args.concurrency)
+            bare_cpu = cpu_line(cpu_before, cpu_by_group(bare.pid), len(baseline.latencies))
         finally:
             stop(bare)
         print(
@@ -384,7 +438,11 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
             f"{args.workers} server worker(s) ---"
         )
         print(dialog.line("dialog steps (webhook)"))
+        if args.cpu:
+            print(dialog_cpu)
         print(baseline.line("baseline: bare insert endpoint"))
+        if args.cpu:
+            print(bare_cpu)
         if baseline.rate:
             print(f"ratio dialog/baseline: {dialog.rate / baseline.rate:.2f}")
     finally:
@@ -400,6 +458,12 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also print the CPU time per step of the server, PostgreSQL and this load "
+        "generator (read from /proc; PostgreSQL's processes are counted whoever they serve)",
+    )
     args = parser.parse_args()
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
     with tempfile.TemporaryDirectory() as tmp:
