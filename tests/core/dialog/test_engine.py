@@ -386,6 +386,23 @@ def test_speaks_the_users_remembered_language() -> None:
     assert translate("dialog.greeting", "en") in chat.said
 
 
+def test_a_language_chosen_on_the_phone_replaces_the_dialogs_own() -> None:
+    chat = Chat(facts(language="uk"))
+    chat.send(Incoming(IncomingKind.START, language_hint="uk", language_chosen=True))
+    assert chat.replies[-1].locale == "uk"
+    chat.send(Incoming(IncomingKind.START, language_hint="en", language_chosen=True))
+    assert translate("dialog.greeting", "en") in chat.said
+    assert chat.replies[-1].locale == "en"
+    chat.send(tap("menu:submit"))
+    assert chat.replies[-1].locale == "en"
+
+
+def test_a_messenger_clients_language_does_not_override_the_dialogs() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(Incoming(IncomingKind.START, language_hint="en"))
+    assert chat.replies[-1].locale == "uk"
+
+
 def test_toggles_reminders() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(tap("menu:reminders"))

@@ -123,6 +123,8 @@ async def test_a_caller_from_the_accounts_phone_submits_by_keypad_and_hears_the_
     assert "натисніть 0" in confirm_said
     repeat_action, repeated = gather_of(await call.post(confirm_action, "0"))
     assert repeated == confirm_said and repeat_action == confirm_action
+    assert await digit_for(confirm_action, call.caller, "confirm") == "1", "1 confirms"
+    assert await digit_for(confirm_action, call.caller, "reenter") == "2", "2 re-enters"
     receipt_response = await call.post(
         confirm_action, await digit_for(confirm_action, call.caller, "confirm")
     )
@@ -148,3 +150,20 @@ async def test_accepts_unsigned_requests_only_when_allowed_for_a_private_pbx(
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/xml")
         assert ET.fromstring(response.text).find("Gather") is not None
+
+
+async def test_a_caller_who_called_before_may_choose_english(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    first = Call(phone, "CA-first-uk", "+380501112277")
+    language_action, _ = gather_of(await first.post("/ivr/voice"))
+    _, greeting = gather_of(await first.post(language_action, "1"))
+    assert "натисніть" in greeting
+
+    second = Call(phone, "CA-second-en", "+380501112277")
+    language_action, _ = gather_of(await second.post("/ivr/voice"))
+    response = await second.post(language_action, "2")
+    _, greeting = gather_of(response)
+    assert "press" in greeting and "натисніть" not in greeting
+    languages = {say.get("language") for say in ET.fromstring(response.text).iter("Say")}
+    assert languages == {"en-US"}

@@ -101,6 +101,8 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     state = replace(state, last_seen=now.isoformat())
     if fresh and not state.locale:
         state = replace(state, locale=normalize_locale(incoming.language_hint or facts.language))
+    if incoming.language_chosen and incoming.language_hint:
+        state = replace(state, locale=normalize_locale(incoming.language_hint))
     turn = _turn(state, facts, now)
     command = _command(incoming)
     if fresh or command == "start":

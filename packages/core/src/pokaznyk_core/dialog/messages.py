@@ -33,6 +33,10 @@ class Incoming:
     phone: str = ""
     photo_ref: str = ""
     language_hint: str | None = None
+    language_chosen: bool = False
+    """The customer chose `language_hint` just now (the phone line's first question): it
+    replaces the dialog's language. Otherwise the hint (a messenger client's language) only
+    sets the language of a new dialog."""
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ async def ivr_language(
     async def body() -> Response[str]:
         form = await _signed_form(request, context)
         locale = ivr.language_of_digit(form.get("Digits", ""))
-        start = Incoming(kind=IncomingKind.START, language_hint=locale)
+        start = Incoming(kind=IncomingKind.START, language_hint=locale, language_chosen=True)
         return await _converse(context, form, start, step="start")
 
     return await _guard(body)
