@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
-from pokaznyk_core.cli.platforms import _poll_round
+from pokaznyk_core.cli.platforms import _poll_round, poll_updates
 from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import LinkedAccount, MessengerIdentity, OutboxMessage
@@ -63,20 +65,59 @@ async def test_does_not_remind_outside_the_window(
     assert await reminders_to("rem-3") == 0
 
 
-async def test_polling_hands_updates_to_the_dialog_and_moves_the_offset(
-    platforms_context: ServiceContext, fake_telegram: FakeTelegram
-) -> None:
-    user = {"id": 990_001, "is_bot": False, "first_name": "Олена"}
+def start_update(update_id: int, user_id: int) -> dict[str, object]:
     message = {
         "message_id": 1,
-        "from": user,
-        "chat": {"id": 990_001, "type": "private"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Олена"},
+        "chat": {"id": user_id, "type": "private"},
         "date": 1,
         "text": "/start",
     }
-    fake_telegram.updates.append({"update_id": 500, "message": message})
+    return {"update_id": update_id, "message": message}
+
+
+async def test_polling_hands_updates_to_the_dialog_and_moves_the_offset(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.updates.append(start_update(500, 990_001))
     async with httpx.AsyncClient() as client:
         handled, offset = await _poll_round(client, platforms_context, 0, wait_seconds=0)
         assert (handled, offset) == (1, 501)
         assert await _poll_round(client, platforms_context, offset, wait_seconds=0) == (0, 501)
     assert await OutboxMessage.count().where(OutboxMessage.recipient == "990001") >= 1
+
+
+async def test_polling_outlasts_a_failing_bot_api_and_flood_control(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.fail_next(2, status=502)
+    fake_telegram.throttle_next(1, retry_after=0)
+    fake_telegram.updates.append(start_update(700, 990_002))
+    stop = asyncio.Event()
+    async with httpx.AsyncClient() as client:
+        polling = asyncio.create_task(
+            poll_updates(
+                client, platforms_context, stop, wait_seconds=0, retry_seconds=(0.01, 0.05)
+            )
+        )
+        for _ in range(500):
+            if await OutboxMessage.count().where(OutboxMessage.recipient == "990002"):
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        handled = await asyncio.wait_for(polling, timeout=10)
+    assert handled == 1
+    assert len(fake_telegram.calls("/getUpdates")) >= 4  # two failures, flood control, success
+
+
+async def test_polling_stops_with_the_reason_when_a_webhook_is_in_the_way(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.refusal = (409, "Conflict: can't use getUpdates method while webhook is active")
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(SystemExit) as stopped:
+            await poll_updates(
+                client, platforms_context, asyncio.Event(), wait_seconds=0, retry_seconds=(0, 0)
+            )
+    assert stopped.value.code == 1
+    assert len(fake_telegram.calls("/getUpdates")) == 1

@@ -75,19 +75,51 @@ def _bot_url(settings: Settings, method: str) -> str:
     return f"{settings.telegram_api_base.rstrip('/')}/bot{settings.telegram_bot_token}/{method}"
 
 
+class BotApiError(Exception):
+    """The Bot API did not answer a method, or refused it (`status` 0: no answer)."""
+
+    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def is_final(self) -> bool:
+        """A wrong token (401, 404) or a webhook or other poller in the way (409): waiting
+        does not help, someone has to act."""
+        return self.status in (401, 403, 404, 409)
+
+
+async def _bot_request(
+    client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any]
+) -> Any:
+    """Call a Bot API method and return its result; BotApiError when it did not answer
+    or refused."""
+    try:
+        response = await client.post(_bot_url(settings, method), json=params)
+        data = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise BotApiError(f"Telegram Bot API did not answer {method}: {error}") from None
+    if not isinstance(data, dict) or data.get("ok") is not True:
+        description = data.get("description") if isinstance(data, dict) else None
+        parameters = data.get("parameters") if isinstance(data, dict) else None
+        retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        raise BotApiError(
+            f"Telegram refused {method}: {description or f'HTTP {response.status_code}'}",
+            status=response.status_code,
+            retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+        )
+    return data.get("result")
+
+
 async def _bot_call(
     client: httpx.AsyncClient, settings: Settings, method: str, params: dict[str, Any]
 ) -> Any:
     """Call a Bot API method; an error answer or no answer exits 1 with the reason."""
     try:
-        response = await client.post(_bot_url(settings, method), json=params)
-        data = response.json()
-    except (httpx.HTTPError, ValueError) as error:
-        fail(f"Telegram Bot API did not answer {method}: {error}")
-    if not isinstance(data, dict) or data.get("ok") is not True:
-        description = data.get("description") if isinstance(data, dict) else None
-        fail(f"Telegram refused {method}: {description or f'HTTP {response.status_code}'}")
-    return data.get("result")
+        return await _bot_request(client, settings, method, params)
+    except BotApiError as error:
+        fail(str(error))
 
 
 @telegram_group.command("set-webhook")
@@ -119,22 +151,20 @@ def telegram_poll(once: bool, no_worker: bool) -> None:
     async def body(database: Database, context: ServiceContext) -> int:
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        handled = 0
         async with httpx.AsyncClient(timeout=POLL_TIMEOUT_SECONDS + 15) as client:
             sender = None
             if not no_worker and not once:
                 sender = asyncio.create_task(run_worker(context, stop, client=client))
-            offset = 0
             try:
-                while not stop.is_set():
-                    handled_now, offset = await _poll_round(
-                        client, context, offset, wait_seconds=0 if once else POLL_TIMEOUT_SECONDS
-                    )
-                    handled += handled_now
-                    if once:
-                        if not no_worker:
-                            await send_due(context, client)
-                        break
+                if once:
+                    try:
+                        handled, _offset = await _poll_round(client, context, 0, wait_seconds=0)
+                    except BotApiError as error:
+                        fail(str(error))
+                    if not no_worker:
+                        await send_due(context, client)
+                else:
+                    handled = await poll_updates(client, context, stop)
             finally:
                 stop.set()
                 if sender is not None:
@@ -143,6 +173,51 @@ def telegram_poll(once: bool, no_worker: bool) -> None:
 
     handled = with_database(body)
     click.echo(f"handled {handled} update(s)")
+
+
+POLL_RETRY_SECONDS = (1.0, 60.0)
+"""The first and the longest wait after a failed round of polling; it doubles in between."""
+
+
+async def poll_updates(
+    client: httpx.AsyncClient,
+    context: ServiceContext,
+    stop: asyncio.Event,
+    *,
+    wait_seconds: int = POLL_TIMEOUT_SECONDS,
+    retry_seconds: tuple[float, float] = POLL_RETRY_SECONDS,
+) -> int:
+    """Poll until `stop`; returns how many messages were handled.
+
+    A round that fails (no answer, a server error, flood control, the database away) is
+    logged and tried again after a wait that doubles up to a minute, or after Telegram's
+    `retry_after`; the offset moves only past updates that were handled, and a handled
+    update that comes again changes nothing. A wrong token, or a webhook or another poller
+    in the way, ends polling with the reason (exit 1)."""
+    handled, offset = 0, 0
+    first_wait, longest_wait = retry_seconds
+    wait = first_wait
+    while not stop.is_set():
+        try:
+            handled_now, offset = await _poll_round(
+                client, context, offset, wait_seconds=wait_seconds
+            )
+        except BotApiError as error:
+            if error.is_final:
+                fail(str(error))
+            pause = error.retry_after if error.retry_after is not None else wait
+            log.warning("%s; polling again in %.0f s", error, pause)
+        except Exception:
+            pause = wait
+            log.exception("a round of polling failed; polling again in %.0f s", pause)
+        else:
+            handled += handled_now
+            wait = first_wait
+            continue
+        wait = min(wait * 2, longest_wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
+    return handled
 
 
 async def _poll_round(
@@ -154,7 +229,7 @@ async def _poll_round(
         "timeout": wait_seconds,
         "allowed_updates": ["message", "callback_query"],
     }
-    updates = await _bot_call(client, context.settings, "getUpdates", params)
+    updates = await _bot_request(client, context.settings, "getUpdates", params)
     handled = 0
     for update in updates if isinstance(updates, list) else []:
         update_id = update.get("update_id") if isinstance(update, dict) else None
