@@ -95,6 +95,17 @@ async def test_delivers_to_messenger_with_messaging_type_and_quick_replies(
     ]
 
 
+async def test_a_reminder_goes_to_messenger_as_an_update_not_a_response(
+    platforms_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    payload = {"reply": REPLY.to_json(), "kind": "reminder", "period": "2026-10"}
+    await enqueue("messenger", "PSID-2", payload, now=platforms_context.now())
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1
+    [request] = fake_graph.calls("/v21.0/me/messages")
+    assert request.json()["messaging_type"] == "UPDATE"
+
+
 async def test_retries_after_a_server_error_and_delivers_once(
     platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
 ) -> None:

@@ -125,8 +125,10 @@ def parse(payload: Any) -> ParseResult:
     return found or IGNORED
 
 
-def render(reply: Reply, psid: str) -> dict[str, Any]:
-    """The Send API request for `reply` (messaging_type RESPONSE, quick replies)."""
+def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict[str, Any]:
+    """The Send API request for `reply`, with quick replies. `messaging_type` is RESPONSE
+    for an answer to the customer's message and UPDATE for a message the service starts
+    (a reminder); Meta delivers either only within 24 hours of the customer's last message."""
     message: dict[str, Any] = {"text": reply.text or "…"}
     quick: list[dict[str, Any]] = []
     if reply.request_contact:
@@ -142,4 +144,4 @@ def render(reply: Reply, psid: str) -> dict[str, Any]:
             )
     if quick:
         message["quick_replies"] = quick[:QUICK_REPLY_LIMIT]
-    return {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message}
+    return {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}

@@ -80,7 +80,10 @@ def build_request(
         url = f"{settings.viber_api_base.rstrip('/')}/send_message"
         return url, body, {"X-Viber-Auth-Token": settings.viber_auth_token}, {}
     if channel == "messenger":
-        body = messenger.render(Reply.from_json(payload["reply"]), recipient)
+        messaging_type = "UPDATE" if payload.get("kind") == "reminder" else "RESPONSE"
+        body = messenger.render(
+            Reply.from_json(payload["reply"]), recipient, messaging_type=messaging_type
+        )
         base = settings.graph_api_base.rstrip("/")
         url = f"{base}/{settings.graph_api_version}/me/messages"
         return url, body, {}, {"access_token": settings.messenger_page_token}
