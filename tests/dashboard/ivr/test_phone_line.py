@@ -167,3 +167,24 @@ async def test_a_caller_who_called_before_may_choose_english(
     assert "press" in greeting and "натисніть" not in greeting
     languages = {say.get("language") for say in ET.fromstring(response.text).iter("Say")}
     assert languages == {"en-US"}
+
+
+async def test_a_caller_trying_account_numbers_is_held_back_like_any_verification(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context)
+    call = Call(phone, "CA-guessing", "+380931110000")
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, _ = gather_of(await call.post(language_action, "1"))
+    action, _ = gather_of(await call.post(menu_action, "2"))
+    for attempt in range(1, 5):
+        action, said = gather_of(await call.post(action, f"99999999{attempt:02d}#"))
+        assert "Такого особового рахунку немає" in said
+        assert f"Залишилося спроб: {5 - attempt}." in said
+    menu_action, said = gather_of(await call.post(action, "9999999905#"))
+    assert "Забагато невдалих спроб" in said
+
+    action, _ = gather_of(await call.post(menu_action, "2"))
+    _, said = gather_of(await call.post(action, fixture.account_number + "#"))
+    assert "Забагато невдалих спроб" in said, "even a real account waits out the cooldown"
+    assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0

@@ -27,7 +27,9 @@ from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, 
 from pokaznyk_core.services.verification import (
     VerificationOutcome,
     accounts_with_phone,
+    cooldown_problem,
     find_account,
+    record_failure,
     verify_holder,
 )
 from pokaznyk_core.storage.tables import (
@@ -142,9 +144,21 @@ async def _verify_phone(who: Who, action: act.VerifyPhone) -> act.Verified:
 
 
 async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
+    """A caller may submit for any account number (the design's phone line), which tells
+    whether the number exists: so numbers that do not count as failed verifications of
+    the caller's number, and the same limits as everywhere hold the caller back."""
+    held = await cooldown_problem(who.context, who.key)
+    if held is not None:
+        return act.Verified(problem=held)
     account = await find_account(who.context, action.account_or_eic)
     if account is None or account["status"] != "active":
-        return act.Verified(problem=Problem(Code.ACCOUNT_UNKNOWN))
+        typed = action.account_or_eic.strip()[:40]
+        failed = await record_failure(who.context, user_key=who.key, account_key=typed)
+        if failed.problem is None or failed.problem.code is not Code.VERIFICATION_FAILED:
+            return act.Verified(problem=failed.problem)
+        return act.Verified(
+            problem=Problem(Code.ACCOUNT_UNKNOWN), attempts_left=failed.attempts_left
+        )
     digits = normalize_phone_digits(action.caller_phone)
     on_account = len(digits) >= 9 and await AccountPhone.exists().where(
         (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)

@@ -187,6 +187,16 @@ async def record_failure(
     return _failed(user_failures, now, limits)
 
 
+async def cooldown_problem(context: ServiceContext, user_key: str) -> Problem | None:
+    """The cooldown answer when `user_key` used up its failed attempts, else None."""
+    now = context.now()
+    limits = context.verification
+    since = now - limits.user_window - limits.user_cooldown
+    failures = await _failures(VerificationFailure.user_key, user_key[:120], since)
+    gate = verification_gate(failures, [], now, limits)
+    return None if gate.allowed else gate.problem
+
+
 def _failed(
     user_failures: list[datetime], now: datetime, limits: VerificationLimits
 ) -> VerificationOutcome:
