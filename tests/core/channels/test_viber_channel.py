@@ -78,7 +78,7 @@ def test_a_shared_contact_proves_nothing_on_viber() -> None:
                 )
             )
         )
-        assert inbound.incoming.kind is IncomingKind.TEXT
+        assert inbound.incoming.kind is IncomingKind.CONTACT
         assert inbound.incoming.phone == ""
 
 

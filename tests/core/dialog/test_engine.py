@@ -132,6 +132,16 @@ def test_a_bad_account_number_is_explained_before_asking_the_surname() -> None:
     assert chat.stage() is Stage.ASK_ACCOUNT
 
 
+def test_a_contact_where_it_proves_nothing_is_explained_and_the_number_asked_again() -> None:
+    chat = at_menu(Chat(replace(facts(), phone_sharing=False)))
+    chat.send(tap("menu:submit"))
+    assert chat.stage() is Stage.ASK_ACCOUNT
+    chat.send(Incoming(IncomingKind.CONTACT, phone="+380501234567"))
+    assert translate("dialog.contact_not_accepted", "uk") in chat.said
+    assert chat.stage() is Stage.ASK_ACCOUNT
+    assert not any(isinstance(a, VerifyPhone) for a in chat.actions)
+
+
 def test_a_shared_contact_verifies_by_phone() -> None:
     def answer(action: Action, chat: Chat) -> ActionResult:
         assert action == VerifyPhone("+380501234567")

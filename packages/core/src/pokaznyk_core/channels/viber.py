@@ -72,9 +72,9 @@ def _message(update: dict[str, Any], key: str | None) -> ParseResult:
     elif kind == "contact":
         _object(message.get("contact"), "message.contact")
         # A Viber contact carries no user id: a card from the address book, saved under the
-        # sender's own name, cannot be told from their own number, so it proves nothing.
-        # Viber users verify with the account number and surname instead.
-        incoming = Incoming(kind=IncomingKind.TEXT, text="", language_hint=hint)
+        # sender's own name, cannot be told from their own number, so it proves nothing and
+        # its number is not passed on. The dialog says so and asks for the account number.
+        incoming = Incoming(kind=IncomingKind.CONTACT, phone="", language_hint=hint)
     elif kind == "picture" and _text(message.get("media")):
         incoming = Incoming(
             kind=IncomingKind.PHOTO, photo_ref=_text(message.get("media")), language_hint=hint

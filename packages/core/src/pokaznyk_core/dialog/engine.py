@@ -116,6 +116,8 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if command:
         return _global(state, command, turn)
     if incoming.kind is IncomingKind.CONTACT:
+        if not facts.phone_sharing:  # a channel whose contact cannot be the sender's own
+            return _again(state, turn, x.t(turn.locale, "contact_not_accepted"))
         return verify.on_contact(state, incoming, turn)
     if incoming.kind is IncomingKind.PHOTO:
         if state.stage is Stage.AWAIT_PHOTO and state.reading_id:
