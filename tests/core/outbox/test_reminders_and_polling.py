@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import LinkedAccount, MessengerIdentity, OutboxMessage
-from pokaznyk_core.testing import FixedClock, make_meter_fixture
+from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeTelegram
 
 
-async def linked_identity(context: ServiceContext, user: str, *, reminders: bool = True) -> int:
+async def linked_identity(
+    context: ServiceContext, user: str, *, reminders: bool = True
+) -> MeterFixture:
     fixture = await make_meter_fixture(context)
     now = context.now()
     [identity] = await MessengerIdentity.insert(
@@ -34,7 +40,7 @@ async def linked_identity(context: ServiceContext, user: str, *, reminders: bool
             identity=identity["id"], account=fixture.account_id, method="holder", linked_at=now
         )
     )
-    return fixture.account_id
+    return fixture
 
 
 async def reminders_to(user: str) -> int:
@@ -54,6 +60,26 @@ async def test_reminds_an_opted_in_linked_user_once_per_window(
     assert await send_reminders(platforms_context) == 0
     assert await reminders_to("rem-1") == 1
     assert await reminders_to("rem-2") == 0
+
+
+async def test_does_not_remind_of_an_account_that_has_its_reading_already(
+    platforms_context: ServiceContext,
+) -> None:
+    submitted = await linked_identity(platforms_context, "rem-4")
+    await linked_identity(platforms_context, "rem-5")
+    await submit_reading(
+        platforms_context,
+        ReadingSubmission(
+            reading_id=uuid4(),
+            meter_id=submitted.meter_id,
+            values={zone: Decimal("10") for zone in submitted.zones},
+            channel=Channel.WEB_FORM,
+            submitted_by="web:test",
+        ),
+    )
+    await send_reminders(platforms_context)
+    assert await reminders_to("rem-4") == 0
+    assert await reminders_to("rem-5") == 1
 
 
 async def test_does_not_remind_outside_the_window(

@@ -16,8 +16,9 @@ from tests.dashboard.webhooks.chats import (
 )
 from tests.dashboard.webhooks.conftest import VIBER_TOKEN
 
+from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.tables import ProcessedUpdate, Reading
+from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeViber
 
@@ -133,3 +134,30 @@ async def test_a_viber_api_that_answers_500_then_recovers_delivers_the_receipt_o
     delivered = [r.json() for r in retried if reading["receipt"] in r.json()["text"]]
     assert delivered == [failed.json()]
     assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}
+
+
+async def test_an_unsubscribed_viber_user_gets_no_reminder_until_subscribed_again(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.says("/start")
+    await chat.verifies(fixture)
+
+    async def reminders() -> int:
+        return (
+            await OutboxMessage.count()
+            .where(OutboxMessage.recipient == chat.user_id)
+            .where(OutboxMessage.dedupe_key.like("remind:%"))
+        )
+
+    await chat.send({"event": "unsubscribed", "timestamp": 1, "user_id": chat.user_id})
+    assert chat.last_status == 200
+    await send_reminders(web_context)
+    assert await reminders() == 0
+
+    user = {"id": chat.user_id, "name": "Олена", "language": "uk", "api_version": 10}
+    await chat.send({"event": "subscribed", "timestamp": 2, "user": user, "message_token": 7})
+    assert chat.last_status == 200
+    await send_reminders(web_context)
+    assert await reminders() == 1
