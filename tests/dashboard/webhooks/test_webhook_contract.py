@@ -94,6 +94,18 @@ async def test_telegram_refuses_a_body_over_one_mebibyte(web: httpx.AsyncClient)
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize("path", ["/webhooks/viber", "/webhooks/messenger"])
+async def test_viber_and_messenger_refuse_a_signed_body_over_one_mebibyte(
+    web: httpx.AsyncClient, path: str
+) -> None:
+    huge = json.dumps({"event": "message", "padding": "x" * (1024 * 1024)}).encode()
+    signed = viber_signed(huge) if path.endswith("viber") else hub_signed(huge)
+    before = await counts()
+    response = await web.post(path, content=huge, headers=signed)
+    assert response.status_code == 413
+    assert await counts() == before
+
+
 async def test_telegram_answers_an_update_it_does_not_handle_with_200_and_changes_nothing(
     web: httpx.AsyncClient,
 ) -> None:
