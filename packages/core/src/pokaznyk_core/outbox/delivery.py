@@ -15,6 +15,7 @@ import httpx
 
 from pokaznyk_core.channels import messenger, telegram, viber
 from pokaznyk_core.dialog.messages import Reply
+from pokaznyk_core.services.turn_store import REMINDER_KIND
 from pokaznyk_core.settings import Settings
 
 SENDING_CHANNELS = ("telegram", "viber", "messenger")
@@ -80,7 +81,7 @@ def build_request(
         url = f"{settings.viber_api_base.rstrip('/')}/send_message"
         return url, body, {"X-Viber-Auth-Token": settings.viber_auth_token}, {}
     if channel == "messenger":
-        messaging_type = "UPDATE" if payload.get("kind") == "reminder" else "RESPONSE"
+        messaging_type = "UPDATE" if payload.get("kind") == REMINDER_KIND else "RESPONSE"
         body = messenger.render(
             Reply.from_json(payload["reply"]), recipient, messaging_type=messaging_type
         )

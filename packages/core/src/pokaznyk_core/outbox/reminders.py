@@ -15,6 +15,7 @@ from pokaznyk_core.domain.window import window_state
 from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.turn_store import REMINDER_KIND
 from pokaznyk_core.storage.tables import LinkedAccount, Reading
 
 REMINDED_CHANNELS = ("telegram", "viber", "messenger")
@@ -105,7 +106,7 @@ async def send_reminders(context: ServiceContext) -> int:
             text=reminder_text(locale, reminder.account_number, state.closes_on), locale=locale
         )
         key = f"remind:{period}:{reminder.identity_id}:{reminder.account_id}"
-        payload = {"reply": reply.to_json(), "kind": "reminder", "period": period}
+        payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
         if await enqueue(reminder.channel, reminder.recipient, payload, now=now, dedupe_key=key):
             queued += 1
     return queued

@@ -139,7 +139,11 @@ class _Turn:
                 OutboxRow(
                     self.channel.value,
                     self.user,
-                    {"reply": reply.to_json(), "kind": "reply", "identity_id": identity_id},
+                    {
+                        "reply": reply.to_json(),
+                        "kind": turns.REPLY_KIND,
+                        "identity_id": identity_id,
+                    },
                 )
                 for reply in replies
             ]

@@ -45,6 +45,12 @@ class Committed(enum.Enum):
     """The update was handled by another delivery: nothing was written."""
 
 
+REPLY_KIND = "reply"
+REMINDER_KIND = "reminder"
+"""The `kind` of an outbox payload `{"reply": …, "kind": …}`: an answer to the customer's
+message, or a message the service starts (Messenger sends the two differently)."""
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     """One message for the outbox, written with the turn."""
