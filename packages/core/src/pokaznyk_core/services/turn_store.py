@@ -11,8 +11,9 @@ check fail (`CONFLICT`) and the turn is read and run again; a redelivery racing 
 delivery fails on the unique update key (`DUPLICATE`). Messages that act (verify, submit)
 take the locked transaction in `conversation` instead.
 
-On PostgreSQL each of the two is one statement on a pooled connection; on SQLite each is
-one hop to a connection's thread, the write in its turn among the process's writers.
+On PostgreSQL each of the two is one statement on a pooled connection; on SQLite each runs
+on a pooled connection on the event loop, the write in its turn among the process's
+writers.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ async def read_turn(channel: Channel, user: str, update_key: str | None, since: 
         return _snapshot(seen, dict(found) if found else {}, tuple(rows))
 
     assert isinstance(engine, PooledSQLiteEngine)
-    return await engine.run_in_thread(read)
+    return await engine.run_short_read(read)
 
 
 def _snapshot(seen: bool, found: dict[str, Any], rows: tuple[dict[str, Any], ...]) -> Snapshot:

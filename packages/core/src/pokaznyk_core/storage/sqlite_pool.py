@@ -1,4 +1,5 @@
-"""A SQLite engine that reuses its connections and queues writers in the event loop.
+"""A SQLite engine that reuses its connections, queues writers in the event loop and runs
+the statements of a write transaction on the event loop itself.
 
 Piccolo's SQLiteEngine opens a new connection (a new thread, the file, the schema) for
 every query outside a transaction and for every transaction, and repeats `PRAGMA
@@ -7,6 +8,15 @@ which sleeps in growing steps (long tails under load). This engine keeps idle co
 for reuse (each set up once: foreign keys on, WAL with `synchronous=NORMAL`, a busy timeout)
 and lets the write transactions of one process take turns on an asyncio lock, so only
 writers of other processes ever meet SQLite's busy handler.
+
+Once `BEGIN IMMEDIATE` holds the database's write lock, nothing in the transaction can wait
+for another connection (in WAL mode readers never block the writer, and a commit writes to
+the WAL without a sync). Its statements, its commit and the dialog's short reads therefore
+run on the event loop: a hop to the connection's thread and back cost more CPU than those
+statements (about 50 µs a hop, measured). Only `BEGIN IMMEDIATE` may have to wait for a writer
+of another process; it is tried without waiting and otherwise waits in the connection's
+thread. Queries outside a transaction (the dashboard's statistics can be long) still run in
+the connection's thread. See docs/adr/0005-sqlite-statements-on-the-loop.md.
 
 `synchronous=NORMAL` in WAL mode never corrupts the database and loses nothing when a
 process dies; only a power cut or an OS crash can drop the last transactions (see
@@ -34,14 +44,36 @@ T = TypeVar("T")
 
 
 class _Lease:
-    """A pooled connection as Piccolo's transaction sees it: `close()` gives it back."""
+    """A pooled connection as Piccolo's transaction sees it: `close()` gives it back. Once
+    an IMMEDIATE (or EXCLUSIVE) transaction began on it, its statements run on the event
+    loop (`fetch_all`); a DEFERRED one may still have to wait, so it stays in the thread."""
 
     def __init__(self, engine: PooledSQLiteEngine, connection: aiosqlite.Connection) -> None:
         self._engine = engine
         self._connection = connection
+        self.holds_write_lock = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
+
+    async def execute(self, sql: str, parameters: Any = ()) -> Any:
+        """The transaction's own statements: begin, commit, rollback, savepoints."""
+        if sql in ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+            await begin(self._connection, sql)
+            self.holds_write_lock = True
+            return None
+        if self.holds_write_lock:
+            result = _sqlite(self._connection).execute(sql, parameters)
+            self.holds_write_lock = _sqlite(self._connection).in_transaction
+            return result
+        return await self._connection.execute(sql, parameters)
+
+    async def fetch_all(self, sql: str, parameters: Any) -> Any:
+        """One statement's rows: on the event loop while this connection holds the write
+        lock, in its thread otherwise (one hop instead of execute, fetch and close)."""
+        if self.holds_write_lock:
+            return _sqlite(self._connection).execute(sql, parameters).fetchall()
+        return await self._connection.execute_fetchall(sql, parameters)
 
     async def close(self) -> None:
         await self._engine.release(self._connection)
@@ -56,14 +88,40 @@ def _int_out(value: bytes) -> int:
         return int(Decimal(value.decode()))
 
 
-async def _in_thread(connection: Any, work: Callable[[sqlite3.Connection], T]) -> T:
-    """`work(the sqlite3 connection)` in the aiosqlite connection's thread.
+def _sqlite(connection: aiosqlite.Connection) -> sqlite3.Connection:
+    """The aiosqlite connection's sqlite3 connection, to use on the event loop (it was
+    opened with `check_same_thread=False`; each connection is leased to one task at a time,
+    so its thread is idle meanwhile).
 
-    aiosqlite has no public call for this; `_execute` and `_conn` are its own way of
-    running a function in the connection's thread (pinned by uv.lock, covered by the
-    dialog tests on SQLite)."""
+    aiosqlite has no public name for it; `_conn` is pinned by uv.lock and covered by the
+    dialog tests on SQLite."""
+    found: sqlite3.Connection = connection._conn
+    return found
+
+
+async def _in_thread(
+    connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """`work(the sqlite3 connection)` in the aiosqlite connection's thread (aiosqlite's own
+    `_execute`, pinned like `_conn`)."""
     run: Callable[..., Awaitable[T]] = connection._execute
-    return await run(work, connection._conn)
+    return await run(work, _sqlite(connection))
+
+
+async def begin(connection: aiosqlite.Connection, sql: str = "BEGIN IMMEDIATE") -> None:
+    """Open a transaction: on the event loop when the write lock is free, or else waiting
+    for another process's writer (SQLite's busy handler) in the connection's thread."""
+    raw = _sqlite(connection)
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        raw.execute(sql)
+        return
+    except sqlite3.OperationalError as error:
+        if raw.in_transaction or "locked" not in str(error):
+            raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await _in_thread(connection, lambda waiting: waiting.execute(sql))
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -91,7 +149,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         """An idle connection, or a new one set up for the service."""
         if self._idle:
             return self._idle.pop()
-        connection = await aiosqlite.connect(**self.connection_kwargs)
+        # Used on the event loop as well as in its own thread (see the module docstring).
+        connection = await aiosqlite.connect(**self.connection_kwargs, check_same_thread=False)
         connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -123,44 +182,44 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._discard(connection)
         self._idle.clear()
 
-    async def run_in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` with a pooled connection in that connection's own thread: any number
-        of reading statements for one hop from the event loop."""
-        return await self._run_leased(work)
-
-    async def run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one write transaction of its own, in a pooled connection's thread
-        (one hop), in its turn among this process's writers: committed when `work`
-        returns, rolled back when it raises."""
-
-        def transaction(connection: sqlite3.Connection) -> T:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
-
-        async with self.write_lock():  # the lock first: waiting writers hold no connection
-            return await self._run_leased(transaction)
-
-    async def _run_leased(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run_short_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work`, a few short reading statements, with a pooled connection on the
+        event loop (in WAL mode a reader never waits for a writer)."""
         connection = await self.acquire()
         try:
-            return await _in_thread(connection, work)
+            return work(_sqlite(connection))
         finally:
             await self.release(connection)
 
+    async def run_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one write transaction of its own, in its turn among this process's
+        writers, on the event loop once the transaction began: committed when `work`
+        returns, rolled back when it raises."""
+        async with self.write_lock():  # the lock first: waiting writers hold no connection
+            connection = await self.acquire()
+            try:
+                await begin(connection)
+                raw = _sqlite(connection)
+                try:
+                    result = work(raw)
+                except BaseException:
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+                return result
+            finally:
+                await self.release(connection)
+
     async def run_in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the open write transaction's connection, in its thread (one hop
-        for several statements of that transaction)."""
+        """Run `work` on the open write transaction's connection, on the event loop."""
         transaction = self.current_transaction.get()
         if transaction is None:
             raise RuntimeError("run_in_transaction needs an open transaction")
-        return await _in_thread(transaction.connection, work)
+        lease: _Lease = transaction.connection
+        if not lease.holds_write_lock:
+            raise RuntimeError("run_in_transaction needs an IMMEDIATE transaction")
+        return work(_sqlite(lease._connection))
 
     async def get_connection(self) -> Any:
         return _Lease(self, await self.acquire())
@@ -189,5 +248,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: type[Table] | None = None,
     ) -> Any:
+        if isinstance(connection, _Lease):
+            return await connection.fetch_all(query, args or [])
         # One hop to the connection's thread instead of three (execute, fetch, close).
         return await connection.execute_fetchall(query, args or [])
