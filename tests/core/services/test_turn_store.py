@@ -20,7 +20,6 @@ from pokaznyk_core.storage.tables import (
     LinkedAccount,
     OutboxMessage,
     ProcessedUpdate,
-    VerificationFailure,
 )
 from pokaznyk_core.testing import MeterFixture, make_meter_fixture
 
@@ -186,37 +185,6 @@ async def test_the_snapshot_sees_the_linked_accounts_as_the_locked_path_does(
     locked = await identities.linked_accounts(identity_id, today=today, window=context.window)
     assert len(from_snapshot) == 2
     assert from_snapshot == locked
-
-
-async def test_a_verification_s_link_and_failure_are_written_with_the_turn_or_not_at_all(
-    context: ServiceContext,
-) -> None:
-    user = await new_user(context)
-    meter = await make_meter_fixture(context)
-    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None, SINCE)
-    assert snapshot.identity is not None
-    identity_id = int(snapshot.identity["id"])
-    writes = turns.TurnWrites(
-        links=((identity_id, meter.account_id, "holder"),),
-        failures=((f"telegram:{user}", "0000000000"),),
-    )
-    for expected in (turns.Committed.SAVED, turns.Committed.CONFLICT):
-        outcome = await turns.commit_turn(
-            snapshot,
-            "{}",
-            [],
-            channel=Channel.TELEGRAM,
-            update_key=None,
-            now=context.now(),
-            writes=writes,
-        )
-        assert outcome is expected
-    links = await LinkedAccount.select().where(LinkedAccount.identity == identity_id)
-    assert [(r["account"], r["method"]) for r in links] == [(meter.account_id, "holder")]
-    failures = await VerificationFailure.count().where(
-        VerificationFailure.user_key == f"telegram:{user}"
-    )
-    assert failures == 1
 
 
 async def test_a_write_failing_on_another_unique_index_is_an_error_not_a_duplicate(

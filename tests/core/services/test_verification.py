@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.verification import accounts_with_phone, verify_holder
+from pokaznyk_core.storage.tables import VerificationFailure
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 
@@ -88,6 +90,34 @@ async def test_failures_on_one_account_hold_new_verifications_but_not_linked_use
         already_linked_account_ids=frozenset({meter.account_id}),
     )
     assert linked.verified
+
+
+async def test_a_burst_of_attempts_at_once_cannot_pass_the_account_limit(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, surname="Бондар")
+    answers = await asyncio.gather(
+        *(
+            verify_holder(
+                context,
+                user_key=f"telegram:burst{n}",
+                account_or_eic=meter.account_number,
+                surname="Хтось",
+            )
+            for n in range(30)
+        )
+    )
+    counted = await VerificationFailure.count().where(
+        VerificationFailure.account_key == meter.account_number
+    )
+    assert counted == 20
+    held = [a for a in answers if a.problem and a.problem.code is Code.VERIFICATION_ACCOUNT_HELD]
+    assert len(held) == 10
+    owner = await verify_holder(
+        context, user_key="telegram:late", account_or_eic=meter.account_number, surname="Бондар"
+    )
+    assert owner.problem is not None
+    assert owner.problem.code is Code.VERIFICATION_ACCOUNT_HELD
 
 
 async def test_finds_active_accounts_by_phone_in_any_format(context: ServiceContext) -> None:

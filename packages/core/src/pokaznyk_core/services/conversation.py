@@ -30,17 +30,17 @@ from pokaznyk_core.services import dialog_store as store
 from pokaznyk_core.services import identities
 from pokaznyk_core.services import turn_store as turns
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.services.dialog_actions import Who, perform, verify_unrecorded
+from pokaznyk_core.services.dialog_actions import Who, perform
 from pokaznyk_core.services.turn_store import OutboxRow
-from pokaznyk_core.storage.transactions import is_postgres, write_transaction
+from pokaznyk_core.storage.transactions import write_transaction
 
 MAX_ACTIONS = 4
 """How many actions one message may lead to (verify → latest readings is the longest)."""
 
 _LINKING = (act.VerifyHolder, act.VerifyPhone, act.VerifyCaller)
 _READ_ONLY = (act.LookupReceipt, act.LatestReadings)
-"""Actions a snapshot turn carries out itself (with, on PostgreSQL, a verification by
-account number and surname, whose link or failure it writes with its answer)."""
+"""Actions a snapshot turn carries out itself. A verification takes the locked turn: its
+failure counts are read and written while attempts on the same user or account wait."""
 # A verification that linked an account changes the accounts; a language or reminders
 # choice changes only what the action itself set. A submission changes no fact the answer
 # to it needs (which account and meter it was for stay the same); the next message loads
@@ -184,21 +184,13 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
     first = out = step(snapshot.state, turn.incoming, facts, turn.now)
     prepared = _Prepared(snapshot.version, first, facts)
     replies = list(out.replies)
-    links: list[tuple[int, int, str]] = []
-    failures: list[tuple[str, str]] = []
     for _ in range(MAX_ACTIONS):
         action = out.action
         if action is None:
             break
-        result: act.ActionResult
-        if isinstance(action, act.VerifyHolder) and is_postgres():
-            # PostgreSQL's locked path never locked the failure counts either; SQLite's
-            # write transaction serializes them, so a verification there takes it.
-            result, facts = await verify_unrecorded(who, action, facts, links, failures)
-        elif isinstance(action, _READ_ONLY):
-            result = await perform(who, action, facts)
-        else:  # an action that writes on its own: the locked transaction does it all
+        if not isinstance(action, _READ_ONLY):  # it writes: the locked transaction does all
             return await _locked_turn(turn, prepared)
+        result = await perform(who, action, facts)
         out = resume(out.state, result, facts, turn.now)
         replies += out.replies
     committed = await turns.commit_turn(
@@ -208,7 +200,6 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         channel=turn.channel,
         update_key=turn.update_key,
         now=turn.now,
-        writes=turns.TurnWrites(tuple(links), tuple(failures)),
     )
     if committed is turns.Committed.DUPLICATE:
         return _DUPLICATE

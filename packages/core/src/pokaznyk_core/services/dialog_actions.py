@@ -1,12 +1,12 @@
 """Carrying out what the dialog asks: verify, submit, attach a photo, look up.
 
-`conversation` calls `perform` in a turn's locked transaction; a turn answered from its
-snapshot calls `verify_unrecorded`, whose link or failure it writes with its answer.
+`conversation` calls `perform` in a turn's locked transaction, and a turn answered from its
+snapshot for the actions that only read (a receipt's status, the latest readings).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -83,16 +83,13 @@ async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResul
     return act.Done()
 
 
-async def _check_holder(
-    who: Who, action: act.VerifyHolder, facts: Facts, *, record: bool
-) -> VerificationOutcome:
+async def _check_holder(who: Who, action: act.VerifyHolder, facts: Facts) -> VerificationOutcome:
     return await verify_holder(
         who.context,
         user_key=who.key,
         account_or_eic=action.account_or_eic,
         surname=action.surname,
         already_linked_account_ids=frozenset(a.account_id for a in facts.accounts),
-        record=record,
     )
 
 
@@ -104,35 +101,11 @@ def _not_verified(outcome: VerificationOutcome) -> act.Verified:
 
 
 async def _verify_holder(who: Who, action: act.VerifyHolder, facts: Facts) -> act.Verified:
-    outcome = await _check_holder(who, action, facts, record=True)
+    outcome = await _check_holder(who, action, facts)
     if outcome.verified and outcome.account_id is not None:
         await identities.link_account(who.identity_id, outcome.account_id, "holder", who.now)
         return act.Verified(account_ids=(outcome.account_id,))
     return _not_verified(outcome)
-
-
-async def verify_unrecorded(
-    who: Who,
-    action: act.VerifyHolder,
-    facts: Facts,
-    links: list[tuple[int, int, str]],
-    failures: list[tuple[str, str]],
-) -> tuple[act.Verified, Facts]:
-    """Verify from the snapshot: the link or the failure is added to the turn's writes
-    (committed with its answer), and a newly linked account to the facts."""
-    outcome = await _check_holder(who, action, facts, record=False)
-    if outcome.verified and outcome.account_id is not None:
-        links.append((who.identity_id, outcome.account_id, "holder"))
-        if facts.account(outcome.account_id) is None:
-            context = who.context
-            added = await identities.account_infos(
-                [outcome.account_id], today=context.today(), window=context.window
-            )
-            facts = replace(facts, accounts=facts.accounts + tuple(added))
-        return act.Verified(account_ids=(outcome.account_id,)), facts
-    if outcome.failure_to_record is not None:
-        failures.append(outcome.failure_to_record)
-    return _not_verified(outcome), facts
 
 
 async def _verify_phone(who: Who, action: act.VerifyPhone) -> act.Verified:

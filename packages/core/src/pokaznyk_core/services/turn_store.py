@@ -63,15 +63,6 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
-class TurnWrites:
-    """What the actions of a turn write with it: accounts linked by a verification
-    (identity, account, method) and failed verifications (user key, account key)."""
-
-    links: tuple[tuple[int, int, str], ...] = ()
-    failures: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """What one message is answered from, as read before any lock."""
 
@@ -131,15 +122,6 @@ WITH saved AS (
         WITH ORDINALITY AS q(channel, recipient, payload, dedupe_key, n)
     ORDER BY q.n
     ON CONFLICT (dedupe_key) DO NOTHING
-), linked AS (
-    INSERT INTO linked_account (identity, account, method, linked_at)
-    SELECT l.identity, l.account, l.method, $3
-    FROM saved, unnest($11::int[], $12::int[], $13::varchar[]) AS l(identity, account, method)
-    ON CONFLICT DO NOTHING
-), failed AS (
-    INSERT INTO verification_failure (user_key, account_key, failed_at)
-    SELECT f.user_key, f.account_key, $3
-    FROM saved, unnest($14::varchar[], $15::varchar[]) AS f(user_key, account_key)
 )
 SELECT count(*) AS saved FROM saved
 """
@@ -174,13 +156,6 @@ SQLITE_QUEUE = (
     "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
     " next_attempt_at, last_error, created_at, dedupe_key)"
     " VALUES (?, ?, ?, 'pending', 0, ?, '', ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
-)
-SQLITE_LINK = (
-    "INSERT INTO linked_account (identity, account, method, linked_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
-)
-SQLITE_FAILURE = (
-    "INSERT INTO verification_failure (user_key, account_key, failed_at) VALUES (?, ?, ?)"
 )
 _SQLITE_CREATE = (
     "INSERT INTO messenger_identity (channel, platform_user_id, language, display_name,"
@@ -285,13 +260,10 @@ async def commit_turn(
     channel: Channel,
     update_key: str | None,
     now: datetime,
-    writes: TurnWrites | None = None,
 ) -> Committed:
-    """Record the update, save the state under the next version, queue the rows and make
-    the actions' writes, all or nothing; see the module docstring for CONFLICT and
-    DUPLICATE."""
+    """Record the update, save the state under the next version and queue the rows, all
+    or nothing; see the module docstring for CONFLICT and DUPLICATE."""
     key = update_key[:120] if update_key is not None else None
-    writes = writes or TurnWrites()
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         try:
@@ -308,11 +280,6 @@ async def commit_turn(
                     [r.recipient[:80] for r in rows],
                     [json.dumps(r.payload, ensure_ascii=False) for r in rows],
                     [r.dedupe_key for r in rows],
-                    [identity for identity, _, _ in writes.links],
-                    [account for _, account, _ in writes.links],
-                    [method for _, _, method in writes.links],
-                    [user_key for user_key, _ in writes.failures],
-                    [account_key for _, account_key in writes.failures],
                 )
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != UPDATE_KEY_INDEX:
@@ -338,8 +305,6 @@ async def commit_turn(
         if saved.rowcount == 0:
             raise _Refused(Committed.CONFLICT)  # rolls back the update's record
         connection.executemany(SQLITE_QUEUE, queued)
-        connection.executemany(SQLITE_LINK, [(*link, now) for link in writes.links])
-        connection.executemany(SQLITE_FAILURE, [(*f, now) for f in writes.failures])
 
     assert isinstance(engine, PooledSQLiteEngine)
     try:

@@ -7,8 +7,7 @@ were asked.
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.verification import VerificationLimits, verification_gate
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import Account, AccountPhone, MeteringPoint, VerificationFailure
-from pokaznyk_core.storage.transactions import write_transaction
+from pokaznyk_core.storage.transactions import serialize_on, write_transaction
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,6 @@ class VerificationOutcome:
     account_number: str | None = None
     problem: Problem | None = None
     attempts_left: int | None = None
-    failure_to_record: tuple[str, str] | None = None
-    """With ``record=False``: the (user key, account key) failure the caller must write
-    with the rest of its answer (the outcome already counts it)."""
 
 
 async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str, Any] | None:
@@ -98,8 +94,10 @@ class _Attempt:
 async def _attempt(
     context: ServiceContext, account_or_eic: str, user_key: str, now: datetime
 ) -> _Attempt:
-    """The account and the recent failures of the user and of the account; an account
-    number is looked up with the failures in one round trip, an EIC first on its own."""
+    """The account and the recent failures of the user and of the account, read after
+    the attempts on either are serialized (so no two of them are judged on the same
+    count); an account number is looked up with the failures in one round trip, an EIC
+    first on its own."""
     limits = context.verification
     user_since = now - limits.user_window - limits.user_cooldown
     account_since = now - limits.account_window
@@ -109,11 +107,13 @@ async def _attempt(
         # Failures count against the number typed even when no account has it, so a held
         # number tells nothing about whether the account exists.
         account_key = account["number"] if account else ""
+        await serialize_on(f"verify-user:{user_key}", f"verify-account:{account_key}")
         rows = await VerificationFailure.raw(
             _FAILURES, user_key, user_since, account_key, account_since
         )
     else:
         account_key = number
+        await serialize_on(f"verify-user:{user_key}", f"verify-account:{account_key}")
         rows = await Account.raw(
             _ACCOUNT_AND_FAILURES, number, user_key, user_since, number, account_since
         )
@@ -134,19 +134,17 @@ async def verify_holder(
     account_or_eic: str,
     surname: str,
     already_linked_account_ids: frozenset[int] = frozenset(),
-    record: bool = True,
 ) -> VerificationOutcome:
     """Check an account number (or EIC) and the holder's surname, within the limits.
 
     `user_key` names who is trying (e.g. "telegram:12345" or "web:203.0.113.7"); its
-    failures and the account's are counted in the database. With ``record=False`` a
-    failure is not written but returned in `failure_to_record` (the dialog writes it in
-    the same statement as its answer).
+    failures and the account's are counted in the database, and attempts on the same user
+    or account take turns from the count to the failure written, so a burst of them at
+    once cannot pass a limit.
     """
     now = context.now()
     limits = context.verification
-    # Only a failure written here needs the write transaction around the count.
-    async with write_transaction() if record else contextlib.nullcontext():
+    async with write_transaction():
         attempt = await _attempt(context, account_or_eic, user_key[:120], now)
         account, account_key = attempt.account, attempt.account_key
         user_failures = attempt.user_failures
@@ -164,9 +162,6 @@ async def verify_holder(
             return VerificationOutcome(
                 verified=True, account_id=account["id"], account_number=account["number"]
             )
-        if not record:
-            outcome = _failed([*user_failures, now], now, limits)
-            return replace(outcome, failure_to_record=(user_key[:120], account_key))
         return await record_failure(context, user_key=user_key, account_key=account_key)
 
 

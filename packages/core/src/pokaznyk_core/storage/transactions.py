@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,6 +48,23 @@ async def lock_for_update(table: str, row_id: int) -> None:
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         await engine.run_ddl(f'SELECT 1 FROM "{table}" WHERE id = {int(row_id)} FOR UPDATE')
+
+
+async def serialize_on(*keys: str) -> None:
+    """Make the transactions that name the same key take turns from here until each ends
+    (PostgreSQL's transaction-level advisory locks, taken in the order given: callers keep
+    one order of kinds, so two of them never wait for each other; SQLite's write transaction
+    holds the whole database already). Take them before reading what a limit counts."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine) and keys:
+        locks = ", ".join(f"pg_advisory_xact_lock({_lock_id(key)})" for key in keys)
+        await engine.run_ddl(f"SELECT {locks}")
+
+
+def _lock_id(key: str) -> int:
+    """A stable signed 64-bit number for an advisory lock's key."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def is_postgres() -> bool:
