@@ -101,6 +101,20 @@ async def test_refuses_an_unsigned_or_wrongly_signed_call_and_stores_nothing(
     assert await OutboxMessage.count() == before
 
 
+async def test_refuses_a_signed_body_over_one_mebibyte_and_stores_nothing(
+    phone: httpx.AsyncClient,
+) -> None:
+    call = Call(phone, "CA-huge", "+380501112233")
+    fields = call.form(None) | {"Padding": "x" * (1024 * 1024)}
+    signature = ivr.signature(f"{PUBLIC}/ivr/voice", fields.items(), TOKEN)
+    before = await OutboxMessage.count()
+    response = await phone.post(
+        "/ivr/voice", data=fields, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 413
+    assert await OutboxMessage.count() == before
+
+
 async def test_asks_for_the_language_first(phone: httpx.AsyncClient) -> None:
     action, said = gather_of(await Call(phone, "CA-lang", "+380501112233").post("/ivr/voice"))
     assert action == f"{PUBLIC}/ivr/language"
