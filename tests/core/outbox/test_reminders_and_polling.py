@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
+from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import send_reminders
@@ -111,6 +114,35 @@ async def test_polling_hands_updates_to_the_dialog_and_moves_the_offset(
         assert (handled, offset) == (1, 501)
         assert await _poll_round(client, platforms_context, offset, wait_seconds=0) == (0, 501)
     assert await OutboxMessage.count().where(OutboxMessage.recipient == "990001") >= 1
+
+
+async def test_polling_passes_over_an_update_that_always_fails_but_retries_a_passing_failure(
+    platforms_context: ServiceContext,
+    fake_telegram: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_dispatch = platforms.dispatch
+    database_away = [True]
+
+    async def dispatch(context: ServiceContext, channel: Channel, parsed: Any) -> Any:
+        if parsed and parsed[0].platform_user_id == "990003":  # a bug this update meets
+            raise KeyError("something this update always trips on")
+        if parsed and parsed[0].platform_user_id == "990005" and database_away[0]:
+            raise sqlite3.OperationalError("database is locked")
+        return await real_dispatch(context, channel, parsed)
+
+    monkeypatch.setattr(platforms, "dispatch", dispatch)
+    fake_telegram.updates += [start_update(800, 990_003), start_update(801, 990_004)]
+    async with httpx.AsyncClient() as client:
+        assert await _poll_round(client, platforms_context, 0, wait_seconds=0) == (1, 802)
+        assert await OutboxMessage.count().where(OutboxMessage.recipient == "990004") >= 1
+
+        fake_telegram.updates.append(start_update(802, 990_005))
+        with pytest.raises(sqlite3.OperationalError):
+            await _poll_round(client, platforms_context, 802, wait_seconds=0)
+        database_away[0] = False
+        assert await _poll_round(client, platforms_context, 802, wait_seconds=0) == (1, 803)
+    assert await OutboxMessage.count().where(OutboxMessage.recipient == "990005") >= 1
 
 
 async def test_polling_outlasts_a_failing_bot_api_and_flood_control(

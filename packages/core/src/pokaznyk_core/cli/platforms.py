@@ -21,6 +21,7 @@ from pokaznyk_core.outbox.inbound import dispatch
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
+from pokaznyk_core.storage.transactions import is_transient
 
 POLL_TIMEOUT_SECONDS = 30
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -192,8 +193,11 @@ async def poll_updates(
     A round that fails (no answer, a server error, flood control, the database away) is
     logged and tried again after a wait that doubles up to a minute, or after Telegram's
     `retry_after`; the offset moves only past updates that were handled, and a handled
-    update that comes again changes nothing. A wrong token, or a webhook or another poller
-    in the way, ends polling with the reason (exit 1)."""
+    update that comes again changes nothing. An update that fails for any other reason
+    would fail the same way every time: it is logged with its traceback and passed over,
+    as the webhook answers it 200, so it cannot hold up the updates behind it. A wrong
+    token, or a webhook or another poller in the way, ends polling with the reason
+    (exit 1)."""
     handled, offset = 0, 0
     first_wait, longest_wait = retry_seconds
     wait = first_wait
@@ -240,7 +244,12 @@ async def _poll_round(
         except ValueError as error:
             log.warning("skipping a malformed update: %s", error)
             continue
-        handled += len(await dispatch(context, Channel.TELEGRAM, parsed))
+        try:
+            handled += len(await dispatch(context, Channel.TELEGRAM, parsed))
+        except Exception as error:
+            if is_transient(error):  # the round fails; this update comes again
+                raise
+            log.exception("update %s failed and is passed over (see above)", update_id)
     return handled, offset
 
 
