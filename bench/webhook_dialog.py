@@ -381,10 +381,13 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
     )
     try:
         run_cli(env, "db", "upgrade")
-        run_cli(env, "demo-data", "--accounts", str(max(args.users * 3, 500)), "--seed", "11")
+        warm_users = args.concurrency  # one whole dialog each, outside the measured set
+        accounts = max((args.users + warm_users) * 3, 500)
+        run_cli(env, "demo-data", "--accounts", str(accounts), "--seed", "11")
         listing = json.loads(run_cli(env, "accounts", "list", "--json"))
-        customers = customers_from(listing, args.users)
+        customers = customers_from(listing, args.users + warm_users)
         dialogs = [dialog_of(c) for c in customers]
+        warm, measured = dialogs[:warm_users], dialogs[warm_users:]
 
         port = free_port()
         server = start_server(
@@ -402,10 +405,12 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
             port,
         )
         try:
-            # A short warm-up with users outside the measured set.
-            await drive(port, [dialogs[0][:1]], 1)
+            # Warm-up as a running service is warm: as many whole dialogs at once as will be
+            # measured, by customers outside the measured set (connections opened,
+            # statements prepared, catalogues loaded).
+            await drive(port, warm, args.concurrency)
             cpu_before = cpu_by_group(server.pid) if args.cpu else {}
-            dialog = await drive(port, dialogs[1:], args.concurrency)
+            dialog = await drive(port, measured, args.concurrency)
             dialog_cpu = cpu_line(cpu_before, cpu_by_group(server.pid), len(dialog.latencies))
         finally:
             stop(server)
@@ -428,13 +433,14 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
             port,
         )
         try:
+            await drive_bare(port, sum(len(d) for d in warm), args.concurrency)  # warm-up
             cpu_before = cpu_by_group(bare.pid) if args.cpu else {}
             baseline = await drive_bare(port, len(dialog.latencies) or 1, args.concurrency)
             bare_cpu = cpu_line(cpu_before, cpu_by_group(bare.pid), len(baseline.latencies))
         finally:
             stop(bare)
         print(
-            f"--- {engine}: {len(customers)} customers, {args.concurrency} at once, "
+            f"--- {engine}: {len(measured)} customers, {args.concurrency} at once, "
             f"{args.workers} server worker(s) ---"
         )
         print(dialog.line("dialog steps (webhook)"))
