@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -18,19 +18,24 @@ from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
-from pokaznyk_core.storage.tables import LinkedAccount, MessengerIdentity, OutboxMessage
+from pokaznyk_core.storage.tables import (
+    DialogState,
+    LinkedAccount,
+    MessengerIdentity,
+    OutboxMessage,
+)
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeTelegram
 
 
 async def linked_identity(
-    context: ServiceContext, user: str, *, reminders: bool = True
+    context: ServiceContext, user: str, *, reminders: bool = True, channel: str = "telegram"
 ) -> MeterFixture:
     fixture = await make_meter_fixture(context)
     now = context.now()
     [identity] = await MessengerIdentity.insert(
         MessengerIdentity(
-            channel="telegram",
+            channel=channel,
             platform_user_id=user,
             language="uk",
             reminders=reminders,
@@ -59,8 +64,8 @@ async def test_reminds_an_opted_in_linked_user_once_per_window(
 ) -> None:
     await linked_identity(platforms_context, "rem-1")
     await linked_identity(platforms_context, "rem-2", reminders=False)
-    assert await send_reminders(platforms_context) >= 1
-    assert await send_reminders(platforms_context) == 0
+    assert (await send_reminders(platforms_context)).queued >= 1
+    assert (await send_reminders(platforms_context)).queued == 0
     assert await reminders_to("rem-1") == 1
     assert await reminders_to("rem-2") == 0
 
@@ -90,8 +95,38 @@ async def test_does_not_remind_outside_the_window(
 ) -> None:
     clock.instant = datetime(2026, 10, 15, 9, 0, tzinfo=UTC)
     await linked_identity(platforms_context, "rem-3")
-    assert await send_reminders(platforms_context) == 0
+    assert (await send_reminders(platforms_context)).queued == 0
     assert await reminders_to("rem-3") == 0
+
+
+async def messenger_user_last_wrote(user: str, at: datetime) -> None:
+    await DialogState.insert(
+        DialogState(channel="messenger", platform_user_id=user, state="{}", updated_at=at)
+    )
+
+
+async def test_reminds_a_messenger_user_only_within_a_day_of_their_last_message(
+    platforms_context: ServiceContext, clock: FixedClock
+) -> None:
+    now = platforms_context.now()
+    await linked_identity(platforms_context, "psid-recent", channel="messenger")
+    await messenger_user_last_wrote("psid-recent", now - timedelta(hours=2))
+    await linked_identity(platforms_context, "psid-silent", channel="messenger")
+    await messenger_user_last_wrote("psid-silent", now - timedelta(days=2))
+
+    first = await send_reminders(platforms_context)
+    assert first.messenger_silent == 1
+    assert await reminders_to("psid-recent") == 1
+    assert await reminders_to("psid-silent") == 0
+
+    # The silent one writes during the window: the next round reminds them.
+    await DialogState.update({DialogState.updated_at: now + timedelta(hours=1)}).where(
+        DialogState.platform_user_id == "psid-silent"
+    )
+    clock.instant = now + timedelta(hours=1, minutes=5)
+    second = await send_reminders(platforms_context)
+    assert (second.queued, second.messenger_silent) == (1, 0)
+    assert await reminders_to("psid-silent") == 1
 
 
 def start_update(update_id: int, user_id: int) -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.channels import (
@@ -23,6 +24,16 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 QUICK_REPLY_LIMIT = 13
 TITLE_LIMIT = 20
 GET_STARTED_PAYLOADS = frozenset({"GET_STARTED", "get_started", "START", "start"})
+STANDARD_MESSAGING_WINDOW = timedelta(hours=24)
+"""How long after a person's last message Meta delivers a message the page starts (a
+reminder); later the Send API refuses it (error 10, subcode 2018278), and a page that
+keeps trying risks restrictions."""
+
+
+def may_start_message(last_message_at: datetime | None, now: datetime) -> bool:
+    """True when a message the page starts may go to a person whose last message came at
+    `last_message_at` (None: never)."""
+    return last_message_at is not None and now - last_message_at < STANDARD_MESSAGING_WINDOW
 
 
 def challenge(params: Mapping[str, str], verify_token: str) -> str | None:

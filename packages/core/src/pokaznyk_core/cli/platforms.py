@@ -58,8 +58,15 @@ def remind() -> None:
         state = window_state(context.today(), context.window)
         if not state.is_open:
             return -1, f"the submission window is closed; it opens on {state.opens_on.isoformat()}"
-        queued = await send_reminders(context)
-        return queued, f"queued {queued} reminder(s) for {state.period}"
+        run = await send_reminders(context)
+        message = f"queued {run.queued} reminder(s) for {state.period}"
+        if run.messenger_silent:
+            message += (
+                f"; {run.messenger_silent} Messenger user(s) silent for over 24 hours are not"
+                " reminded (Meta delivers nothing the page starts then): the worker reminds"
+                " them if they write during the window"
+            )
+        return run.queued, message
 
     _count, message = with_database(body)
     click.echo(message)

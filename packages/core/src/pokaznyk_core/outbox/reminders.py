@@ -1,14 +1,17 @@
 """Reminders when the submission window opens: one per verified, opted-in user and account.
 
 Queued in the outbox under `remind:{period}:{identity}:{account}`, so running this twice
-(two workers, or `pokaznyk remind` by hand) reminds once.
+(two workers, or `pokaznyk remind` by hand) reminds once. A Messenger user is reminded only
+within 24 hours of their last message (Meta refuses anything later); the worker looks again
+every round, so one who writes during the window is reminded then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from pokaznyk_core.channels.messenger import may_start_message
 from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import window_state
@@ -16,7 +19,7 @@ from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.turn_store import REMINDER_KIND
-from pokaznyk_core.storage.tables import LinkedAccount, Reading
+from pokaznyk_core.storage.tables import DialogState, LinkedAccount, Reading
 
 REMINDED_CHANNELS = ("telegram", "viber", "messenger")
 CATALOGUE_KEY = "reminder.window_open"
@@ -33,6 +36,16 @@ class Reminder:
     recipient: str
     locale: str
     account_number: str
+
+
+@dataclass(frozen=True)
+class RemindersQueued:
+    """What one run of `send_reminders` did."""
+
+    queued: int
+    """Reminders newly queued."""
+    messenger_silent: int = 0
+    """Reminders due to Messenger users silent for over 24 hours: not sent (yet)."""
 
 
 def reminder_text(locale: str, account: str, closes_on: date) -> str:
@@ -86,20 +99,40 @@ async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int
     return found
 
 
-async def send_reminders(context: ServiceContext) -> int:
-    """Queue the reminders due now; returns how many were newly queued (0 outside the window)."""
+async def _last_messages(platform_user_ids: list[str]) -> dict[str, datetime]:
+    """When each Messenger user's dialog last moved (their last message)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(platform_user_ids), _CHUNK):
+        rows = await DialogState.select(DialogState.platform_user_id, DialogState.updated_at).where(
+            (DialogState.channel == "messenger")
+            & DialogState.platform_user_id.is_in(platform_user_ids[start : start + _CHUNK])
+        )
+        found.update((r["platform_user_id"], r["updated_at"]) for r in rows)
+    return found
+
+
+async def send_reminders(context: ServiceContext) -> RemindersQueued:
+    """Queue the reminders due now (none outside the window)."""
     state = window_state(context.today(), context.window)
     if not state.is_open:
-        return 0
+        return RemindersQueued(0)
     period = str(state.period)
     candidates = await _candidates()
     if not candidates:
-        return 0
+        return RemindersQueued(0)
     done = await _accounts_with_reading(sorted({c.account_id for c in candidates}), period)
     now = context.now()
-    queued = 0
+    last_messages = await _last_messages(
+        sorted({c.recipient for c in candidates if c.channel == "messenger"})
+    )
+    queued = silent = 0
     for reminder in candidates:
         if reminder.account_id in done:
+            continue
+        if reminder.channel == "messenger" and not may_start_message(
+            last_messages.get(reminder.recipient), now
+        ):
+            silent += 1
             continue
         locale = normalize_locale(reminder.locale)
         reply = Reply(
@@ -109,4 +142,4 @@ async def send_reminders(context: ServiceContext) -> int:
         payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
         if await enqueue(reminder.channel, reminder.recipient, payload, now=now, dedupe_key=key):
             queued += 1
-    return queued
+    return RemindersQueued(queued, silent)

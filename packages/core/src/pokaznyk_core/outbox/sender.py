@@ -235,9 +235,9 @@ async def run_worker(
             busy = False
             try:
                 if context.now() >= next_remind:
-                    queued = await send_reminders(context)
-                    if queued:
-                        log.info("reminders: %d queued", queued)
+                    reminders = await send_reminders(context)
+                    if reminders.queued:
+                        log.info("reminders: %d queued", reminders.queued)
                     next_remind = context.now() + remind_every
                 busy = await send_due(context, http, limiter=limiter) > 0
             except Exception:  # one bad round must not stop the worker
