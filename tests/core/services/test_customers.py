@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -68,6 +69,31 @@ async def test_a_phone_not_on_the_account_is_a_failed_verification_that_counts(
     )
     assert isinstance(outcome, Refusal) and outcome.key == "verification.failed"
     assert await VerificationFailure.count().where(VerificationFailure.user_key == key) == 1
+
+
+async def test_a_burst_of_phone_guesses_at_once_cannot_pass_the_account_limit(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, phones=(phone(),))
+    answers = await asyncio.gather(
+        *(
+            register_customer(
+                context,
+                user_key=f"test:burst{n}:{uuid4()}",
+                account_number=meter.account_number,
+                surname=meter.surname,
+                phone=phone(),
+                password="a long password",
+            )
+            for n in range(30)
+        )
+    )
+    counted = await VerificationFailure.count().where(
+        VerificationFailure.account_key == meter.account_number
+    )
+    assert counted == 20
+    held = [a for a in answers if isinstance(a, Refusal) and a.key == "verification.account_held"]
+    assert len(held) == 10
 
 
 async def test_a_registered_customer_signs_in_with_the_phone_in_any_format(

@@ -118,24 +118,27 @@ async def _verify_with_phone(
     normalized = normalize_phone(phone)
     if isinstance(normalized, Problem):
         return Refusal.of(normalized, "phone")
-    outcome = await verify_holder(
-        context,
-        user_key=user_key,
-        account_or_eic=account_number,
-        surname=surname,
-        already_linked_account_ids=linked,
-    )
-    if outcome.verified and outcome.account_id is not None:
-        digits = normalize_phone_digits(normalized)
-        on_account = await AccountPhone.exists().where(
-            (AccountPhone.account == outcome.account_id) & (AccountPhone.digits == digits)
+    # One transaction: the limits' locks, taken by `verify_holder`, hold until a wrong
+    # phone's failure is written too, so a burst of guesses cannot pass a limit.
+    async with write_transaction():
+        outcome = await verify_holder(
+            context,
+            user_key=user_key,
+            account_or_eic=account_number,
+            surname=surname,
+            already_linked_account_ids=linked,
         )
-        if on_account:
-            return outcome.account_id, normalized
-        # A phone not on the account is answered exactly like a wrong surname.
-        outcome = await record_failure(
-            context, user_key=user_key, account_key=outcome.account_number or ""
-        )
+        if outcome.verified and outcome.account_id is not None:
+            digits = normalize_phone_digits(normalized)
+            on_account = await AccountPhone.exists().where(
+                (AccountPhone.account == outcome.account_id) & (AccountPhone.digits == digits)
+            )
+            if on_account:
+                return outcome.account_id, normalized
+            # A phone not on the account is answered exactly like a wrong surname.
+            outcome = await record_failure(
+                context, user_key=user_key, account_key=outcome.account_number or ""
+            )
     problem = outcome.problem or Problem(Code.VERIFICATION_FAILED)
     params = dict(problem.params)
     if outcome.attempts_left and problem.code is Code.VERIFICATION_FAILED:

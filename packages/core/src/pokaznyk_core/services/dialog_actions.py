@@ -30,6 +30,7 @@ from pokaznyk_core.services.verification import (
     cooldown_problem,
     find_account,
     record_failure,
+    serialize_attempts,
     verify_holder,
 )
 from pokaznyk_core.storage.tables import (
@@ -120,12 +121,13 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     """A caller may submit for any account number (the design's phone line), which tells
     whether the number exists: so numbers that do not count as failed verifications of
     the caller's number, and the same limits as everywhere hold the caller back."""
+    typed = action.account_or_eic.strip()[:40]
+    await serialize_attempts(who.key, typed)  # the turn's transaction holds it to the end
     held = await cooldown_problem(who.context, who.key)
     if held is not None:
         return act.Verified(problem=held)
     account = await find_account(who.context, action.account_or_eic)
     if account is None or account["status"] != "active":
-        typed = action.account_or_eic.strip()[:40]
         failed = await record_failure(who.context, user_key=who.key, account_key=typed)
         if failed.problem is None or failed.problem.code is not Code.VERIFICATION_FAILED:
             return act.Verified(problem=failed.problem)

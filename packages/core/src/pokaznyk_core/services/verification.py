@@ -107,13 +107,13 @@ async def _attempt(
         # Failures count against the number typed even when no account has it, so a held
         # number tells nothing about whether the account exists.
         account_key = account["number"] if account else ""
-        await serialize_on(f"verify-user:{user_key}", f"verify-account:{account_key}")
+        await serialize_attempts(user_key, account_key)
         rows = await VerificationFailure.raw(
             _FAILURES, user_key, user_since, account_key, account_since
         )
     else:
         account_key = number
-        await serialize_on(f"verify-user:{user_key}", f"verify-account:{account_key}")
+        await serialize_attempts(user_key, account_key)
         rows = await Account.raw(
             _ACCOUNT_AND_FAILURES, number, user_key, user_since, number, account_since
         )
@@ -140,7 +140,9 @@ async def verify_holder(
     `user_key` names who is trying (e.g. "telegram:12345" or "web:203.0.113.7"); its
     failures and the account's are counted in the database, and attempts on the same user
     or account take turns from the count to the failure written, so a burst of them at
-    once cannot pass a limit.
+    once cannot pass a limit. A caller that writes a failure of its own after this (a
+    wrong phone) calls it inside its own `write_transaction`, which keeps the turns until
+    that failure is written.
     """
     now = context.now()
     limits = context.verification
@@ -180,6 +182,17 @@ async def record_failure(
             VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
         )
     return _failed(user_failures, now, limits)
+
+
+async def serialize_attempts(user_key: str, account_key: str = "") -> None:
+    """Make verification attempts on the same user or account (by the number typed) take
+    turns until the caller's transaction ends, so none is judged on a count another is
+    about to raise. Take it before reading the failures, inside the transaction that writes
+    the failure."""
+    keys = [f"verify-user:{user_key[:120]}"]
+    if account_key:  # no failure counts against an empty key
+        keys.append(f"verify-account:{account_key}")
+    await serialize_on(*keys)
 
 
 async def cooldown_problem(context: ServiceContext, user_key: str) -> Problem | None:
