@@ -63,7 +63,7 @@ async def delivery_with_state(
     channel: Channel, user: str, update_key: str, now: datetime
 ) -> object:
     """Record the update and read the identity with its locked state in one round trip
-    (one hop on SQLite, whose write transaction holds the database). `DUPLICATE` when the
+    (on SQLite, whose write transaction holds the database, on the event loop). `DUPLICATE` when the
     update was handled before; None on first contact (no identity or state yet); else
     what `identity_with_state` returns."""
     engine = current_engine()
@@ -100,7 +100,7 @@ async def save_state_and_enqueue(
 ) -> None:
     """Save the dialog state under its new version and queue the outbox rows in order (a
     row whose dedupe key was queued before is skipped): one statement on PostgreSQL, one
-    hop on SQLite."""
+    call on the open transaction's connection on SQLite."""
     if not rows:
         await save_state(row_id, state_json, version, now)
         return
