@@ -73,8 +73,9 @@ def is_postgres() -> bool:
 
 
 def is_transient(error: BaseException) -> bool:
-    """True for a failure that a retry a little later can get past: the database busy or
-    unreachable for a moment, a lost connection, a serialization conflict."""
+    """True for a failure that a retry a little later can get past: the database busy,
+    restarting or unreachable for a moment (its host's name included), a lost connection,
+    a cancelled statement, a serialization conflict or a lock not available."""
     import sqlite3
 
     import asyncpg
@@ -87,8 +88,10 @@ def is_transient(error: BaseException) -> bool:
         | asyncpg.InterfaceError
         | asyncpg.exceptions.SerializationError
         | asyncpg.exceptions.DeadlockDetectedError
-        | asyncpg.exceptions.CannotConnectNowError
-        | asyncpg.exceptions.TooManyConnectionsError,
+        | asyncpg.exceptions.OperatorInterventionError  # shutdown, crash, cancel, starting
+        | asyncpg.exceptions.LockNotAvailableError
+        | asyncpg.exceptions.TooManyConnectionsError
+        | asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory
     ):
         return True
-    return isinstance(error, ConnectionError | TimeoutError)
+    return isinstance(error, OSError)  # connections, timeouts, name lookups, a full disk
