@@ -4,6 +4,7 @@ of another process without stopping the loop, and roll back whole when they fail
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -109,3 +110,49 @@ async def test_a_failed_write_stores_nothing_and_the_next_one_works(
             ProcessedUpdate(channel="fails", update_key="piccolo after", received_at=NOW)
         )
     assert await stored_keys("fails") == {"after", "piccolo after"}
+
+
+async def test_the_wal_is_checkpointed_in_the_background_and_stays_small(
+    sqlite_database: Path,
+) -> None:
+    wal = Path(f"{sqlite_database}-wal")
+    payload = "x" * 8000  # a few pages a commit: a WAL of about 50 MB without checkpoints
+
+    def write(connection: sqlite3.Connection, n: int) -> None:
+        connection.execute(INSERT, ("wal", str(n), NOW))
+        connection.execute(
+            "INSERT INTO audit_entry (at, actor, action, entity, entity_id, details, source)"
+            " VALUES (?, 'test', 'wal', 'test', ?, ?, '')",
+            (NOW, str(n), payload),
+        )
+
+    for n in range(1500):
+        await engine().run_write(lambda c, n=n: write(c, n))
+        if n % 100 == 0:
+            await asyncio.sleep(0.01)  # let the checkpoint's thread answer
+    assert len(await stored_keys("wal")) == 1500
+    size = os.path.getsize(wal)  # noqa: ASYNC240 - one stat after the writes
+    assert size < 12 * 1024 * 1024  # a checkpoint every 200 commits: about 7
+
+
+async def test_a_write_cancelled_while_waiting_leaves_no_connection_holding_the_lock(
+    sqlite_database: Path,
+) -> None:
+    other = sqlite3.connect(sqlite_database, isolation_level=None, timeout=5)
+    other.execute("BEGIN IMMEDIATE")
+    waiting = asyncio.create_task(
+        engine().run_write(lambda c: c.execute(INSERT, ("cancelled", "never", NOW)))
+    )
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    other.execute("COMMIT")
+
+    for n in range(5):  # the pool's connections work, and none kept the write lock
+        await engine().run_write(lambda c, n=n: c.execute(INSERT, ("cancelled", f"after{n}", NOW)))
+    await asyncio.sleep(0.2)  # the abandoned BEGIN has run in its thread by now
+    other.execute("BEGIN IMMEDIATE")  # would wait 5 s and fail if a connection held it
+    other.execute("COMMIT")
+    other.close()
+    assert await stored_keys("cancelled") == {f"after{n}" for n in range(5)}

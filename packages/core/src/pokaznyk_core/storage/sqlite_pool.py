@@ -10,12 +10,15 @@ and lets the write transactions of one process take turns on an asyncio lock, so
 writers of other processes ever meet SQLite's busy handler.
 
 Once `BEGIN IMMEDIATE` holds the database's write lock, nothing in the transaction can wait
-for another connection (in WAL mode readers never block the writer, and a commit writes to
-the WAL without a sync). Its statements, its commit and the dialog's short reads therefore
-run on the event loop: a hop to the connection's thread and back cost more CPU than those
-statements (about 50 µs a hop, measured). Only `BEGIN IMMEDIATE` may have to wait for a writer
-of another process; it is tried without waiting and otherwise waits in the connection's
-thread. Queries outside a transaction (the dashboard's statistics can be long) still run in
+for another connection (in WAL mode readers never block the writer, and a commit appends to
+the WAL without a sync: SQLite's automatic checkpoint, which would sync inside a commit, is
+off, and the engine checkpoints every `CHECKPOINT_EVERY_COMMITS` commits in a connection's
+thread). Its statements, its commit and the dialog's short reads therefore run on the event
+loop: a hop to the connection's thread and back cost more CPU than those statements (about
+50 µs a hop, measured). What may have to wait for another process (`BEGIN IMMEDIATE`, and
+a read in rare cases such as a WAL recovery) is tried without waiting and otherwise waits
+in the connection's thread; a connection whose wait was abandoned is closed, never lent
+again. Queries outside a transaction (the dashboard's statistics can be long) still run in
 the connection's thread. See docs/adr/0005-sqlite-statements-on-the-loop.md.
 
 `synchronous=NORMAL` in WAL mode never corrupts the database and loses nothing when a
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
@@ -39,8 +43,14 @@ from piccolo.table import Table
 
 IDLE_CONNECTIONS = 32
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_EVERY_COMMITS = 200
+"""How often a process checkpoints the WAL into the database file, in its commits. SQLite's
+own automatic checkpoint would run inside a commit, on the event loop, with a sync of the
+file; this one runs in a connection's thread (PASSIVE: it never blocks readers or
+writers)."""
 
 T = TypeVar("T")
+log = logging.getLogger("pokaznyk.storage")
 
 
 class _Lease:
@@ -65,6 +75,8 @@ class _Lease:
         if self.holds_write_lock:
             result = _sqlite(self._connection).execute(sql, parameters)
             self.holds_write_lock = _sqlite(self._connection).in_transaction
+            if sql == "COMMIT":
+                self._engine.committed()
             return result
         return await self._connection.execute(sql, parameters)
 
@@ -108,20 +120,48 @@ async def _in_thread(
     return await run(work, _sqlite(connection))
 
 
-async def begin(connection: aiosqlite.Connection, sql: str = "BEGIN IMMEDIATE") -> None:
-    """Open a transaction: on the event loop when the write lock is free, or else waiting
-    for another process's writer (SQLite's busy handler) in the connection's thread."""
+_unsettled: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+"""Connections whose wait in their thread was abandoned (the task was cancelled): the
+statement may still run there, so they are closed, never lent again."""
+
+
+async def _without_waiting(
+    connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """`work` on the event loop if the database lets it through at once, else (another
+    process holds what it needs) in the connection's thread, where SQLite's busy handler
+    may wait up to the busy timeout while the loop goes on. `work` must be safe to run
+    again after a "database is locked" (no transaction of its own left open)."""
     raw = _sqlite(connection)
-    raw.execute("PRAGMA busy_timeout = 0")
+    _pragma(raw, "busy_timeout = 0")
     try:
-        raw.execute(sql)
-        return
+        return work(raw)
     except sqlite3.OperationalError as error:
         if raw.in_transaction or "locked" not in str(error):
             raise
     finally:
-        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await _in_thread(connection, lambda waiting: waiting.execute(sql))
+        _pragma(raw, f"busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        return await _in_thread(connection, work)
+    except BaseException:
+        _unsettled.add(connection)
+        raise
+
+
+async def begin(connection: aiosqlite.Connection, sql: str = "BEGIN IMMEDIATE") -> None:
+    """Open a transaction: on the event loop when the write lock is free, or else waiting
+    for another process's writer in the connection's thread."""
+
+    def execute(raw: sqlite3.Connection) -> None:
+        raw.execute(sql)
+
+    await _without_waiting(connection, execute)
+
+
+def _pragma(raw: sqlite3.Connection, pragma: str) -> list[Any]:
+    """Run a PRAGMA to its end: a cursor left unread would keep its statement open, and
+    SQLite refuses to commit while one is."""
+    return raw.execute(f"PRAGMA {pragma}").fetchall()
 
 
 class PooledSQLiteEngine(SQLiteEngine):
@@ -136,6 +176,28 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def committed(self) -> None:
+        """Count a commit; every `CHECKPOINT_EVERY_COMMITS` start a checkpoint in a
+        connection's thread (one at a time)."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY_COMMITS:
+            return
+        if self._checkpoint is None or self._checkpoint.done():
+            self._commits = 0
+            self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+
+    async def _run_checkpoint(self) -> None:
+        connection = await self.acquire()
+        try:
+            await _in_thread(connection, lambda raw: _pragma(raw, "wal_checkpoint(PASSIVE)"))
+        except sqlite3.Error as error:  # the next one will try again
+            log.warning("SQLite checkpoint failed: %s", error)
+        finally:
+            await self.release(connection)
 
     def write_lock(self) -> asyncio.Lock:
         """The lock the write transactions of this process take turns on (per event loop)."""
@@ -155,11 +217,20 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        await connection.execute("PRAGMA wal_autocheckpoint = 0")  # see `committed`
         self._all.add(connection)
         return connection
 
     async def release(self, connection: aiosqlite.Connection) -> None:
         """Give a connection back (rolled back if a transaction was left open)."""
+        if connection in _unsettled:
+            # Closed once what it still runs ends (closing rolls back a BEGIN that got
+            # through), without holding up the task that gave it back.
+            self._all.discard(connection)
+            closing = asyncio.get_running_loop().create_task(self._discard(connection))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            return
         try:
             if connection.in_transaction:
                 await connection.rollback()
@@ -177,17 +248,23 @@ class PooledSQLiteEngine(SQLiteEngine):
             await connection.close()
 
     async def close_connections(self) -> None:
-        """Close every connection (their threads end with them)."""
+        """Close every connection (their threads end with them), after the checkpoint
+        under way."""
+        for task in [self._checkpoint, *self._closing]:
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await task
         for connection in list(self._all):
             await self._discard(connection)
         self._idle.clear()
 
     async def run_short_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work`, a few short reading statements, with a pooled connection on the
-        event loop (in WAL mode a reader never waits for a writer)."""
+        event loop (in WAL mode a reader does not wait for a writer; in the rare case it
+        must, as while another process recovers the WAL, it waits in the thread)."""
         connection = await self.acquire()
         try:
-            return work(_sqlite(connection))
+            return await _without_waiting(connection, work)
         finally:
             await self.release(connection)
 
@@ -207,6 +284,7 @@ class PooledSQLiteEngine(SQLiteEngine):
                         raw.execute("ROLLBACK")
                     raise
                 raw.execute("COMMIT")
+                self.committed()
                 return result
             finally:
                 await self.release(connection)
