@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -91,3 +92,14 @@ def test_renders_buttons_as_at_most_thirteen_short_quick_replies() -> None:
     assert quick[0] == {"content_type": "user_phone_number"}
     assert all(len(q["title"]) <= 20 for q in quick[1:])
     assert quick[1]["payload"] == "btn:p0"
+
+
+def test_a_message_the_page_starts_may_go_only_within_a_day_of_the_persons_last() -> None:
+    now = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
+    assert messenger.may_start_message(now - timedelta(hours=2), now)
+    assert messenger.may_start_message(now - timedelta(hours=23, minutes=30), now)
+    assert not messenger.may_start_message(
+        now - timedelta(hours=23, minutes=30), now, margin=timedelta(hours=1)
+    )
+    assert not messenger.may_start_message(now - timedelta(hours=24), now)
+    assert not messenger.may_start_message(None, now)

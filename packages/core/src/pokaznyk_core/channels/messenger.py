@@ -30,10 +30,14 @@ reminder); later the Send API refuses it (error 10, subcode 2018278), and a page
 keeps trying risks restrictions."""
 
 
-def may_start_message(last_message_at: datetime | None, now: datetime) -> bool:
+def may_start_message(
+    last_message_at: datetime | None, now: datetime, *, margin: timedelta = timedelta(0)
+) -> bool:
     """True when a message the page starts may go to a person whose last message came at
-    `last_message_at` (None: never)."""
-    return last_message_at is not None and now - last_message_at < STANDARD_MESSAGING_WINDOW
+    `last_message_at` (None: never), and still may `margin` later (it waits in a queue)."""
+    if last_message_at is None:
+        return False
+    return now + margin - last_message_at < STANDARD_MESSAGING_WINDOW
 
 
 def challenge(params: Mapping[str, str], verify_token: str) -> str | None:

@@ -62,9 +62,9 @@ def remind() -> None:
         message = f"queued {run.queued} reminder(s) for {state.period}"
         if run.messenger_silent:
             message += (
-                f"; {run.messenger_silent} Messenger user(s) silent for over 24 hours are not"
-                " reminded (Meta delivers nothing the page starts then): the worker reminds"
-                " them if they write during the window"
+                f"; {run.messenger_silent} reminder(s) to Messenger users silent for about a day"
+                " wait (Meta delivers nothing the page starts 24 hours after their last"
+                " message): the worker sends them if they write during the window"
             )
         return run.queued, message
 

@@ -9,7 +9,7 @@ every round, so one who writes during the window is reminded then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pokaznyk_core.channels.messenger import may_start_message
 from pokaznyk_core.dialog.messages import Reply
@@ -22,6 +22,9 @@ from pokaznyk_core.services.turn_store import REMINDER_KIND
 from pokaznyk_core.storage.tables import DialogState, LinkedAccount, Reading
 
 REMINDED_CHANNELS = ("telegram", "viber", "messenger")
+SENDING_MARGIN = timedelta(hours=1)
+"""How long a queued reminder may wait (retries, rate limits) and still reach a Messenger
+user inside Meta's 24 hours."""
 CATALOGUE_KEY = "reminder.window_open"
 _CHUNK = 500
 
@@ -45,7 +48,8 @@ class RemindersQueued:
     queued: int
     """Reminders newly queued."""
     messenger_silent: int = 0
-    """Reminders due to Messenger users silent for over 24 hours: not sent (yet)."""
+    """Reminders due to Messenger users silent for over 23 hours (Meta's 24 less the
+    sending margin): not queued (yet)."""
 
 
 def reminder_text(locale: str, account: str, closes_on: date) -> str:
@@ -130,7 +134,7 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
         if reminder.account_id in done:
             continue
         if reminder.channel == "messenger" and not may_start_message(
-            last_messages.get(reminder.recipient), now
+            last_messages.get(reminder.recipient), now, margin=SENDING_MARGIN
         ):
             silent += 1
             continue
