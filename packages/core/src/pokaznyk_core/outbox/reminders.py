@@ -19,7 +19,7 @@ from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.turn_store import REMINDER_KIND
-from pokaznyk_core.storage.tables import DialogState, LinkedAccount, Reading
+from pokaznyk_core.storage.tables import DialogState, LinkedAccount, OutboxMessage, Reading
 
 REMINDED_CHANNELS = ("telegram", "viber", "messenger")
 SENDING_MARGIN = timedelta(hours=1)
@@ -103,6 +103,22 @@ async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int
     return found
 
 
+async def _queued_already(keys: list[str]) -> set[str]:
+    """Which of these reminder keys are in the outbox already (the worker looks every round:
+    one search per chunk instead of an insert per reminder)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        rows = await OutboxMessage.select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.is_in(keys[start : start + _CHUNK])
+        )
+        found.update(r["dedupe_key"] for r in rows)
+    return found
+
+
+def _key(period: str, reminder: Reminder) -> str:
+    return f"remind:{period}:{reminder.identity_id}:{reminder.account_id}"
+
+
 async def _last_messages(platform_user_ids: list[str]) -> dict[str, datetime]:
     """When each Messenger user's dialog last moved (their last message)."""
     found: dict[str, datetime] = {}
@@ -125,14 +141,15 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
     if not candidates:
         return RemindersQueued(0)
     done = await _accounts_with_reading(sorted({c.account_id for c in candidates}), period)
+    due = [c for c in candidates if c.account_id not in done]
+    queued_before = await _queued_already([_key(period, c) for c in due])
+    due = [c for c in due if _key(period, c) not in queued_before]
     now = context.now()
     last_messages = await _last_messages(
-        sorted({c.recipient for c in candidates if c.channel == "messenger"})
+        sorted({c.recipient for c in due if c.channel == "messenger"})
     )
     queued = silent = 0
-    for reminder in candidates:
-        if reminder.account_id in done:
-            continue
+    for reminder in due:
         if reminder.channel == "messenger" and not may_start_message(
             last_messages.get(reminder.recipient), now, margin=SENDING_MARGIN
         ):
@@ -142,7 +159,7 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
         reply = Reply(
             text=reminder_text(locale, reminder.account_number, state.closes_on), locale=locale
         )
-        key = f"remind:{period}:{reminder.identity_id}:{reminder.account_id}"
+        key = _key(period, reminder)
         payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
         if await enqueue(reminder.channel, reminder.recipient, payload, now=now, dedupe_key=key):
             queued += 1

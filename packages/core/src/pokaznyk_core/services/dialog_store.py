@@ -63,9 +63,9 @@ async def delivery_with_state(
     channel: Channel, user: str, update_key: str, now: datetime
 ) -> object:
     """Record the update and read the identity with its locked state in one round trip
-    (on SQLite, whose write transaction holds the database, on the event loop). `DUPLICATE` when the
-    update was handled before; None on first contact (no identity or state yet); else
-    what `identity_with_state` returns."""
+    (on SQLite, whose write transaction holds the database, one call on its connection).
+    `DUPLICATE` when the update was handled before; None on first contact (no identity or
+    state yet); else what `identity_with_state` returns."""
     engine = current_engine()
     if isinstance(engine, PooledSQLiteEngine):
         key, sender = update_key[:120], user[:80]
