@@ -59,28 +59,29 @@ async def loop_ticks_while(task: asyncio.Task[object], seconds: float) -> int:
 async def test_writes_wait_for_another_process_writer_while_the_loop_runs(
     sqlite_database: Path,
 ) -> None:
-    other = sqlite3.connect(sqlite_database, isolation_level=None)  # as another process
-    other.execute("BEGIN IMMEDIATE")
-
-    def write(connection: sqlite3.Connection) -> None:
-        connection.execute(INSERT, ("waits", "run_write", NOW))
-
-    async def piccolo_write() -> None:
+    async def piccolo_write(key: str) -> None:
         async with write_transaction():
             await ProcessedUpdate.insert(
-                ProcessedUpdate(channel="waits", update_key="piccolo", received_at=NOW)
+                ProcessedUpdate(channel="waits", update_key=key, received_at=NOW)
             )
 
-    raw = asyncio.create_task(engine().run_write(write))
-    try:
-        assert await loop_ticks_while(raw, 0.3) >= 10  # the loop was never stopped
-    finally:
-        other.execute("COMMIT")
-        other.close()
-    await asyncio.wait_for(raw, 10)
-    await asyncio.wait_for(piccolo_write(), 10)
+    # Twice: the connection that waited in its thread is lent again, and must not make
+    # the event loop wait the second time.
+    for attempt in ("first", "second"):
+        other = sqlite3.connect(sqlite_database, isolation_level=None)  # another process
+        other.execute("BEGIN IMMEDIATE")
+        raw = asyncio.create_task(
+            engine().run_write(lambda c, key=attempt: c.execute(INSERT, ("waits", key, NOW)))
+        )
+        try:
+            assert await loop_ticks_while(raw, 0.3) >= 10  # the loop was never stopped
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        await asyncio.wait_for(raw, 10)
+        await asyncio.wait_for(piccolo_write(f"piccolo {attempt}"), 10)
 
-    assert await stored_keys("waits") == {"run_write", "piccolo"}
+    assert await stored_keys("waits") == {"first", "second", "piccolo first", "piccolo second"}
 
 
 async def test_a_failed_write_stores_nothing_and_the_next_one_works(

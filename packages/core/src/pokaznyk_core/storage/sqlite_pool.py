@@ -78,6 +78,7 @@ class _Lease:
             if sql == "COMMIT":
                 self._engine.committed()
             return result
+        _be_patient(self._connection, True)
         return await self._connection.execute(sql, parameters)
 
     async def fetch_all(self, sql: str, parameters: Any) -> Any:
@@ -85,6 +86,7 @@ class _Lease:
         lock, in its thread otherwise (one hop instead of execute, fetch and close)."""
         if self.holds_write_lock:
             return _sqlite(self._connection).execute(sql, parameters).fetchall()
+        _be_patient(self._connection, True)
         return await self._connection.execute_fetchall(sql, parameters)
 
     async def close(self) -> None:
@@ -120,6 +122,24 @@ async def _in_thread(
     return await run(work, _sqlite(connection))
 
 
+_patient: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+"""Connections whose busy timeout is `BUSY_TIMEOUT_MS`; the others' is 0."""
+
+
+def _be_patient(connection: aiosqlite.Connection, patient: bool) -> None:
+    """Give the connection (leased, idle in its thread) SQLite's busy timeout when it is
+    to run in its thread, where waiting for another process is harmless, or none on the
+    event loop, where a wait would hold up every request. Only a change runs a PRAGMA: it
+    costs what a short statement does, and the dialog's connections stay on the loop."""
+    if (connection in _patient) is patient:
+        return
+    _pragma(_sqlite(connection), f"busy_timeout = {BUSY_TIMEOUT_MS if patient else 0}")
+    if patient:
+        _patient.add(connection)
+    else:
+        _patient.discard(connection)
+
+
 _unsettled: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
 """Connections whose wait in their thread was abandoned (the task was cancelled): the
 statement may still run there, so they are closed, never lent again."""
@@ -133,14 +153,13 @@ async def _without_waiting(
     may wait up to the busy timeout while the loop goes on. `work` must be safe to run
     again after a "database is locked" (no transaction of its own left open)."""
     raw = _sqlite(connection)
-    _pragma(raw, "busy_timeout = 0")
+    _be_patient(connection, False)
     try:
         return work(raw)
     except sqlite3.OperationalError as error:
         if raw.in_transaction or "locked" not in str(error):
             raise
-    finally:
-        _pragma(raw, f"busy_timeout = {BUSY_TIMEOUT_MS}")
+    _be_patient(connection, True)
     try:
         return await _in_thread(connection, work)
     except BaseException:
@@ -221,6 +240,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _patient.add(connection)
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA wal_autocheckpoint = 0")  # see `committed`
         self._all.add(connection)
@@ -316,6 +336,7 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> Any:
         connection = await self.acquire()
         try:
+            _be_patient(connection, True)
             rows = await connection.execute_fetchall(query, args or [])
             if connection.in_transaction:
                 await connection.commit()
@@ -334,4 +355,5 @@ class PooledSQLiteEngine(SQLiteEngine):
         if isinstance(connection, _Lease):
             return await connection.fetch_all(query, args or [])
         # One hop to the connection's thread instead of three (execute, fetch, close).
+        _be_patient(connection, True)
         return await connection.execute_fetchall(query, args or [])
