@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from itertools import count
+from typing import Any
 
 import httpx
+import pytest
 from tests.dashboard.webhooks.chats import (
     MessengerChat,
     deliver_outbox,
@@ -15,6 +18,7 @@ from tests.dashboard.webhooks.chats import (
     texts,
 )
 
+from pokaznyk_core.i18n import translate
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import ProcessedUpdate, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
@@ -132,3 +136,46 @@ async def test_a_send_api_that_answers_500_then_recovers_delivers_the_receipt_on
     delivered = [r.json() for r in retried if reading["receipt"] in r.json()["message"]["text"]]
     assert delivered == [failed.json()]
     assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}
+
+
+async def test_a_message_that_fails_by_our_fault_is_answered_and_the_others_are_still_handled(
+    web: httpx.AsyncClient,
+    web_context: ServiceContext,
+    fake_graph: FakeGraph,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A fault of ours (a bug in the dialog) for one text; a batch of two customers' messages.
+    from pokaznyk_core.services import conversation
+
+    real_step = conversation.step
+
+    def step_with_a_bug(state: Any, incoming: Any, facts: Any, now: Any) -> Any:
+        if incoming.text == "fails here":
+            raise RuntimeError("a bug in the dialog")
+        return real_step(state, incoming, facts, now)
+
+    monkeypatch.setattr(conversation, "step", step_with_a_bug)
+    unlucky, other = customer(web), customer(web)
+    await unlucky.says("/start")
+    await unlucky.presses("menu:language")
+    await unlucky.presses("lang:en")
+    before = len(await unlucky.replies())
+    batch = unlucky.event({"text": "fails here"})
+    batch["entry"] += other.event({"text": "/start"})["entry"]
+
+    for delivery in ("first", "again"):
+        with caplog.at_level(logging.ERROR, logger="pokaznyk.inbound"):
+            await unlucky.send(batch)
+        assert unlucky.last_status == 200, delivery
+
+    [apology] = (await unlucky.replies())[before:]  # once, though delivered twice
+    assert apology["text"] == translate("dialog.not_handled", "en")  # the user's language
+    assert payloads([apology]) == ["menu"]
+    [greeting] = await other.replies()  # the other message of the batch was handled
+    assert "menu:submit" in payloads([greeting])
+    assert "a bug in the dialog" in caplog.text  # the traceback is in the log, not the answer
+
+    await deliver_outbox(web_context)
+    sent = [m for m in fake_graph.sent_messages() if m["recipient"]["id"] == unlucky.user_id]
+    assert sent[-1]["message"]["text"] == translate("dialog.not_handled", "en")

@@ -75,6 +75,14 @@ def button(locale: str, key: str, payload: str) -> Button:
     return Button(label=t(locale, f"button.{key}"), payload=payload)
 
 
+def not_handled(locale: str) -> Reply:
+    """The answer to a message the service failed to handle by a fault of its own: nothing
+    was done, send it again (or start over from the menu)."""
+    return Reply(
+        text=t(locale, "not_handled"), buttons=rows(button(locale, "menu", MENU)), locale=locale
+    )
+
+
 def rows(*buttons: Button) -> tuple[tuple[Button, ...], ...]:
     """One button per row."""
     return tuple((b,) for b in buttons)

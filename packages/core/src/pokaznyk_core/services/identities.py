@@ -59,6 +59,12 @@ async def identity_for(
     return row
 
 
+async def language_of(channel: Channel, platform_user_id: str) -> str | None:
+    """The language a platform user chose (or was given at first contact), if known."""
+    row = await _identity_row(channel, platform_user_id)
+    return str(row["language"]) if row is not None else None
+
+
 async def _identity_row(channel: Channel, platform_user_id: str) -> dict[str, Any] | None:
     rows = await MessengerIdentity.raw(
         "SELECT * FROM messenger_identity WHERE channel = {} AND platform_user_id = {}",
