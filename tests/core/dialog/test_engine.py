@@ -161,6 +161,7 @@ def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     chat.send("1100,5")
     assert chat.stage() is Stage.CONFIRM
     assert "1100,5" in chat.said and "100,5" in chat.said
+    assert chat.said.count("100,5 кВт·год") == 1  # one zone: its consumption is the total
     assert chat.payloads[0] == "confirm"
     chat.send(tap("confirm"))
     action = chat.actions[-1]
@@ -185,6 +186,7 @@ def test_enters_three_zones_in_turn() -> None:
     assert translate("zone.night", "uk") in chat.said
     chat.send("150")
     assert chat.stage() is Stage.CONFIRM
+    assert "Споживання з попереднього показника: 65,5 кВт·год." in chat.said  # 10 + 5,5 + 50
     chat.send("так")
     action = chat.actions[-1]
     assert isinstance(action, SubmitReading)

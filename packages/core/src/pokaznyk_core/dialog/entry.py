@@ -223,7 +223,7 @@ def preview(state: DialogState, turn: Turn) -> Step:
             )
         else:
             lines.append(x.t(loc, "confirm_zone", zone=x.zone_name(zone, loc), value=shown))
-    if account.verified and verdict.consumption:
+    if account.verified and verdict.consumption and len(meter.spec.zones) > 1:  # else said
         total = x.show_value(meter.spec.format(verdict.total_consumption), loc)
         lines.append(x.t(loc, "confirm_total", used=total))
     notes = _preview_notes(verdict, loc) if account.verified else []
