@@ -37,6 +37,8 @@ from pokaznyk_core.i18n import render, translate
 
 from .conversation import USER, Answer, Chat, account, facts, meter, tap
 
+LATEST = "status:latest"
+
 STORED = Submitted(
     stored=True, receipt="ACDEFHJKM", status="accepted", period="2026-10", in_window=True
 )
@@ -130,6 +132,24 @@ def test_a_bad_account_number_is_explained_before_asking_the_surname() -> None:
     chat.send("12345")
     assert render(Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10}), "uk") in chat.said
     assert chat.stage() is Stage.ASK_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("moves", "purpose"),
+    [(["menu:submit"], "submit"), (["menu:link"], "link"), (["menu:status", LATEST], "status")],
+)
+def test_the_account_number_is_asked_for_what_the_customer_chose(
+    moves: list[str], purpose: str
+) -> None:
+    chat = at_menu(Chat(facts()))
+    for move in moves:
+        chat.send(tap(move))
+    assert chat.stage() is Stage.ASK_ACCOUNT
+    reasons = {p: translate(f"dialog.why_verify.{p}", "uk") for p in ("submit", "link", "status")}
+    assert [p for p, words in reasons.items() if words in chat.said] == [purpose]
+    chat.send("12345")  # asked again after a mistake: without the reason, shorter
+    assert reasons[purpose] not in chat.said
+    assert translate("dialog.ask_account_typed", "uk", length=10) in chat.said
 
 
 def test_a_contact_where_it_proves_nothing_is_explained_and_the_number_asked_again() -> None:

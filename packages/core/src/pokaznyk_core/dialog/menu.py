@@ -108,7 +108,7 @@ def latest_step(state: DialogState, turn: Turn) -> Step:
     if not turn.facts.accounts:
         from pokaznyk_core.dialog.verify import ask_account
 
-        return ask_account(state, turn, Purpose.STATUS, x.t(turn.locale, "verify_first"))
+        return ask_account(state, turn, Purpose.STATUS)
     ids = tuple(a.account_id for a in turn.facts.accounts)
     return Step(reset(state), (), LatestReadings(ids))
 

@@ -29,11 +29,12 @@ def ask_account(state: DialogState, turn: Turn, purpose: Purpose, intro: str = "
     next_state = state.at(
         Stage.ASK_ACCOUNT, purpose=purpose, pending_account="", account_id=None, meter_id=None
     )
-    return Step(next_state, (prompt_account_number(turn, intro),))
+    return Step(next_state, (prompt_account_number(turn, intro, purpose),))
 
 
-def prompt_account_number(turn: Turn, intro: str = "") -> Reply:
-    """The question for the account number."""
+def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None = None) -> Reply:
+    """The question for the account number; with `purpose` (the first time it is asked), a
+    chat says first why it is asked (the phone line is only ever for submitting)."""
     loc = turn.locale
     length = turn.facts.account_number_length
     if turn.facts.caller_phone is not None:
@@ -41,6 +42,8 @@ def prompt_account_number(turn: Turn, intro: str = "") -> Reply:
         return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS)
     sharing = turn.facts.phone_sharing and not turn.facts.voice
     text = x.t(loc, "ask_account" if sharing else "ask_account_typed", length=length)
+    if purpose is not None and not turn.facts.voice:
+        text = f"{x.t(loc, f'why_verify.{purpose.value}')} {text}"
     return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS, request_contact=sharing)
 
 
