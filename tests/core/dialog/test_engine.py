@@ -406,7 +406,7 @@ def test_switches_to_english_and_back() -> None:
     assert chat.actions[-1] == SetLanguage("en")
     assert "English" in chat.said and chat.replies[-1].locale == "en"
     chat.send(tap("menu:submit"))
-    assert "Send the reading" in chat.said
+    assert "Enter the meter reading" in chat.said
     chat.send(tap("lang:uk"))
     assert chat.actions[-1] == SetLanguage("uk")
     assert translate("dialog.menu", "uk") in chat.said
