@@ -6,6 +6,7 @@ handled the same way however it arrived.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -96,7 +97,10 @@ async def _apologise(
     """Queue `texts.not_handled` (and a button press's callback answer), once per update."""
     locale = await language_of(channel, item.platform_user_id)
     reply = not_handled(locale or normalize_locale(item.incoming.language_hint))
-    key = f"{channel.value}:not-handled:{item.update_key}" if item.update_key else None
+    key = None
+    if item.update_key:  # a fixed length, however long the platform's id (at most 120)
+        digest = hashlib.sha256(item.update_key.encode()).hexdigest()[:40]
+        key = f"{channel.value}:not-handled:{digest}"
     rows = (
         OutboxRow(
             channel.value,
