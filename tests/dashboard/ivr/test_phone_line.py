@@ -179,6 +179,8 @@ async def test_a_caller_who_called_before_may_choose_english(
     response = await second.post(language_action, "2")
     _, greeting = gather_of(response)
     assert "press" in greeting and "натисніть" not in greeting
+    assert not any("а" <= ch.lower() <= "я" for ch in greeting)  # no Cyrillic to an English voice
+    assert "For another language, press 5." in greeting
     languages = {say.get("language") for say in ET.fromstring(response.text).iter("Say")}
     assert languages == {"en-US"}
 

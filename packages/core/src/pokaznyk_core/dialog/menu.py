@@ -35,7 +35,7 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
             x.button(loc, "submit", x.MENU_SUBMIT),
             x.button(loc, "window", x.MENU_WINDOW),
             x.button(loc, "contacts", x.MENU_CONTACTS),
-            x.button(loc, "language", x.MENU_LANGUAGE),
+            x.button(loc, "language_voice", x.MENU_LANGUAGE),  # one language to a voice
         )
         return x.reply(loc, x.join(intro, x.t(loc, "menu")), voice_buttons, hint=x.CHOICE)
     reminders = "reminders_off" if turn.facts.reminders else "reminders_on"
