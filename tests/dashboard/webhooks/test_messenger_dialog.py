@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 from itertools import count
 from typing import Any
@@ -179,3 +180,35 @@ async def test_a_message_that_fails_by_our_fault_is_answered_and_the_others_are_
     await deliver_outbox(web_context)
     sent = [m for m in fake_graph.sent_messages() if m["recipient"]["id"] == unlucky.user_id]
     assert sent[-1]["message"]["text"] == translate("dialog.not_handled", "en")
+
+
+async def test_a_message_failing_while_the_database_is_away_is_delivered_again_not_lost(
+    web: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fault of ours, and then the database away for a moment as the customer is told.
+    from pokaznyk_core.outbox import inbound
+    from pokaznyk_core.services import conversation
+
+    def step_with_a_bug(*args: Any) -> Any:
+        raise RuntimeError("a bug in the dialog")
+
+    real_language_of = inbound.language_of
+
+    async def database_away(*args: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(conversation, "step", step_with_a_bug)
+    unlucky = customer(web)
+    await unlucky.says("/start")  # the first contact makes no step
+    batch = unlucky.event({"text": "fails here"})
+    monkeypatch.setattr(inbound, "language_of", database_away)
+    await unlucky.send(batch)
+    assert unlucky.last_status == 429  # the platform is asked to deliver it again
+    before = len(await unlucky.replies())
+
+    monkeypatch.setattr(inbound, "language_of", real_language_of)
+    await unlucky.send(batch)  # the redelivery
+    assert unlucky.last_status == 200
+    [apology] = (await unlucky.replies())[before:]
+    assert apology["text"] == translate("dialog.not_handled", "uk")

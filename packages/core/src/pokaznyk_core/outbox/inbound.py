@@ -80,10 +80,12 @@ async def _handle(
     except Exception as error:
         if is_transient(error):
             raise
-        log.exception("%s: a message could not be handled", channel.value)
+        log.exception("%s: update %s could not be handled", channel.value, item.update_key)
     try:
         await _apologise(context, channel, item, answer)
-    except Exception:
+    except Exception as error:
+        if is_transient(error):  # delivered again, the message fails again and is answered
+            raise
         log.exception("%s: the customer could not be told of the failure", channel.value)
     return None
 

@@ -247,6 +247,9 @@ class PooledSQLiteEngine(SQLiteEngine):
                 await _in_thread(connection, lambda raw: _pragma(raw, "wal_checkpoint(PASSIVE)"))
             except sqlite3.Error as error:  # the next one will try again
                 log.warning("SQLite checkpoint failed: %s", error)
+            except BaseException:  # cancelled: the thread may still be checkpointing
+                _unsettled.add(connection)
+                raise
             finally:
                 await self.release(connection)
 
