@@ -191,6 +191,8 @@ def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
         reading_id=reading_id_for(USER, 1),
     )
     assert "ACDEFHJKM" in chat.said and "жовтень 2026" in chat.said
+    assert chat.said.count("жовтень 2026") == 1  # the period once
+    assert translate("dialog.in_window", "uk") in chat.said  # on time: billed on it
     assert chat.replies[0].speech == tuple("ACDEFHJKM")
     assert chat.stage() is Stage.MENU
 
@@ -290,6 +292,7 @@ def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
     chat.send(tap("confirm"))
     assert chat.stage() is Stage.AWAIT_PHOTO
     assert translate("dialog.photo_offer", "uk") in chat.said
+    assert translate("dialog.in_window", "uk") not in chat.said  # no promise before the check
     chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
     assert translate("dialog.photo_attached", "uk") in chat.said
     assert chat.stage() is Stage.MENU

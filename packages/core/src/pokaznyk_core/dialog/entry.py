@@ -313,13 +313,13 @@ def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
         return back_to_problems(state, result.problems, account, meter, turn)
     verified = account is not None and account.verified
     parts = [x.t(loc, "receipt", receipt=result.receipt, period=x.show_period(result.period, loc))]
-    if result.in_window:
-        parts.append(x.t(loc, "in_window", period=x.show_period(result.period, loc)))
-    else:
+    flagged = bool(result.flags) or result.status == "flagged"
+    if not result.in_window:
         parts.append(_off_window(result.period, turn))
+    elif not flagged:  # a flagged one is told it will be checked first
+        parts.append(x.t(loc, "in_window"))
     if verified:
         parts += [x.problem_text(n, loc) for n in result.notices]
-    flagged = bool(result.flags) or result.status == "flagged"
     if flagged and not verified:
         parts.append(x.t(loc, "unverified_check"))
     elif flagged and not (result.flags & _PHOTO_NOTICES):
