@@ -298,6 +298,23 @@ def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
     assert chat.stage() is Stage.MENU
 
 
+@pytest.mark.parametrize("voice", [False, True])
+def test_a_reading_far_above_usual_is_told_it_will_be_checked_and_a_photo_asked_once(
+    voice: bool,
+) -> None:
+    high = Problem(Code.READING_HIGH_CONSUMPTION, {"consumption": "900", "days": 30})
+    flagged = replace(
+        STORED, status="flagged", flags=frozenset({Flag.HIGH_CONSUMPTION}), notices=(high,)
+    )
+    chat = at_menu(Chat(facts(account(), voice=voice), submitting(flagged)))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    assert render(high, "uk") in chat.said
+    photo_asks = chat.said.count("фото")
+    assert photo_asks == (0 if voice else 1)  # no photo on the phone; in a chat, one offer
+
+
 def test_a_photo_out_of_place_is_explained() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
