@@ -192,6 +192,24 @@ async def test_viber_greets_a_user_who_opened_the_chat_in_the_http_answer(
     assert again.status_code == 200 and again.json() == {}
 
 
+async def test_viber_says_a_welcome_that_failed_by_our_fault_was_not_handled(
+    web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pokaznyk_core.i18n import translate
+    from pokaznyk_core.services import conversation
+
+    def step_with_a_bug(*args: Any) -> Any:
+        raise RuntimeError("a bug in the dialog")
+
+    monkeypatch.setattr(conversation, "step", step_with_a_bug)
+    user = {"id": "viber-user-2=", "name": "Tom", "language": "en", "api_version": 8}
+    event = {"event": "conversation_started", "timestamp": 1, "message_token": 778, "user": user}
+    body = json.dumps(event).encode()
+    response = await web.post("/webhooks/viber", content=body, headers=viber_signed(body))
+    assert response.status_code == 200
+    assert response.json()["text"] == translate("dialog.not_handled", "en")
+
+
 async def test_messenger_answers_the_challenge_only_with_the_verify_token(
     web: httpx.AsyncClient,
 ) -> None:
