@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from pokaznyk_core.channels import IGNORED, InvalidUpdateError, messenger
+from pokaznyk_core.dialog import texts
 from pokaznyk_core.dialog.messages import Button, IncomingKind, Reply
+from pokaznyk_core.i18n import catalogue
 
 
 def event(**kind: Any) -> dict[str, Any]:
@@ -92,6 +94,37 @@ def test_renders_buttons_as_at_most_thirteen_short_quick_replies() -> None:
     assert quick[0] == {"content_type": "user_phone_number"}
     assert all(len(q["title"]) <= 20 for q in quick[1:])
     assert quick[1]["payload"] == "btn:p0"
+
+
+@pytest.mark.parametrize("locale", ["uk", "en"])
+def test_every_dialog_button_fits_a_quick_reply_in_whole_words(locale: str) -> None:
+    keys = sorted(
+        key.removeprefix("dialog.button.")
+        for key in catalogue(locale)
+        if key.startswith("dialog.button.")
+    )
+    buttons = tuple((texts.button(locale, key, key),) for key in keys)
+    for start in range(0, len(buttons), 13):
+        reply = Reply(text="Оберіть", buttons=buttons[start : start + 13], locale=locale)
+        for quick, (button,) in zip(
+            messenger.render(reply, "PSID1")["message"]["quick_replies"],
+            buttons[start : start + 13],
+            strict=True,
+        ):
+            assert quick["title"] in (button.label, button.short), quick["title"]
+            assert 1 <= len(quick["title"]) <= 20
+    # A label of the service's own data (an address) is cut after a whole word.
+    address = Button("4110000001, вул. Шевченка, 12", "acc:1")
+    title = messenger.render(Reply(text="?", buttons=((address,),)), "P")["message"][
+        "quick_replies"
+    ][0]["title"]
+    assert title == "4110000001, вул…" and len(title) <= 20
+
+
+def test_a_button_keeps_its_short_label_through_the_outbox() -> None:
+    reply = Reply(text="?", buttons=((texts.button("uk", "zero", "zero"),),))
+    assert Reply.from_json(reply.to_json()) == reply
+    assert reply.buttons[0][0].short == "Без споживання"
 
 
 def test_a_message_the_page_starts_may_go_only_within_a_day_of_the_persons_last() -> None:

@@ -18,7 +18,7 @@ from pokaznyk_core.channels import (
     digits_of,
     secrets_match,
 )
-from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+from pokaznyk_core.dialog.messages import Button, Incoming, IncomingKind, Reply
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 QUICK_REPLY_LIMIT = 13
@@ -140,6 +140,18 @@ def parse(payload: Any) -> ParseResult:
     return found or IGNORED
 
 
+def _title(button: Button) -> str:
+    """A quick reply's title within Meta's 20 characters: the label, else its short form,
+    else the label cut after a whole word with an ellipsis (an account's address, say)."""
+    for text in (button.label, button.short):
+        if text and len(text) <= TITLE_LIMIT:
+            return text
+    cut = button.label[: TITLE_LIMIT - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.:;—-") + "…"
+
+
 def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict[str, Any]:
     """The Send API request for `reply`, with quick replies. `messaging_type` is RESPONSE
     for an answer to the customer's message and UPDATE for a message the service starts
@@ -153,7 +165,7 @@ def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict
             quick.append(
                 {
                     "content_type": "text",
-                    "title": button.label[:TITLE_LIMIT],
+                    "title": _title(button),
                     "payload": BUTTON_PREFIX + button.payload,
                 }
             )

@@ -41,10 +41,13 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
-    """A button; `payload` comes back in `Incoming.payload` (at most 64 bytes)."""
+    """A button; `payload` comes back in `Incoming.payload` (at most 64 bytes). `short`, when
+    set, is a shorter label for a platform that limits a button's length (Messenger's quick
+    replies take 20 characters)."""
 
     label: str
     payload: str
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,12 @@ class Reply:
         return {
             "text": self.text,
             "buttons": [
-                [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
+                [
+                    {"label": b.label, "payload": b.payload}
+                    | ({"short": b.short} if b.short else {})
+                    for b in row
+                ]
+                for row in self.buttons
             ],
             "request_contact": self.request_contact,
             "input_hint": self.input_hint,
@@ -83,7 +91,7 @@ class Reply:
         return cls(
             text=raw["text"],
             buttons=tuple(
-                tuple(Button(label=b["label"], payload=b["payload"]) for b in row)
+                tuple(Button(b["label"], b["payload"], b.get("short", "")) for b in row)
                 for row in raw.get("buttons", [])
             ),
             request_contact=bool(raw.get("request_contact", False)),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pokaznyk_core.dialog.messages import Button, Reply
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
-from pokaznyk_core.i18n import format_day, render, translate
+from pokaznyk_core.i18n import catalogue, format_day, normalize_locale, render, translate
 
 DIGITS = "digits"
 DECIMAL = "digits_decimal"
@@ -71,8 +71,10 @@ def show_period(period: Period | str, locale: str) -> str:
 
 
 def button(locale: str, key: str, payload: str) -> Button:
-    """A button labelled with ``dialog.button.<key>``."""
-    return Button(label=t(locale, f"button.{key}"), payload=payload)
+    """A button labelled with ``dialog.button.<key>``, and with ``dialog.button_short.<key>``
+    where the catalogue has one (a label too long for some platform's buttons)."""
+    short = catalogue(normalize_locale(locale)).get(f"dialog.button_short.{key}", "")
+    return Button(label=t(locale, f"button.{key}"), payload=payload, short=short)
 
 
 def not_handled(locale: str) -> Reply:
