@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pokaznyk_core.channels import IGNORED, InboundMessage, ParseResult, SubscriptionChange
+from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.dialog.texts import not_handled
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import normalize_locale
-from pokaznyk_core.outbox.queue import enqueue, set_subscribed, telegram_call
+from pokaznyk_core.outbox.queue import enqueue as queue_message
+from pokaznyk_core.outbox.queue import set_subscribed, telegram_call
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.identities import language_of
 from pokaznyk_core.services.turn_store import REPLY_KIND, OutboxRow
 from pokaznyk_core.storage.transactions import is_transient, write_transaction
+
+if TYPE_CHECKING:
+    from pokaznyk_core.services.conversation import ConversationResult
 
 log = logging.getLogger("pokaznyk.inbound")
 
@@ -28,8 +33,8 @@ async def dispatch(
 ) -> list[tuple[InboundMessage, Any]]:
     """Hand each message of an update to the dialog (its replies go to the outbox).
 
-    Returns each message with its conversation result (None for one that failed). A
-    Telegram button press also queues answerCallbackQuery, once per callback query; a Viber
+    Returns each message with its conversation result (`handle_message`). A Telegram
+    button press also queues answerCallbackQuery, once per callback query; a Viber
     (un)subscription marks the user's identity.
 
     A passing failure (the database busy or unreachable) propagates, so the platform
@@ -55,17 +60,23 @@ async def dispatch(
                     dedupe_key=f"telegram:callback:{item.callback_id}",
                 ),
             )
-        results.append((item, await _handle(context, channel, item, answer)))
+        results.append((item, await handle_message(context, channel, item, also_queue=answer)))
     return results
 
 
-async def _handle(
+async def handle_message(
     context: ServiceContext,
     channel: Channel,
     item: InboundMessage,
-    answer: tuple[OutboxRow, ...],
-) -> Any:
-    from pokaznyk_core.services.conversation import handle_incoming
+    *,
+    also_queue: tuple[OutboxRow, ...] = (),
+    enqueue: bool = True,
+) -> ConversationResult:
+    """`handle_incoming` for one platform message, or, when it fails by a fault of ours,
+    `texts.not_handled` as its reply (queued once per update, with `also_queue`, when
+    `enqueue`; a channel that answers in its HTTP response says it there). A passing
+    failure propagates, so the platform delivers the message again."""
+    from pokaznyk_core.services.conversation import ConversationResult, handle_incoming
 
     try:
         return await handle_incoming(
@@ -75,46 +86,43 @@ async def _handle(
             item.incoming,
             update_key=item.update_key,
             display_name=item.display_name,
-            also_queue=answer,
+            enqueue=enqueue,
+            also_queue=also_queue,
         )
     except Exception as error:
         if is_transient(error):
             raise
         log.exception("%s: update %s could not be handled", channel.value, item.update_key)
+    reply = not_handled(normalize_locale(item.incoming.language_hint))
     try:
-        await _apologise(context, channel, item, answer)
+        locale = await language_of(channel, item.platform_user_id)  # the one they chose
+        reply = not_handled(locale) if locale else reply
+        if enqueue:
+            await _queue_apology(context, channel, item, reply, also_queue)
     except Exception as error:
-        if is_transient(error):  # delivered again, the message fails again and is answered
+        if is_transient(error):  # delivered again, it fails again and is answered
             raise
         log.exception("%s: the customer could not be told of the failure", channel.value)
-    return None
+    return ConversationResult(replies=(reply,), duplicate=False, identity_id=None)
 
 
-async def _apologise(
+async def _queue_apology(
     context: ServiceContext,
     channel: Channel,
     item: InboundMessage,
-    answer: tuple[OutboxRow, ...],
+    reply: Reply,
+    also_queue: tuple[OutboxRow, ...],
 ) -> None:
-    """Queue `texts.not_handled` (and a button press's callback answer), once per update."""
-    locale = await language_of(channel, item.platform_user_id)
-    reply = not_handled(locale or normalize_locale(item.incoming.language_hint))
+    """Queue the not-handled reply (and a button press's callback answer), once per update."""
     key = None
     if item.update_key:  # a fixed length, however long the platform's id (at most 120)
         digest = hashlib.sha256(item.update_key.encode()).hexdigest()[:40]
         key = f"{channel.value}:not-handled:{digest}"
-    rows = (
-        OutboxRow(
-            channel.value,
-            item.platform_user_id,
-            {"reply": reply.to_json(), "kind": REPLY_KIND},
-            key,
-        ),
-        *answer,
-    )
+    payload = {"reply": reply.to_json(), "kind": REPLY_KIND}
+    rows = (OutboxRow(channel.value, item.platform_user_id, payload, key), *also_queue)
     now = context.now()
     async with write_transaction():
         for row in rows:
-            await enqueue(
+            await queue_message(
                 row.channel, row.recipient, row.payload, now=now, dedupe_key=row.dedupe_key
             )

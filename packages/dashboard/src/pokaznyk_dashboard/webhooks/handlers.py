@@ -7,7 +7,6 @@ message to the dialog; replies leave through the outbox, so the answer here is q
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import MediaType, Request, get, post
@@ -24,12 +23,9 @@ from pokaznyk_core.channels import (
     viber,
 )
 from pokaznyk_core.dialog.messages import IncomingKind, Reply
-from pokaznyk_core.dialog.texts import not_handled
 from pokaznyk_core.domain.readings import Channel
-from pokaznyk_core.i18n import normalize_locale
-from pokaznyk_core.outbox.inbound import dispatch
+from pokaznyk_core.outbox.inbound import dispatch, handle_message
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.transactions import is_transient
 from pokaznyk_dashboard.webhooks.common import (
     MAX_BODY,
     Refusal,
@@ -41,8 +37,6 @@ from pokaznyk_dashboard.webhooks.common import (
     read_body,
     signed_body,
 )
-
-log = logging.getLogger("pokaznyk.webhooks")
 
 
 def _parse(parse: Any, payload: Any) -> ParseResult:
@@ -117,29 +111,10 @@ async def viber_webhook(
 
 
 async def _conversation_started(context: ServiceContext, item: InboundMessage) -> Response[Any]:
-    from pokaznyk_core.services.conversation import handle_incoming
-
-    sender = context.settings.viber_sender_name
-    try:
-        result = await handle_incoming(
-            context,
-            Channel.VIBER,
-            item.platform_user_id,
-            item.incoming,
-            update_key=item.update_key,
-            display_name=item.display_name,
-            enqueue=False,
-        )
-    except Exception as error:
-        if is_transient(error):
-            raise
-        # A fault of ours: the welcome says so, as a chat message's answer would.
-        log.exception("viber: conversation_started %s could not be handled", item.update_key)
-        locale = normalize_locale(item.incoming.language_hint)
-        return answer(200, _welcome((not_handled(locale),), sender))
+    result = await handle_message(context, Channel.VIBER, item, enqueue=False)
     if result.duplicate:
         return answer(200, {})
-    return answer(200, _welcome(tuple(result.replies), sender))
+    return answer(200, _welcome(tuple(result.replies), context.settings.viber_sender_name))
 
 
 @get(
