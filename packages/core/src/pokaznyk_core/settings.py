@@ -93,6 +93,11 @@ class Settings:
     ivr_allow_unsigned: bool = False
     """Accept unsigned IVR requests (a PBX on a private network only)."""
 
+    messages_at_once: int = 10
+    """How many customer messages a server process handles at once; the others wait their
+    turn in the order they arrived (`services.admission`). As many as a process has
+    PostgreSQL connections: a message uses one at a time."""
+
     demo: bool = False
     """Demo mode: one-time sign-in links are printed to the log."""
 
@@ -145,5 +150,7 @@ class Settings:
             raise SettingsError(
                 f"POKAZNYK_TIMEZONE {self.timezone!r} is not a known time zone"
             ) from None
+        if not 1 <= self.messages_at_once <= 1000:
+            raise SettingsError("POKAZNYK_MESSAGES_AT_ONCE must be between 1 and 1000")
         if not 4 <= self.account_number_length <= 20:
             raise SettingsError("POKAZNYK_ACCOUNT_NUMBER_LENGTH must be between 4 and 20")

@@ -17,6 +17,7 @@ from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.outbox.queue import enqueue as queue_message
 from pokaznyk_core.outbox.queue import set_subscribed, telegram_call
+from pokaznyk_core.services.admission import message_turn
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.identities import language_of
 from pokaznyk_core.services.turn_store import REPLY_KIND, OutboxRow
@@ -79,16 +80,17 @@ async def handle_message(
     from pokaznyk_core.services.conversation import ConversationResult, handle_incoming
 
     try:
-        return await handle_incoming(
-            context,
-            channel,
-            item.platform_user_id,
-            item.incoming,
-            update_key=item.update_key,
-            display_name=item.display_name,
-            enqueue=enqueue,
-            also_queue=also_queue,
-        )
+        async with message_turn(context):
+            return await handle_incoming(
+                context,
+                channel,
+                item.platform_user_id,
+                item.incoming,
+                update_key=item.update_key,
+                display_name=item.display_name,
+                enqueue=enqueue,
+                also_queue=also_queue,
+            )
     except Exception as error:
         if is_transient(error):
             raise

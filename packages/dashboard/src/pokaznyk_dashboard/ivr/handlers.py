@@ -21,6 +21,7 @@ import pokaznyk_core.channels.ivr as ivr
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox.queue import load_spoken, load_spoken_by_key, store_spoken
+from pokaznyk_core.services.admission import message_turn
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.transactions import write_transaction
 from pokaznyk_dashboard.webhooks.common import MAX_BODY, Refusal, read_body
@@ -111,7 +112,7 @@ async def _converse(
     key = f"ivr:{form['CallSid']}:{step}"
     # The dialog's step and the prompt said for it are kept together: a process that dies
     # in between leaves neither, and Twilio's retry is answered as the first try would be.
-    async with write_transaction():
+    async with message_turn(context), write_transaction():
         result = await handle_incoming(
             context,
             Channel.IVR,
