@@ -34,6 +34,8 @@ _DECIMAL_COMMA = frozenset({"uk"})
 def normalize_locale(tag: str | None) -> str:
     """The supported locale for a language tag: ``"en-US"`` gives ``"en"``; an unknown
     or missing tag gives the default, Ukrainian."""
+    if tag in SUPPORTED_LOCALES:  # the usual case: a dialog's own locale, many times a turn
+        return tag
     if not tag:
         return DEFAULT_LOCALE
     language = tag.strip().replace("_", "-").split("-", 1)[0].lower()
