@@ -31,6 +31,12 @@ class VerificationLimits:
     account_window: timedelta = timedelta(days=1)
     """The span in which an account's failures are counted."""
 
+    @property
+    def remembered_for(self) -> timedelta:
+        """How long a failure counts for anything (a user's cooldown or an account's hold):
+        an older one is never read again."""
+        return max(self.user_window + self.user_cooldown, self.account_window)
+
 
 @dataclass(frozen=True)
 class VerificationGate:

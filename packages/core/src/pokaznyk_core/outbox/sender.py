@@ -215,10 +215,13 @@ async def run_worker(
     *,
     idle_seconds: float = 1.0,
     remind_every: timedelta = timedelta(hours=1),
+    prune_every: timedelta = timedelta(hours=1),
     client: httpx.AsyncClient | None = None,
 ) -> None:
-    """Send due messages until `stop` is set; run the reminders every `remind_every`."""
+    """Send due messages until `stop` is set; run the reminders every `remind_every` and
+    the housekeeping (`services.housekeeping`) every `prune_every`."""
     from pokaznyk_core.outbox.reminders import send_reminders
+    from pokaznyk_core.services.housekeeping import prune
 
     channels = configured_channels(context.settings)
     for channel in ("telegram", "viber", "messenger"):
@@ -229,7 +232,7 @@ async def run_worker(
     own_client = client is None
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
     limiter = RateLimiter()
-    next_remind = context.now()
+    next_remind = next_prune = context.now()
     try:
         while not stop.is_set():
             busy = False
@@ -239,6 +242,17 @@ async def run_worker(
                     if reminders.queued:
                         log.info("reminders: %d queued", reminders.queued)
                     next_remind = context.now() + remind_every
+                if context.now() >= next_prune:
+                    next_prune = context.now() + prune_every
+                    pruned = await prune(context)
+                    if pruned.total:
+                        log.info(
+                            "housekeeping: deleted %d outbox messages, %d update records,"
+                            " %d verification failures",
+                            pruned.outbox_messages,
+                            pruned.update_records,
+                            pruned.verification_failures,
+                        )
                 busy = await send_due(context, http, limiter=limiter) > 0
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")
