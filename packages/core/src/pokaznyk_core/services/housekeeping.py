@@ -23,16 +23,14 @@ scans the rows that stay and the database is never held for long.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pokaznyk_core.outbox.queue import PENDING
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage, VerificationFailure
 from pokaznyk_core.storage.transactions import write_transaction
-
-log = logging.getLogger("pokaznyk.housekeeping")
 
 OUTBOX_KEPT = timedelta(days=30)
 """How long a sent, given-up or spoken message stays (support staff look it up)."""
@@ -40,8 +38,6 @@ UPDATES_KEPT = timedelta(days=7)
 """How long a platform update's record stays (a redelivery comes within hours)."""
 BATCH = 1000
 """Rows looked at, and at most deleted, in one transaction."""
-
-_PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ async def prune(context: ServiceContext, *, batch: int = BATCH) -> Pruned:
     """Delete what nothing will read again (see the module docstring)."""
     now = context.now()
     outbox = await _prune_oldest(
-        "outbox_message", "created_at", now - OUTBOX_KEPT, batch, keep_status=_PENDING
+        "outbox_message", "created_at", now - OUTBOX_KEPT, batch, keep_status=PENDING
     )
     updates = await _prune_oldest("processed_update", "received_at", now - UPDATES_KEPT, batch)
     cutoff = now - context.verification.remembered_for
