@@ -6,7 +6,8 @@ and PostgreSQL. Baseline, in the same run and the same way: a bare Litestar endp
 does one insert in the same database. Prints steps/s and p50/p99 latency for both and the
 ratio. Timings are never asserted anywhere: this machine is shared and noisy.
 
-    uv run python bench/webhook_dialog.py [--users 200] [--concurrency 64] [--engine both] [--cpu]
+    uv run python bench/webhook_dialog.py [--users 200] [--concurrency 64] [--engine both]
+        [--cpu] [--by-step]
 """
 
 from __future__ import annotations
@@ -77,23 +78,43 @@ class Customer:
     zone_values: list[str]
 
 
+def percentile(sorted_seconds: list[float], fraction: float) -> float:
+    """The value at `fraction` of the sorted latencies, in milliseconds."""
+    return sorted_seconds[min(len(sorted_seconds) - 1, int(len(sorted_seconds) * fraction))] * 1000
+
+
 @dataclass
 class Timings:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    by_step: dict[str, list[float]] = field(default_factory=dict)
+    """The latencies of each kind of dialog step (start, menu, account, surname, zone,
+    confirm)."""
 
     def line(self, name: str) -> str:
         lat = sorted(self.latencies)
         if not lat:
             return f"{name}: no successful requests ({self.errors} errors)"
-        p50 = lat[len(lat) // 2] * 1000
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        p50 = percentile(lat, 0.5)
+        p99 = percentile(lat, 0.99)
         rate = len(lat) / self.seconds
         return (
             f"{name:<34} {rate:8.0f} steps/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
             f"({len(lat)} steps, {self.errors} errors, mean {statistics.fmean(lat) * 1000:.1f} ms)"
         )
+
+    def step_lines(self) -> list[str]:
+        """p50, p90 and p99 of each kind of step: whether the slow tail is some steps' work
+        or every step's wait."""
+        lines = []
+        for kind, seconds in self.by_step.items():
+            lat = sorted(seconds)
+            lines.append(
+                f"    {kind:<8} {len(lat):5} steps   p50 {percentile(lat, 0.5):6.1f} ms   "
+                f"p90 {percentile(lat, 0.9):6.1f} ms   p99 {percentile(lat, 0.99):6.1f} ms"
+            )
+        return lines
 
     @property
     def rate(self) -> float:
@@ -218,21 +239,24 @@ def button_update(user: int, payload: str) -> dict[str, Any]:
     }
 
 
-def dialog_of(customer: Customer) -> list[dict[str, Any]]:
+def dialog_of(customer: Customer) -> list[tuple[str, dict[str, Any]]]:
+    """The customer's updates, each with the kind of step it is."""
     u = customer.user_id + 10_000_000
     return [
-        text_update(u, "/start"),
-        button_update(u, "menu:submit"),
-        text_update(u, customer.account),
-        text_update(u, customer.surname),
-        *(text_update(u, v) for v in customer.zone_values),
-        button_update(u, "confirm"),
+        ("start", text_update(u, "/start")),
+        ("menu", button_update(u, "menu:submit")),
+        ("account", text_update(u, customer.account)),
+        ("surname", text_update(u, customer.surname)),
+        *(("zone", text_update(u, v)) for v in customer.zone_values),
+        ("confirm", button_update(u, "confirm")),
     ]
 
 
-async def drive(port: int, dialogs: list[list[dict[str, Any]]], concurrency: int) -> Timings:
+async def drive(
+    port: int, dialogs: list[list[tuple[str, dict[str, Any]]]], concurrency: int
+) -> Timings:
     timings = Timings()
-    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    queue: asyncio.Queue[list[tuple[str, dict[str, Any]]]] = asyncio.Queue()
     for d in dialogs:
         queue.put_nowait(d)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -241,12 +265,14 @@ async def drive(port: int, dialogs: list[list[dict[str, Any]]], concurrency: int
         client = RawClient(port)
         try:
             while not queue.empty():
-                for update in queue.get_nowait():
+                for kind, update in queue.get_nowait():
                     body = json.dumps(update).encode()
                     start = time.perf_counter()
                     status = await client.post("/webhooks/telegram", body, headers)
                     if status == 200:
-                        timings.latencies.append(time.perf_counter() - start)
+                        took = time.perf_counter() - start
+                        timings.latencies.append(took)
+                        timings.by_step.setdefault(kind, []).append(took)
                     else:
                         timings.errors += 1
         finally:
@@ -444,6 +470,8 @@ async def bench_engine(engine: str, args: argparse.Namespace, workdir: Path) -> 
             f"{args.workers} server worker(s) ---"
         )
         print(dialog.line("dialog steps (webhook)"))
+        if args.by_step:
+            print("\n".join(dialog.step_lines()))
         if args.cpu:
             print(dialog_cpu)
         print(baseline.line("baseline: bare insert endpoint"))
@@ -469,6 +497,11 @@ async def main() -> None:
         action="store_true",
         help="also print the CPU time per step of the server, PostgreSQL and this load "
         "generator (read from /proc; PostgreSQL's processes are counted whoever they serve)",
+    )
+    parser.add_argument(
+        "--by-step",
+        action="store_true",
+        help="also print the latency percentiles of each kind of dialog step",
     )
     args = parser.parse_args()
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
