@@ -98,6 +98,11 @@ class Settings:
     turn in the order they arrived (`services.admission`). As many as a process has
     PostgreSQL connections: a message uses one at a time."""
 
+    statement_timeout_seconds: int = 30
+    """How long a server process (`serve`) lets one PostgreSQL statement run or wait (for a
+    lock, for a lost connection) before it gives up: the platform is answered 429 and
+    delivers the message again. 0: no limit. Commands (close-period, imports) have none."""
+
     demo: bool = False
     """Demo mode: one-time sign-in links are printed to the log."""
 
@@ -152,5 +157,7 @@ class Settings:
             ) from None
         if not 1 <= self.messages_at_once <= 1000:
             raise SettingsError("POKAZNYK_MESSAGES_AT_ONCE must be between 1 and 1000")
+        if not 0 <= self.statement_timeout_seconds <= 3600:
+            raise SettingsError("POKAZNYK_STATEMENT_TIMEOUT_SECONDS must be between 0 and 3600")
         if not 4 <= self.account_number_length <= 20:
             raise SettingsError("POKAZNYK_ACCOUNT_NUMBER_LENGTH must be between 4 and 20")

@@ -63,7 +63,10 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = runtime.database is None
         if owned:
-            runtime.database = await open_database(context.settings.database_url)
+            runtime.database = await open_database(
+                context.settings.database_url,
+                statement_timeout=context.settings.statement_timeout_seconds,
+            )
         try:
             yield
         finally:

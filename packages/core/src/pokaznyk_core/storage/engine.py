@@ -68,11 +68,15 @@ async def _reset_connection(connection: Any) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def connect(url: str, *, create: bool = False, pool_size: int = 10) -> Database:
+async def connect(
+    url: str, *, create: bool = False, pool_size: int = 10, statement_timeout: float = 0
+) -> Database:
     """Open the database at `url` and bind the tables to it.
 
     A missing SQLite file is an error unless `create` is set (only `db upgrade` creates one),
-    so a mistyped path never silently starts an empty database.
+    so a mistyped path never silently starts an empty database. On PostgreSQL a positive
+    `statement_timeout` (seconds) bounds each statement's wait, a lock's or a lost
+    connection's included: it fails with TimeoutError, a passing failure.
     """
     if url.startswith("sqlite:///"):
         path = Path(sqlite_path(url))
@@ -86,7 +90,10 @@ async def connect(url: str, *, create: bool = False, pool_size: int = 10) -> Dat
     if isinstance(engine, PostgresEngine):
         try:
             await engine.start_connection_pool(
-                min_size=1, max_size=pool_size, reset=_reset_connection
+                min_size=1,
+                max_size=pool_size,
+                reset=_reset_connection,
+                command_timeout=statement_timeout or None,
             )
         except Exception as error:  # asyncpg raises many kinds; all mean "cannot connect"
             raise DatabaseError(f"cannot connect to the database: {error}") from None
@@ -143,9 +150,10 @@ async def ensure_upgraded(database: Database) -> None:
         )
 
 
-async def open_database(url: str) -> Database:
-    """Connect and check the schema is current: what every command but `db upgrade` uses."""
-    database = await connect(url)
+async def open_database(url: str, *, statement_timeout: float = 0) -> Database:
+    """Connect and check the schema is current: what every command but `db upgrade` uses
+    (`statement_timeout` as in `connect`)."""
+    database = await connect(url, statement_timeout=statement_timeout)
     try:
         await ensure_upgraded(database)
     except DatabaseError:
