@@ -139,3 +139,30 @@ async def test_the_worker_prunes_on_its_first_round(platforms_context: ServiceCo
         await asyncio.wait_for(worker, 10)
 
     assert await outbox_tags() == {"today"}
+
+
+async def test_a_long_prune_lets_other_work_run_between_its_batches(
+    platforms_context: ServiceContext,
+) -> None:
+    context = platforms_context
+    await ProcessedUpdate.delete(force=True)  # the walk is by id: older rows come first
+    for n in range(30):
+        await recorded(context, UPDATES_KEPT + DAY, f"backlog-{n}")
+    ticks = 0
+    pruning = True
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while pruning:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    worker = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    before = ticks
+    pruned = await prune(context, batch=5)
+    pruning = False
+    await worker
+
+    assert pruned.update_records == 30
+    assert ticks - before >= 5  # at least once between each of the six batches

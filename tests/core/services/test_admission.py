@@ -122,3 +122,19 @@ def test_a_number_of_messages_at_once_out_of_range_is_refused_with_its_name(valu
 def test_a_number_of_messages_at_once_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(SettingsError, match="POKAZNYK_MESSAGES_AT_ONCE must be a whole number"):
         Settings.from_env({"POKAZNYK_MESSAGES_AT_ONCE": "ten"})
+
+
+async def test_a_task_started_by_an_admitted_message_waits_at_the_door_like_any_other(
+    context: ServiceContext,
+) -> None:
+    context = at_once(context, 1)
+
+    async def another_message() -> str:
+        async with message_turn(context):
+            return "handled"
+
+    async with message_turn(context):
+        started_inside = asyncio.create_task(another_message())
+        done, _ = await asyncio.wait({started_inside}, timeout=0.2)
+        assert not done, "it inherited the place of the message that started it"
+    assert await asyncio.wait_for(started_inside, WAIT) == "handled"

@@ -221,7 +221,6 @@ async def run_worker(
     """Send due messages until `stop` is set; run the reminders every `remind_every` and
     the housekeeping (`services.housekeeping`) every `prune_every`."""
     from pokaznyk_core.outbox.reminders import send_reminders
-    from pokaznyk_core.services.housekeeping import prune
 
     channels = configured_channels(context.settings)
     for channel in ("telegram", "viber", "messenger"):
@@ -244,15 +243,7 @@ async def run_worker(
                     next_remind = context.now() + remind_every
                 if context.now() >= next_prune:
                     next_prune = context.now() + prune_every
-                    pruned = await prune(context)
-                    if pruned.total:
-                        log.info(
-                            "housekeeping: deleted %d outbox messages, %d update records,"
-                            " %d verification failures",
-                            pruned.outbox_messages,
-                            pruned.update_records,
-                            pruned.verification_failures,
-                        )
+                    await _housekeeping(context)
                 busy = await send_due(context, http, limiter=limiter) > 0
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")
@@ -262,3 +253,22 @@ async def run_worker(
     finally:
         if own_client:
             await http.aclose()
+
+
+async def _housekeeping(context: ServiceContext) -> None:
+    """One round of `services.housekeeping`: a failure is logged and tried again next time,
+    and the round's sending goes on."""
+    from pokaznyk_core.services.housekeeping import prune  # it imports the outbox's queue
+
+    try:
+        pruned = await prune(context)
+    except Exception:
+        log.exception("housekeeping failed; it runs again in an hour")
+        return
+    if pruned.total:
+        log.info(
+            "housekeeping: deleted %d outbox messages, %d update records, %d verification failures",
+            pruned.outbox_messages,
+            pruned.update_records,
+            pruned.verification_failures,
+        )

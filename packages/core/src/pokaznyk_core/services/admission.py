@@ -24,7 +24,11 @@ from pokaznyk_core.storage.transactions import current_engine
 _doors: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
-_inside: ContextVar[bool] = ContextVar("pokaznyk_message_admitted", default=False)
+_admitted: ContextVar[asyncio.Task[object] | None] = ContextVar(
+    "pokaznyk_admitted_task", default=None
+)
+"""The task that holds a place, as seen from inside it (a task it starts inherits the
+variable but is another task: it waits at the door like any other)."""
 
 
 def _door(size: int) -> asyncio.Semaphore:
@@ -45,12 +49,13 @@ async def message_turn(context: ServiceContext) -> AsyncIterator[None]:
     Taken once per message, outside any transaction: inside one (a caller that holds the
     SQLite write lock or a locked row) it would wait for messages that wait for that lock,
     so there, as inside a message already admitted, it lets the body run at once."""
-    if _inside.get() or current_engine().current_transaction.get() is not None:
+    task = asyncio.current_task()
+    if _admitted.get() is task or current_engine().current_transaction.get() is not None:
         yield
         return
     async with _door(context.settings.messages_at_once):
-        admitted = _inside.set(True)
+        admitted = _admitted.set(task)
         try:
             yield
         finally:
-            _inside.reset(admitted)
+            _admitted.reset(admitted)

@@ -16,20 +16,22 @@ hour:
 Readings, rejected submissions (the statistics), the audit log, identities and dialog state
 are never touched here.
 
-The outbox and the update records are deleted oldest first, a batch at a time in short
-transactions of their own, walking their ids (which grow with time), so the search never
-scans the rows that stay and the database is never held for long.
+Each table is walked oldest first by its ids (which grow with time), a batch at a time in
+short transactions of their own, yielding to the event loop between batches: the search
+never scans the rows that stay, and a first prune of a long backlog never holds the database,
+or on SQLite the process's event loop, for long.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.outbox.queue import PENDING
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.tables import OutboxMessage, VerificationFailure
+from pokaznyk_core.storage.tables import OutboxMessage
 from pokaznyk_core.storage.transactions import write_transaction
 
 OUTBOX_KEPT = timedelta(days=30)
@@ -60,14 +62,10 @@ async def prune(context: ServiceContext, *, batch: int = BATCH) -> Pruned:
         "outbox_message", "created_at", now - OUTBOX_KEPT, batch, keep_status=PENDING
     )
     updates = await _prune_oldest("processed_update", "received_at", now - UPDATES_KEPT, batch)
-    cutoff = now - context.verification.remembered_for
-    async with write_transaction():
-        gone = (
-            await VerificationFailure.delete()
-            .where(VerificationFailure.failed_at < cutoff)
-            .returning(VerificationFailure.id)
-        )
-    return Pruned(outbox, updates, len(gone))
+    failures = await _prune_oldest(
+        "verification_failure", "failed_at", now - context.verification.remembered_for, batch
+    )
+    return Pruned(outbox, updates, failures)
 
 
 async def _prune_oldest(
@@ -95,3 +93,6 @@ async def _prune_oldest(
         if len(rows) < batch or len(old) < len(rows):  # the end, or rows young enough to stay
             return deleted
         after = int(rows[-1]["id"])
+        # On SQLite a batch runs on the event loop without waiting for anything: let the
+        # messages waiting meanwhile have their turn before the next one.
+        await asyncio.sleep(0)
