@@ -153,3 +153,40 @@ def test_renders_a_phone_request_as_a_one_time_reply_keyboard() -> None:
 
 def test_renders_plain_text_without_a_keyboard() -> None:
     assert telegram.render(Reply(text="Дякуємо"), "111") == {"chat_id": 111, "text": "Дякуємо"}
+
+
+@pytest.mark.parametrize(
+    ("text", "payload"),
+    [
+        ("/submit", "menu:submit"),
+        ("/submit@PokaznykBot", "menu:submit"),
+        ("/readings", "menu:status"),
+        ("/window", "menu:window"),
+        ("/language", "menu:language"),
+        ("/cancel", "cancel"),
+    ],
+)
+def test_a_command_of_the_menu_is_the_press_of_its_button(text: str, payload: str) -> None:
+    incoming = only(telegram.parse(update({"text": text}))).incoming
+    assert (incoming.kind, incoming.payload) == (IncomingKind.BUTTON, payload)
+
+
+def test_an_unknown_command_is_text_the_dialog_answers() -> None:
+    incoming = only(telegram.parse(update({"text": "/help"}))).incoming
+    assert (incoming.kind, incoming.text) == (IncomingKind.TEXT, "/help")
+
+
+def test_the_command_menu_is_set_in_ukrainian_for_everyone_and_in_english_for_english() -> None:
+    everyone, english = telegram.set_commands_requests()
+    assert "language_code" not in everyone and english["language_code"] == "en"
+    names = [c["command"] for c in everyone["commands"]]
+    assert names == [c["command"] for c in english["commands"]]
+    assert names[:2] == ["start", "submit"]
+    described = {c["command"]: c["description"] for c in everyone["commands"]}
+    assert described["submit"] == "Передати показники"
+    assert {c["command"]: c["description"] for c in english["commands"]}["submit"] == (
+        "Submit readings"
+    )
+    parsed = {c: only(telegram.parse(update({"text": f"/{c}"}))).incoming for c in names}
+    assert parsed["start"].kind is IncomingKind.START
+    assert all(i.kind is IncomingKind.BUTTON for c, i in parsed.items() if c != "start")

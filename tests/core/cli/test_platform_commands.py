@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from pokaznyk_core.cli import cli
+from pokaznyk_core.cli.platforms import BotApiError, set_command_menu
+from pokaznyk_core.settings import Settings
 from pokaznyk_core.testing_platforms import FakeTelegram, FakeViber
 
 
@@ -48,6 +51,8 @@ def test_telegram_set_webhook_sends_the_url_and_the_secret_token() -> None:
     assert code == 0, out
     assert fake.webhook["url"] == "https://bot.example.com/webhooks/telegram"
     assert fake.webhook["secret_token"] == "secret_1"
+    assert set(fake.commands) == {"", "en"}  # everyone's menu (Ukrainian) and English
+    assert {c["command"] for c in fake.commands[""]} >= {"start", "submit", "cancel"}
 
 
 def test_telegram_set_webhook_fails_with_the_apis_description() -> None:
@@ -84,3 +89,11 @@ def test_viber_set_webhook_asks_for_the_events_the_service_handles() -> None:
 def test_a_missing_url_is_wrong_usage() -> None:
     code, _out, _err = invoke(["telegram", "set-webhook"], {})
     assert code == 2
+
+
+async def test_the_command_menu_is_refused_with_telegrams_reason() -> None:
+    async with FakeTelegram(refusal=(400, "Bad Request: BOT_COMMAND_INVALID")) as fake:
+        settings = Settings(telegram_bot_token=fake.token, telegram_api_base=fake.url)
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(BotApiError, match="refused setMyCommands: Bad Request"):
+                await set_command_menu(client, settings)

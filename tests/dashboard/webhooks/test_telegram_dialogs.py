@@ -360,3 +360,23 @@ async def test_a_shared_own_contact_verifies_and_someone_elses_is_refused(
     await chat.submits("1500")
     [reading] = await readings_of(fixture.meter_id)
     assert (reading["value_1"], reading["status"]) == (15000, "accepted")
+
+
+async def test_the_command_menu_starts_a_submission_and_cancels_it_from_any_step(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.says("950")  # at the confirmation now
+
+    cancelled = await chat.says("/cancel")
+    _version, state = await chat.dialog()
+    assert state["stage"] == "menu"
+    assert "скасовано" in texts(cancelled).lower()
+
+    again = await chat.says("/submit")
+    _version, state = await chat.dialog()
+    assert state["stage"] == "enter_zone"
+    assert "zero" in payloads(again)
+    assert await readings_of(fixture.meter_id) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,6 +180,8 @@ class FakeTelegram(FakePlatform):
     token: str = "123456:TEST"
     updates: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """The command menus set with setMyCommands, by language_code ("" for everyone)."""
     refusal: tuple[int, str] | None = None
     _message_id: int = 0
 
@@ -232,6 +235,21 @@ class FakeTelegram(FakePlatform):
         if method == "setwebhook":
             self.webhook = params
             return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "setmycommands":
+            commands = params.get("commands")
+            valid = isinstance(commands, list) and all(
+                re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", "")))
+                and 1 <= len(str(c.get("description", ""))) <= 256
+                for c in commands
+            )
+            if not valid or len(commands) > 100:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: BOT_COMMAND_INVALID",
+                }
+            self.commands[params.get("language_code", "")] = commands
+            return 200, {"ok": True, "result": True}
         if method == "getupdates":
             offset = int(params.get("offset", 0))
             pending = [u for u in self.updates if u["update_id"] >= offset]

@@ -13,9 +13,41 @@ from pokaznyk_core.channels import (
     digits_of,
     secrets_match,
 )
+from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+from pokaznyk_core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
+
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("start", "", "dialog.button.menu"),
+    ("submit", x.MENU_SUBMIT, "dialog.button.submit"),
+    ("readings", x.MENU_STATUS, "dialog.button.status"),
+    ("window", x.MENU_WINDOW, "dialog.button.window"),
+    ("language", x.MENU_LANGUAGE, "dialog.button.language"),
+    ("cancel", x.CANCEL, "dialog.button.cancel"),
+)
+"""The bot's command menu (Telegram's "Menu" button): the command, the menu button it
+presses, and the catalogue key of its description. /start is the greeting itself."""
+_PRESSES = {f"/{command}": payload for command, payload, _key in COMMANDS if payload}
+
+
+def set_commands_requests() -> list[dict[str, Any]]:
+    """The setMyCommands requests: the menu in Ukrainian for everyone, and in English for
+    clients whose language is English."""
+    requests = []
+    for locale in SUPPORTED_LOCALES:
+        commands = [
+            {"command": command, "description": translate(key, locale)}
+            for command, _payload, key in COMMANDS
+        ]
+        request: dict[str, Any] = {"commands": commands}
+        if locale != DEFAULT_LOCALE:
+            request["language_code"] = locale
+        requests.append(request)
+    return requests
+
+
 SHARE_PHONE_LABEL = {"uk": "📱 Поділитися номером", "en": "📱 Share my phone number"}
 
 
@@ -72,6 +104,8 @@ def _incoming_of_message(
     command = text.strip().split(maxsplit=1)[0].split("@", 1)[0] if text.strip() else ""
     if command == "/start":
         return Incoming(kind=IncomingKind.START, text=text, language_hint=hint)
+    if command in _PRESSES:  # a command of the menu: the same as its button
+        return Incoming(kind=IncomingKind.BUTTON, payload=_PRESSES[command], language_hint=hint)
     return Incoming(kind=IncomingKind.TEXT, text=text, language_hint=hint)
 
 

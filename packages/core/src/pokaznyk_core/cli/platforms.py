@@ -130,6 +130,13 @@ async def _bot_call(
         fail(str(error))
 
 
+async def set_command_menu(client: httpx.AsyncClient, settings: Settings) -> None:
+    """The bot's command menu (`telegram.COMMANDS`) in every language; BotApiError when
+    Telegram refuses it."""
+    for commands in telegram.set_commands_requests():
+        await _bot_request(client, settings, "setMyCommands", commands)
+
+
 @telegram_group.command("set-webhook")
 @click.argument("url")
 def telegram_set_webhook(url: str) -> None:
@@ -143,9 +150,13 @@ def telegram_set_webhook(url: str) -> None:
         async with httpx.AsyncClient(timeout=30) as client:
             request = telegram.set_webhook_request(url, settings.telegram_secret_token)
             await _bot_call(client, settings, "setWebhook", request)
+            try:
+                await set_command_menu(client, settings)
+            except BotApiError as error:
+                fail(str(error))
 
     run(go())
-    click.echo(f"Telegram webhook set to {url}")
+    click.echo(f"Telegram webhook set to {url}, with the bot's command menu")
 
 
 @telegram_group.command("poll")
@@ -160,6 +171,10 @@ def telegram_poll(once: bool, no_worker: bool) -> None:
         stop = asyncio.Event()
         _stop_on_signals(stop)
         async with httpx.AsyncClient(timeout=POLL_TIMEOUT_SECONDS + 15) as client:
+            try:
+                await set_command_menu(client, settings)
+            except BotApiError as error:  # the menu is a convenience: polling goes on
+                log.warning("the bot's command menu was not set: %s", error)
             sender = None
             if not no_worker and not once:
                 sender = asyncio.create_task(run_worker(context, stop, client=client))
