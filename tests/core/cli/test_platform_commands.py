@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from pokaznyk_core.cli import cli
 from pokaznyk_core.cli.platforms import BotApiError, set_command_menu
 from pokaznyk_core.settings import Settings
-from pokaznyk_core.testing_platforms import FakeTelegram, FakeViber
+from pokaznyk_core.testing_platforms import Answer, FakeTelegram, FakeViber, RecordedRequest
 
 
 def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
@@ -97,3 +97,29 @@ async def test_the_command_menu_is_refused_with_telegrams_reason() -> None:
         async with httpx.AsyncClient() as client:
             with pytest.raises(BotApiError, match="refused setMyCommands: Bad Request"):
                 await set_command_menu(client, settings)
+
+
+class BotApiWithoutCommands(FakeTelegram):
+    """A Bot API that does not know setMyCommands (an older or a partial one)."""
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        if request.path.lower().endswith("/setmycommands"):
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return super().answer(request)
+
+
+def test_set_webhook_succeeds_with_a_warning_when_the_command_menu_is_refused() -> None:
+    fake = BotApiWithoutCommands()
+    with fake.running_in_thread():
+        env = {
+            "POKAZNYK_TELEGRAM_BOT_TOKEN": fake.token,
+            "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
+            "POKAZNYK_TELEGRAM_API_BASE": fake.url,
+        }
+        code, out, err = invoke(
+            ["telegram", "set-webhook", "https://bot.example.com/webhooks/telegram"], env
+        )
+    assert code == 0, err
+    assert fake.webhook["url"] == "https://bot.example.com/webhooks/telegram"
+    assert "webhook set" in out
+    assert "command menu was not set" in err and "Not Found" in err
