@@ -6,10 +6,18 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from pokaznyk_core.channels import messenger
 from pokaznyk_core.cli import cli
 from pokaznyk_core.cli.platforms import BotApiError, set_command_menu
+from pokaznyk_core.dialog.messages import IncomingKind
 from pokaznyk_core.settings import Settings
-from pokaznyk_core.testing_platforms import Answer, FakeTelegram, FakeViber, RecordedRequest
+from pokaznyk_core.testing_platforms import (
+    Answer,
+    FakeGraph,
+    FakeTelegram,
+    FakeViber,
+    RecordedRequest,
+)
 
 
 def invoke(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
@@ -123,3 +131,56 @@ def test_set_webhook_succeeds_with_a_warning_when_the_command_menu_is_refused() 
     assert fake.webhook["url"] == "https://bot.example.com/webhooks/telegram"
     assert "webhook set" in out
     assert "command menu was not set" in err and "Not Found" in err
+
+
+def test_messenger_set_profile_fails_in_one_line_without_the_page_token() -> None:
+    code, _out, err = invoke(["messenger", "set-profile"], {})
+    assert code == 1
+    assert "POKAZNYK_MESSENGER_PAGE_TOKEN" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def postback(payload: str) -> dict[str, object]:
+    event = {
+        "sender": {"id": "PSID-1"},
+        "recipient": {"id": "PAGE-1"},
+        "timestamp": 1,
+        "postback": {"title": "…", "payload": payload, "mid": f"m-{payload}"},
+    }
+    return {"object": "page", "entry": [{"id": "PAGE-1", "time": 1, "messaging": [event]}]}
+
+
+def test_messenger_set_profile_sets_get_started_the_welcome_text_and_the_menu() -> None:
+    fake = FakeGraph()
+    with fake.running_in_thread():
+        env = {
+            "POKAZNYK_MESSENGER_PAGE_TOKEN": fake.page_token,
+            "POKAZNYK_GRAPH_API_BASE": fake.url,
+        }
+        code, out, err = invoke(["messenger", "set-profile"], env)
+    assert code == 0, err
+    assert "profile set" in out
+    profile = fake.profile
+
+    [started] = messenger.parse(postback(profile["get_started"]["payload"]))
+    assert started.incoming.kind is IncomingKind.START
+    greeting = {g["locale"]: g["text"] for g in profile["greeting"]}
+    assert "Почати" in greeting["default"] and "Get Started" in greeting["en_US"]
+    menus = {m["locale"]: m["call_to_actions"] for m in profile["persistent_menu"]}
+    assert set(menus) == {"default", "en_US", "en_GB"}
+    assert menus["default"][0]["title"] == "Передати показники"
+    assert menus["en_US"][0]["title"] == "Submit readings"
+    pressed = [messenger.parse(postback(a["payload"]))[0].incoming for a in menus["default"]]
+    assert [(i.kind, i.payload) for i in pressed] == [
+        (IncomingKind.BUTTON, payload) for payload, _key in messenger.MENU
+    ]
+
+
+def test_messenger_set_profile_fails_with_the_graph_apis_message() -> None:
+    fake = FakeGraph()
+    with fake.running_in_thread():
+        env = {"POKAZNYK_MESSENGER_PAGE_TOKEN": "wrong", "POKAZNYK_GRAPH_API_BASE": fake.url}
+        code, _out, err = invoke(["messenger", "set-profile"], env)
+    assert code == 1
+    assert "Invalid OAuth access token" in err
+    assert fake.profile == {}

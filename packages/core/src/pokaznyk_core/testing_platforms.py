@@ -316,6 +316,8 @@ class FakeGraph(FakePlatform):
     """The Graph Send API: `POST /<version>/me/messages?access_token=…`; `url` is the base."""
 
     page_token: str = "page-test-token"
+    profile: dict[str, Any] = field(default_factory=dict)
+    """The page's Messenger Profile, as set with `POST /me/messenger_profile`."""
     _message_id: int = 0
 
     def throttled(self, retry_after: int) -> Answer:
@@ -341,6 +343,8 @@ class FakeGraph(FakePlatform):
             }
             return 400, {"error": error}
         body = request.json()
+        if request.path.endswith("/me/messenger_profile"):
+            return self._set_profile(body)
         quick = (body.get("message") or {}).get("quick_replies", [])
         valid = (
             body.get("messaging_type") in ("RESPONSE", "UPDATE", "MESSAGE_TAG")
@@ -353,3 +357,25 @@ class FakeGraph(FakePlatform):
             return 400, {"error": error}
         self._message_id += 1
         return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{self._message_id}"}
+
+    def _set_profile(self, body: dict[str, Any]) -> Answer:
+        """The Messenger Profile API: a default locale for the greeting and the menu, a
+        greeting of at most 160 characters, menu titles of at most 30, postbacks with a
+        payload, and a Get Started button wherever there is a menu."""
+        greeting = body.get("greeting", [])
+        menus = body.get("persistent_menu", [])
+        actions = [a for m in menus for a in m.get("call_to_actions", [])]
+        valid = (
+            all(1 <= len(g.get("text", "")) <= 160 for g in greeting)
+            and (not greeting or any(g.get("locale") == "default" for g in greeting))
+            and (not menus or any(m.get("locale") == "default" for m in menus))
+            and (not menus or bool((body.get("get_started") or {}).get("payload")))
+            and all(len(m.get("call_to_actions", [])) <= 20 for m in menus)
+            and all(1 <= len(a.get("title", "")) <= 30 for a in actions)
+            and all(a.get("type") != "postback" or a.get("payload") for a in actions)
+        )
+        if not valid:
+            error = {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}
+            return 400, {"error": error}
+        self.profile.update(body)
+        return 200, {"result": "success"}

@@ -18,9 +18,24 @@ from pokaznyk_core.channels import (
     digits_of,
     secrets_match,
 )
+from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Button, Incoming, IncomingKind, Reply
+from pokaznyk_core.i18n import translate
 
 SIGNATURE_HEADER = "x-hub-signature-256"
+GET_STARTED = "GET_STARTED"
+"""The Get Started button's postback payload (set with `profile_request`)."""
+PROFILE_LOCALES = {"default": "uk", "en_US": "en", "en_GB": "en"}
+"""Messenger's locales of the welcome screen and the persistent menu, and ours for each:
+Ukrainian for everyone, English for English clients."""
+MENU = (
+    (x.MENU_SUBMIT, "dialog.button.submit"),
+    (x.MENU_STATUS, "dialog.button.status"),
+    (x.MENU_WINDOW, "dialog.button.window"),
+    (x.MENU_LANGUAGE, "dialog.button.language"),
+)
+"""The persistent menu: the dialog's menu button each entry presses, and its label's key."""
+MENU_TITLE_LIMIT = 30
 QUICK_REPLY_LIMIT = 13
 TITLE_LIMIT = 20
 GET_STARTED_PAYLOADS = frozenset({"GET_STARTED", "get_started", "START", "start"})
@@ -172,3 +187,31 @@ def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict
     if quick:
         message["quick_replies"] = quick[:QUICK_REPLY_LIMIT]
     return {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
+
+
+def profile_request() -> dict[str, Any]:
+    """The Messenger Profile of the page (`POST /me/messenger_profile`): the Get Started
+    button (its postback starts the dialog), the welcome screen's text and a persistent menu
+    whose entries press the dialog's menu buttons, in Ukrainian and for English clients."""
+    return {
+        "get_started": {"payload": GET_STARTED},
+        "greeting": [
+            {"locale": locale, "text": translate("dialog.messenger_welcome", ours)}
+            for locale, ours in PROFILE_LOCALES.items()
+        ],
+        "persistent_menu": [
+            {
+                "locale": locale,
+                "composer_input_disabled": False,
+                "call_to_actions": [
+                    {
+                        "type": "postback",
+                        "title": translate(key, ours)[:MENU_TITLE_LIMIT],
+                        "payload": payload,
+                    }
+                    for payload, key in MENU
+                ],
+            }
+            for locale, ours in PROFILE_LOCALES.items()
+        ],
+    }

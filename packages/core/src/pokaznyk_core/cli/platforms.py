@@ -1,4 +1,5 @@
-"""`pokaznyk worker`, `remind`, `telegram set-webhook|poll` and `viber set-webhook`."""
+"""`pokaznyk worker`, `remind`, `telegram set-webhook|poll`, `viber set-webhook` and
+`messenger set-profile`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import click
 import httpx
 
-from pokaznyk_core.channels import telegram, viber
+from pokaznyk_core.channels import messenger, telegram, viber
 from pokaznyk_core.cli.runner import fail, load_settings, run, with_database
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import window_state
@@ -310,5 +311,39 @@ def viber_set_webhook(url: str) -> None:
     click.echo(f"Viber webhook set to {url}")
 
 
-COMMANDS = (worker, remind, telegram_group, viber_group)
+@click.group("messenger")
+def messenger_group() -> None:
+    """The Messenger page."""
+
+
+@messenger_group.command("set-profile")
+def messenger_set_profile() -> None:
+    """Set the page's Get Started button, welcome text and persistent menu."""
+    settings = load_settings()
+    if not settings.messenger_page_token:
+        fail("POKAZNYK_MESSENGER_PAGE_TOKEN is not set")
+
+    async def go() -> None:
+        base = settings.graph_api_base.rstrip("/")
+        endpoint = f"{base}/{settings.graph_api_version}/me/messenger_profile"
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                response = await client.post(
+                    endpoint,
+                    json=messenger.profile_request(),
+                    params={"access_token": settings.messenger_page_token},
+                )
+            data = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            fail(f"Graph API did not answer messenger_profile: {error}")
+        if not isinstance(data, dict) or data.get("result") != "success":
+            refusal = data.get("error") if isinstance(data, dict) else None
+            detail = refusal.get("message") if isinstance(refusal, dict) else None
+            fail(f"Graph API refused messenger_profile: {detail or f'HTTP {response.status_code}'}")
+
+    run(go())
+    click.echo("Messenger profile set: Get Started, the welcome text and the menu")
+
+
+COMMANDS = (worker, remind, telegram_group, viber_group, messenger_group)
 """The commands this module adds to `pokaznyk`."""
