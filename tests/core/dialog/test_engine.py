@@ -66,6 +66,23 @@ def test_greets_any_first_message_with_the_menu() -> None:
     assert chat.replies[-1].input_hint == "choice"
 
 
+def test_a_first_message_that_chooses_from_a_menu_is_greeted_and_then_done() -> None:
+    chat = Chat(facts(account()))
+    chat.send(tap("menu:submit"))  # Telegram's /submit, or Messenger's menu, before anything
+    assert chat.replies[0].text == translate("dialog.greeting", "uk")
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert "SN-001" in chat.said
+
+
+def test_a_first_cancel_or_back_is_only_greeted() -> None:
+    for payload in ("cancel", "back", "menu"):
+        chat = Chat(facts())
+        chat.send(tap(payload))
+        assert chat.stage() is Stage.MENU
+        assert translate("dialog.greeting", "uk") in chat.said
+        assert translate("dialog.cancelled", "uk") not in chat.said
+
+
 def test_start_restarts_from_any_step() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(tap("menu:submit"))

@@ -105,6 +105,12 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         state = replace(state, locale=normalize_locale(incoming.language_hint))
     turn = _turn(state, facts, now)
     command = _command(incoming)
+    if fresh and (command in _MENU_PAYLOADS or command.startswith(x.LANG_PREFIX)):
+        # A first message that is a menu's choice (Telegram's /submit, Messenger's menu):
+        # the greeting, then what was chosen.
+        greeted = menu.reset(state).at(Stage.MENU, guest_account_id=None)
+        hello = x.reply(turn.locale, x.t(turn.locale, "greeting"))
+        return _global(greeted, command, turn).after(hello)
     if fresh or command == "start":
         return menu.greeting(state, turn)
     if seen is not None and now - seen > IDLE_TIMEOUT and state.stage is not Stage.MENU:
