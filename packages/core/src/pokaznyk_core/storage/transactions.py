@@ -8,11 +8,40 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from pokaznyk_core.storage import piccolo_conf
 from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
+
+
+class _ReleasingTransaction(PostgresTransaction):
+    """Piccolo's PostgreSQL transaction, which gives its connection back to the pool even
+    when its COMMIT or ROLLBACK fails. Piccolo's own skips the release then, so each
+    commit that timed out (`POKAZNYK_STATEMENT_TIMEOUT_SECONDS`: a stalled disk, a lagging
+    synchronous standby) or lost its connection kept one of the pool's connections for
+    good, until the process hung waiting for one. The connection, whose transaction may or
+    may not have committed, is closed rather than reused."""
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()  # type: ignore[no-untyped-call]  # Piccolo
+            elif not self._committed and not self._rolled_back:
+                await self.commit()  # type: ignore[no-untyped-call]  # Piccolo
+        except BaseException:
+            self.connection.terminate()
+            raise
+        finally:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
 
 
 def current_engine() -> Engine[Any]:
@@ -31,6 +60,10 @@ async def write_transaction() -> AsyncIterator[None]:
     transaction; rows are locked with `lock_for_update`. Nested calls join the outer one.
     """
     engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        async with _ReleasingTransaction(engine=engine):
+            yield
+        return
     if not isinstance(engine, SQLiteEngine):
         async with engine.transaction():
             yield
