@@ -164,6 +164,7 @@ def test_renders_plain_text_without_a_keyboard() -> None:
         ("/window", "menu:window"),
         ("/language", "menu:language"),
         ("/cancel", "cancel"),
+        ("/Submit", "menu:submit"),
     ],
 )
 def test_a_command_of_the_menu_is_the_press_of_its_button(text: str, payload: str) -> None:

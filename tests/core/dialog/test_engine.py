@@ -74,6 +74,13 @@ def test_a_first_message_that_chooses_from_a_menu_is_greeted_and_then_done() -> 
     assert "SN-001" in chat.said
 
 
+def test_a_first_message_that_chooses_english_is_greeted_in_english() -> None:
+    chat = Chat(facts())
+    chat.send(tap("lang:en"))
+    assert chat.replies[0].text == translate("dialog.greeting", "en")
+    assert all(reply.locale == "en" for reply in chat.replies)
+
+
 def test_a_first_cancel_or_back_is_only_greeted() -> None:
     for payload in ("cancel", "back", "menu"):
         chat = Chat(facts())

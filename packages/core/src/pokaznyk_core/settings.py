@@ -98,10 +98,11 @@ class Settings:
     turn in the order they arrived (`services.admission`). As many as a process has
     PostgreSQL connections: a message uses one at a time."""
 
-    statement_timeout_seconds: int = 30
+    statement_timeout_seconds: int = 10
     """How long a server process (`serve`) lets one PostgreSQL statement run or wait (for a
     lock, for a lost connection) before it gives up: the platform is answered 429 and
-    delivers the message again. 0: no limit. Commands (close-period, imports) have none."""
+    delivers the message again. Under the platforms' own patience (Twilio waits 15 s for
+    an answer). 0: no limit. Commands (close-period, imports, `worker`) have none."""
 
     demo: bool = False
     """Demo mode: one-time sign-in links are printed to the log."""

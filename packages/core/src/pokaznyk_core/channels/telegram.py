@@ -101,7 +101,7 @@ def _incoming_of_message(
     text = message.get("text")
     if not isinstance(text, str):
         return None
-    command = text.strip().split(maxsplit=1)[0].split("@", 1)[0] if text.strip() else ""
+    command = text.strip().split(maxsplit=1)[0].split("@", 1)[0].lower() if text.strip() else ""
     if command == "/start":
         return Incoming(kind=IncomingKind.START, text=text, language_hint=hint)
     if command in _PRESSES:  # a command of the menu: the same as its button

@@ -109,7 +109,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         # A first message that is a menu's choice (Telegram's /submit, Messenger's menu):
         # the greeting, then what was chosen.
         greeted = menu.reset(state).at(Stage.MENU, guest_account_id=None)
-        hello = x.reply(turn.locale, x.t(turn.locale, "greeting"))
+        chosen = command.removeprefix(x.LANG_PREFIX) if command.startswith(x.LANG_PREFIX) else ""
+        locale = normalize_locale(chosen) if chosen else turn.locale  # greeted in the new one
+        hello = x.reply(locale, x.t(locale, "greeting"))
         return _global(greeted, command, turn).after(hello)
     if fresh or command == "start":
         return menu.greeting(state, turn)
