@@ -69,6 +69,20 @@ async def create_postgres_database(server: str) -> str:
     return f"{server}/{name}"
 
 
+async def upgraded_postgres_database() -> str:
+    """A fresh PostgreSQL database with the schema, closed again (for a test that opens it
+    its own way); skips the test when there is no server. Drop it with
+    `drop_postgres_database`."""
+    server = await postgres_server()
+    if server is None:
+        pytest.skip("PostgreSQL server not available")
+    url = await create_postgres_database(server)
+    database = await connect(url, create=True)
+    await upgrade(database)
+    await database.close()
+    return url
+
+
 async def drop_postgres_database(url: str) -> None:
     """Drop a database made by `create_postgres_database`."""
     server, name = url.rsplit("/", 1)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server
+from tests.conftest import drop_postgres_database, upgraded_postgres_database
 
-from pokaznyk_core.storage.engine import Database, connect, upgrade
+from pokaznyk_core.storage.engine import Database, connect
 from pokaznyk_core.storage.tables import ProcessedUpdate
 from pokaznyk_core.storage.transactions import current_engine, write_transaction
 
@@ -30,13 +30,7 @@ CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON processed_update
 async def one_connection() -> AsyncIterator[Database]:
     """A database whose commits of the update 'slow' take 3 s, opened with one pooled
     connection and a one-second statement timeout."""
-    server = await postgres_server()
-    if server is None:
-        pytest.skip("PostgreSQL server not available")
-    url = await create_postgres_database(server)
-    created = await connect(url, create=True)
-    await upgrade(created)
-    await created.close()
+    url = await upgraded_postgres_database()
     admin = await asyncpg.connect(url)
     await admin.execute(SLOW_COMMIT)
     await admin.close()

@@ -69,9 +69,10 @@ def web_context(
 
 
 async def client_for(
-    context: ServiceContext, database: Database
+    context: ServiceContext, database: Database | None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in this loop, inside the app's lifespan."""
+    """An HTTP client talking to the app in this loop, inside the app's lifespan (without
+    `database`, the app opens the settings' database itself, as `serve` does)."""
     app = create_app(context, database=database)
     started, stop = asyncio.Event(), asyncio.Event()
 

@@ -10,15 +10,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server
-from tests.dashboard.webhooks.conftest import TELEGRAM_SECRET
+from tests.conftest import drop_postgres_database, upgraded_postgres_database
+from tests.dashboard.webhooks.conftest import TELEGRAM_SECRET, client_for
 
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
-from pokaznyk_core.storage.engine import connect, upgrade
 from pokaznyk_core.storage.tables import DialogState, OutboxMessage, ProcessedUpdate
 from pokaznyk_core.testing import FixedClock
-from pokaznyk_dashboard.app import create_app
 
 USER = 4_242_001
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
@@ -26,13 +24,7 @@ HEADERS = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
 
 @pytest.fixture(scope="module")
 async def postgres_url() -> AsyncIterator[str]:
-    server = await postgres_server()
-    if server is None:
-        pytest.skip("PostgreSQL server not available")
-    url = await create_postgres_database(server)
-    database = await connect(url, create=True)
-    await upgrade(database)
-    await database.close()
+    url = await upgraded_postgres_database()
     try:
         yield url
     finally:
@@ -50,23 +42,8 @@ async def web(postgres_url: str) -> AsyncIterator[httpx.AsyncClient]:
         statement_timeout_seconds=1,
         extra={"outbox_in_serve": "0"},
     )
-    app = create_app(ServiceContext(settings=settings, clock=FixedClock()))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def lifespan() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(lifespan())
-    await asyncio.wait_for(started.wait(), timeout=10)
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="https://bot.test") as client:
-            yield client
-    finally:
-        stop.set()
-        await task
+    async for client in client_for(ServiceContext(settings=settings, clock=FixedClock()), None):
+        yield client
 
 
 def update(update_id: int, text: str) -> dict[str, object]:
