@@ -7,11 +7,12 @@ module holds the few other writers, each idempotent through the outbox's `dedupe
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pokaznyk_core.dialog.messages import Reply
-from pokaznyk_core.services.turn_store import OutboxRow
+from pokaznyk_core.services.turn_store import OutboxRow, outbox_values
 from pokaznyk_core.storage.tables import MessengerIdentity, OutboxMessage
 from pokaznyk_core.storage.transactions import write_transaction
 
@@ -48,6 +49,27 @@ async def enqueue(
         dedupe_key,
     )
     return int(inserted[0]["id"]) if inserted else None
+
+
+async def enqueue_many(rows: Sequence[OutboxRow], *, now: datetime) -> int:
+    """Queue many messages in as few statements as can hold them; returns how many were
+    queued (a row whose `dedupe_key` is queued already is left out)."""
+    queued = 0
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        values = outbox_values(rows[start : start + ENQUEUE_CHUNK], now)
+        marks = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {}, {})" for _ in values)
+        inserted = await OutboxMessage.raw(
+            "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+            f" next_attempt_at, last_error, created_at, dedupe_key) VALUES {marks}"
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            *(value for row in values for value in row),
+        )
+        queued += len(inserted)
+    return queued
+
+
+ENQUEUE_CHUNK = 500
+"""Messages a statement of `enqueue_many` inserts (six parameters each)."""
 
 
 def telegram_call(

@@ -16,9 +16,9 @@ from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import window_state
 from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
-from pokaznyk_core.outbox.queue import enqueue
+from pokaznyk_core.outbox.queue import enqueue_many
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.services.turn_store import REMINDER_KIND
+from pokaznyk_core.services.turn_store import REMINDER_KIND, OutboxRow
 from pokaznyk_core.storage.tables import DialogState, LinkedAccount, OutboxMessage, Reading
 
 REMINDED_CHANNELS = ("telegram", "viber", "messenger")
@@ -148,7 +148,8 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
     last_messages = await _last_messages(
         sorted({c.recipient for c in due if c.channel == "messenger"})
     )
-    queued = silent = 0
+    rows: list[OutboxRow] = []
+    silent = 0
     for reminder in due:
         if reminder.channel == "messenger" and not may_start_message(
             last_messages.get(reminder.recipient), now, margin=SENDING_MARGIN
@@ -159,8 +160,8 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
         reply = Reply(
             text=reminder_text(locale, reminder.account_number, state.closes_on), locale=locale
         )
-        key = _key(period, reminder)
         payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
-        if await enqueue(reminder.channel, reminder.recipient, payload, now=now, dedupe_key=key):
-            queued += 1
-    return RemindersQueued(queued, silent)
+        rows.append(
+            OutboxRow(reminder.channel, reminder.recipient, payload, _key(period, reminder))
+        )
+    return RemindersQueued(await enqueue_many(rows, now=now), silent)
