@@ -15,7 +15,7 @@ import pytest
 from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
 from pokaznyk_core.domain.readings import Channel
-from pokaznyk_core.outbox import send_reminders
+from pokaznyk_core.outbox import reminders, send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import (
@@ -68,6 +68,21 @@ async def test_reminds_an_opted_in_linked_user_once_per_window(
     assert (await send_reminders(platforms_context)).queued == 0
     assert await reminders_to("rem-1") == 1
     assert await reminders_to("rem-2") == 0
+
+
+async def test_reminds_everyone_however_many_pages_the_links_take(
+    platforms_context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [f"paged-{n}" for n in range(5)]
+    for user in users:
+        await linked_identity(platforms_context, user)
+    await linked_identity(platforms_context, "paged-off", reminders=False)
+    monkeypatch.setattr(reminders, "CANDIDATES_PAGE", 2)
+
+    await send_reminders(platforms_context)
+
+    assert [await reminders_to(user) for user in users] == [1] * 5
+    assert await reminders_to("paged-off") == 0
 
 
 async def test_does_not_remind_of_an_account_that_has_its_reading_already(

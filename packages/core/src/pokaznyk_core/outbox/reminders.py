@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pokaznyk_core.channels.messenger import may_start_message
 from pokaznyk_core.dialog.messages import Reply
@@ -59,20 +60,39 @@ def reminder_text(locale: str, account: str, closes_on: date) -> str:
     return translate(CATALOGUE_KEY, locale, account=account, closes_on=closes)
 
 
+CANDIDATES_PAGE = 50_000
+"""Links read by one statement of `_candidates` (a page by the links' ids), so that none
+comes near `serve`'s statement limit however many customers there are."""
+
+
 async def _candidates() -> list[Reminder]:
-    rows = await LinkedAccount.select(
-        LinkedAccount.identity.id.as_alias("identity_id"),
-        LinkedAccount.account.id.as_alias("account_id"),
-        LinkedAccount.identity.channel.as_alias("channel"),
-        LinkedAccount.identity.platform_user_id.as_alias("recipient"),
-        LinkedAccount.identity.language.as_alias("language"),
-        LinkedAccount.account.number.as_alias("number"),
-    ).where(
-        (LinkedAccount.identity.reminders == True)  # noqa: E712 (a column expression)
-        & (LinkedAccount.identity.subscribed == True)  # noqa: E712
-        & (LinkedAccount.identity.channel.is_in(list(REMINDED_CHANNELS)))
-        & (LinkedAccount.account.status == "active")
-    )
+    rows: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = await (
+            LinkedAccount.select(
+                LinkedAccount.id,
+                LinkedAccount.identity.id.as_alias("identity_id"),
+                LinkedAccount.account.id.as_alias("account_id"),
+                LinkedAccount.identity.channel.as_alias("channel"),
+                LinkedAccount.identity.platform_user_id.as_alias("recipient"),
+                LinkedAccount.identity.language.as_alias("language"),
+                LinkedAccount.account.number.as_alias("number"),
+            )
+            .where(
+                (LinkedAccount.id > after)
+                & (LinkedAccount.identity.reminders == True)  # noqa: E712 (a column expression)
+                & (LinkedAccount.identity.subscribed == True)  # noqa: E712
+                & (LinkedAccount.identity.channel.is_in(list(REMINDED_CHANNELS)))
+                & (LinkedAccount.account.status == "active")
+            )
+            .order_by(LinkedAccount.id)
+            .limit(CANDIDATES_PAGE)
+        )
+        rows += page
+        if len(page) < CANDIDATES_PAGE:
+            break
+        after = int(page[-1]["id"])
     unique = {
         (r["identity_id"], r["account_id"]): Reminder(
             r["identity_id"],
