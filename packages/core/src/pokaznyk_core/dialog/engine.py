@@ -108,7 +108,7 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if fresh and (command in _MENU_PAYLOADS or command.startswith(x.LANG_PREFIX)):
         # A first message that is a menu's choice (Telegram's /submit, Messenger's menu):
         # the greeting, then what was chosen.
-        greeted = menu.reset(state).at(Stage.MENU, guest_account_id=None)
+        greeted = menu.at_start(state)
         chosen = command.removeprefix(x.LANG_PREFIX) if command.startswith(x.LANG_PREFIX) else ""
         locale = normalize_locale(chosen) if chosen else turn.locale  # greeted in the new one
         hello = x.reply(locale, x.t(locale, "greeting"))
@@ -117,7 +117,7 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return menu.greeting(state, turn)
     if seen is not None and now - seen > IDLE_TIMEOUT and state.stage is not Stage.MENU:
         note = x.t(turn.locale, "expired")
-        state = menu.reset(state).at(Stage.MENU, guest_account_id=None)
+        state = menu.at_start(state)
         if not command or command in (x.CANCEL, x.BACK, x.MENU):
             return menu.menu_step(state, turn, note)
         return _global(state, command, turn).after(x.reply(turn.locale, note))

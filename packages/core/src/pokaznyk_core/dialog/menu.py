@@ -68,10 +68,14 @@ def menu_step(state: DialogState, turn: Turn, intro: str = "") -> Step:
     return Step(menu_state, (menu_reply(menu_state, turn, intro),))
 
 
+def at_start(state: DialogState) -> DialogState:
+    """The conversation started again: at the menu, nothing chosen."""
+    return reset(state).at(Stage.MENU, guest_account_id=None)
+
+
 def greeting(state: DialogState, turn: Turn) -> Step:
     """The greeting and the menu: any first message, /start, a new call."""
-    fresh = reset(state).at(Stage.MENU, guest_account_id=None)
-    return menu_step(fresh, turn, x.t(turn.locale, "greeting"))
+    return menu_step(at_start(state), turn, x.t(turn.locale, "greeting"))
 
 
 def window_step(state: DialogState, turn: Turn) -> Step:

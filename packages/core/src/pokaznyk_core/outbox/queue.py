@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pokaznyk_core.dialog.messages import Reply
-from pokaznyk_core.services.turn_store import OutboxRow, outbox_values
+from pokaznyk_core.services.turn_store import OutboxRow, outbox_values, queue_sql
 from pokaznyk_core.storage.tables import MessengerIdentity, OutboxMessage
 from pokaznyk_core.storage.transactions import write_transaction
 
@@ -57,11 +57,8 @@ async def enqueue_many(rows: Sequence[OutboxRow], *, now: datetime) -> int:
     queued = 0
     for start in range(0, len(rows), ENQUEUE_CHUNK):
         values = outbox_values(rows[start : start + ENQUEUE_CHUNK], now)
-        marks = ", ".join("({}, {}, {}, 'pending', 0, {}, '', {}, {})" for _ in values)
         inserted = await OutboxMessage.raw(
-            "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
-            f" next_attempt_at, last_error, created_at, dedupe_key) VALUES {marks}"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            queue_sql(len(values), "{}") + " RETURNING id",
             *(value for row in values for value in row),
         )
         queued += len(inserted)

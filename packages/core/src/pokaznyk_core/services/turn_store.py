@@ -152,11 +152,22 @@ SQLITE_RECORD = (
 _SQLITE_SAVE = (
     "UPDATE dialog_state SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"
 )
-SQLITE_QUEUE = (
-    "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
-    " next_attempt_at, last_error, created_at, dedupe_key)"
-    " VALUES (?, ?, ?, 'pending', 0, ?, '', ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
-)
+
+
+def queue_sql(rows: int, mark: str) -> str:
+    """The insert of `rows` pending outbox rows, their values as `outbox_values` gives them
+    behind the driver's placeholder `mark`; a row whose dedupe_key is queued already is left
+    out."""
+    row = f"({mark}, {mark}, {mark}, 'pending', 0, {mark}, '', {mark}, {mark})"
+    return (
+        "INSERT INTO outbox_message (channel, recipient, payload, status, attempts,"
+        " next_attempt_at, last_error, created_at, dedupe_key) VALUES "
+        + ", ".join([row] * rows)
+        + " ON CONFLICT (dedupe_key) DO NOTHING"
+    )
+
+
+SQLITE_QUEUE = queue_sql(1, "?")
 _SQLITE_CREATE = (
     "INSERT INTO messenger_identity (channel, platform_user_id, language, display_name,"
     " phone_digits, reminders, subscribed, created_at) VALUES (?, ?, ?, ?, '', 1, 1, ?)"
