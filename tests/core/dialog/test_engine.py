@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,6 +32,7 @@ from pokaznyk_core.dialog import (
     reading_id_for,
 )
 from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.history import PastReading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.i18n import render, translate
@@ -337,6 +339,25 @@ def test_a_reading_far_above_usual_is_told_it_will_be_checked_and_a_photo_asked_
     assert render(high, "uk") in chat.said
     photo_asks = chat.said.count("фото")
     assert photo_asks == (0 if voice else 1)  # no photo on the phone; in a chat, one offer
+
+
+def test_the_confirmation_warns_of_a_consumption_far_above_the_meters_history() -> None:
+    # Month-end readings from April to September at 10 kWh a day, the last 1000.0 kWh.
+    month_ends = [date(2026, m + 1, 1) - timedelta(days=1) for m in range(4, 10)]
+    recent = tuple(
+        PastReading(day, {Zone.TOTAL: Decimal(1000 - 10 * (month_ends[-1] - day).days)}, "", True)
+        for day in reversed(month_ends)
+    )
+    with_history = replace(meter(), recent=recent)
+    chat = at_menu(Chat(facts(account(1, with_history))))
+    chat.send(tap("menu:submit"))
+    chat.send("1400")  # 400 kWh in 30 days: usual enough
+    assert chat.stage() is Stage.CONFIRM
+    assert translate("dialog.preview_high", "uk") not in chat.said
+    chat.send(tap("reenter"))
+    chat.send("2500")  # 50 kWh a day, five times the usual, under the household cap
+    assert chat.stage() is Stage.CONFIRM
+    assert translate("dialog.preview_high", "uk") in chat.said
 
 
 def test_a_photo_out_of_place_is_explained() -> None:

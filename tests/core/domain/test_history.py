@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pokaznyk_core.domain.history import (
@@ -84,3 +84,37 @@ def test_the_previous_reading_alone_is_the_one_the_history_starts_from() -> None
         )
         assert alone == with_history
     assert alone.taken_on == date(2026, 1, 1)
+
+
+def _monthly(first: date, months: int, start: Decimal, per_day: int) -> list[PastReading]:
+    """Month-end readings newest first, `per_day` kWh a day from `start` on `first`."""
+    readings, value, taken_on = [], start, first
+    for month in range(months):
+        year, index = divmod(first.month + month, 12)
+        next_on = date(first.year + year, index + 1, 1) - timedelta(days=1) if month else first
+        value += per_day * (next_on - taken_on).days
+        taken_on = next_on
+        readings.append(PastReading(taken_on, {T: value}, f"{taken_on:%Y-%m}", True))
+    return readings[::-1]
+
+
+def test_the_history_is_the_latest_readings_not_the_whole_life_since_installation() -> None:
+    year = _monthly(date(2025, 8, 31), 14, Decimal(100), per_day=10)
+    _, history = previous_and_history(
+        year, None, meter=METER, installed_on=date(2015, 1, 1), initial={T: Decimal(0)}
+    )
+    assert history is not None and history.total_daily_average == 10
+    assert history.days_observed == (date(2026, 9, 30) - date(2025, 9, 30)).days
+
+
+def test_a_young_meter_counts_from_its_installation_when_every_reading_is_known() -> None:
+    three = _monthly(date(2026, 7, 31), 3, Decimal(300), per_day=10)  # 300 used in July
+    installed_on, initial = date(2026, 7, 1), {T: Decimal(0)}
+    _, whole = previous_and_history(
+        three, None, meter=METER, installed_on=installed_on, initial=initial
+    )
+    _, partial = previous_and_history(
+        three, None, meter=METER, installed_on=installed_on, initial=initial, complete=False
+    )
+    assert whole is not None and whole.days_observed == 91
+    assert partial is not None and partial.days_observed == 61

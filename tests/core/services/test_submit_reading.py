@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -281,3 +281,46 @@ async def test_an_unverified_callers_reading_does_not_displace_the_customers_own
     assert caller.status is ReadingStatus.FLAGGED and caller.superseded == ()
     row = await Reading.select(Reading.status).where(Reading.id == own.reading_id).first()
     assert row is not None and row["status"] == "accepted"
+
+
+async def _a_year_at_ten_kwh_a_day(context: ServiceContext, meter: MeterFixture) -> Decimal:
+    """Month-end readings from August 2025 to September 2026, 10 kWh a day; the last value."""
+    value = Decimal("100.0")
+    taken_on = date(2025, 8, 31)
+    for month in range(14):
+        year, index = divmod(8 + month, 12)
+        next_month_start = date(2025 + year, index + 1, 1)
+        taken_on_next = next_month_start - timedelta(days=1) if month else taken_on
+        value += 10 * (taken_on_next - taken_on).days
+        taken_on = taken_on_next
+        outcome = await submit(context, meter, {T: str(value)}, taken_on=taken_on)
+        assert outcome.stored
+    assert taken_on == date(2026, 9, 30)
+    return value
+
+
+async def test_consumption_far_above_the_last_years_average_is_flagged(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(
+        context, installed_on=date(2025, 8, 31), initial={T: Decimal("100.0")}
+    )
+    last = await _a_year_at_ten_kwh_a_day(context, meter)
+    usual = await submit(context, meter, {T: str(last + 30 * 40)}, taken_on=date(2026, 10, 30))
+    assert usual.status is ReadingStatus.ACCEPTED and not usual.verdict.flags
+    high = await submit(context, meter, {T: str(last + 30 * 50)}, taken_on=date(2026, 10, 30))
+    assert high.status is ReadingStatus.FLAGGED
+    assert high.verdict.flags == frozenset({Flag.HIGH_CONSUMPTION})
+
+
+async def test_the_history_is_the_last_year_not_the_meters_whole_life(
+    context: ServiceContext,
+) -> None:
+    # Installed in 2015 and hardly used until 2025 (an empty flat): over its whole life
+    # the meter averages under 2 kWh a day, over the last year 10.
+    meter = await make_meter_fixture(
+        context, installed_on=date(2015, 8, 31), initial={T: Decimal("0")}
+    )
+    last = await _a_year_at_ten_kwh_a_day(context, meter)
+    usual = await submit(context, meter, {T: str(last + 30 * 20)}, taken_on=date(2026, 10, 30))
+    assert usual.status is ReadingStatus.ACCEPTED and not usual.verdict.flags

@@ -7,6 +7,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
+from uuid import uuid4
 
 import httpx
 from tests.dashboard.webhooks.chats import (
@@ -17,8 +18,10 @@ from tests.dashboard.webhooks.chats import (
     texts,
 )
 
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import OutboxMessage, Reading, ReadingEvidence
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeTelegram
@@ -380,3 +383,36 @@ async def test_the_command_menu_starts_a_submission_and_cancels_it_from_any_step
     assert state["stage"] == "enter_zone"
     assert "zero" in payloads(again)
     assert await readings_of(fixture.meter_id) == []
+
+
+async def test_a_value_far_above_the_meters_usual_is_questioned_before_it_is_sent(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(
+        web_context, installed_on=date(2026, 3, 31), initial={Zone.TOTAL: Decimal("0")}
+    )
+    for month in range(4, 10):  # month ends, April to September: 10 kWh a day
+        taken_on = date(2026, month + 1, 1) - timedelta(days=1)
+        await submit_reading(
+            web_context,
+            ReadingSubmission(
+                reading_id=uuid4(),
+                meter_id=fixture.meter_id,
+                values={Zone.TOTAL: Decimal(10 * (taken_on - date(2026, 3, 31)).days)},
+                channel=Channel.IMPORT,
+                submitted_by="import:test",
+                taken_on=taken_on,
+            ),
+        )
+    chat = customer(web)
+    await chat.verifies(fixture)  # the last reading: 1830 on 30 September
+
+    usual = await chat.says("2130")
+    assert "значно більше, ніж зазвичай" not in texts(usual)
+    await chat.presses("reenter")
+    unusual = await chat.says("3330")  # 50 kWh a day
+    assert "значно більше, ніж зазвичай" in texts(unusual)
+    await chat.presses("confirm")
+
+    [reading] = [r for r in await readings_of(fixture.meter_id) if r["channel"] == "telegram"]
+    assert (reading["status"], reading["flags"]) == ("flagged", "high_consumption")

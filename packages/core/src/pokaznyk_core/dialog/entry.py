@@ -15,7 +15,7 @@ from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
 from pokaznyk_core.domain.values import parse_value
-from pokaznyk_core.domain.window import Period, window_of
+from pokaznyk_core.domain.window import Period, place_reading, window_of
 from pokaznyk_core.domain.zones import Zone
 
 READING_NAMESPACE = UUID("6f1f3c1e-3f57-4d55-9a55-8c7f0b7b2d11")
@@ -201,7 +201,7 @@ def preview(state: DialogState, turn: Turn) -> Step:
         today,
         today,
         meter.previous,
-        None,
+        meter.history(place_reading(today, turn.facts.window)),
         turn.facts.limits,
         installed_on=meter.installed_on,
     )

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from pokaznyk_core.domain.checks import PlausibilityLimits, PreviousReading
+from pokaznyk_core.domain.checks import ConsumptionHistory, PlausibilityLimits, PreviousReading
+from pokaznyk_core.domain.history import PastReading, previous_and_history
 from pokaznyk_core.domain.meters import MeterSpec
-from pokaznyk_core.domain.window import WindowConfig
-from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.domain.window import Placement, WindowConfig
+from pokaznyk_core.domain.zones import Zone, ZoneValues
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class MeterInfo:
     ``last_values``/``last_taken_on`` are the latest counting reading (or the initial
     reading when there is none, ``last_is_initial``). ``baseline`` is what a new reading
     is checked against: the same, except that in the window a correction is checked
-    against the reading before this window's.
+    against the reading before this window's. ``recent`` are the counting readings the
+    facts read, newest first (``recent_complete`` when they are all the meter has): the
+    confirmation's warning of a consumption far above the usual is computed from them.
     """
 
     meter_id: int
@@ -31,11 +34,27 @@ class MeterInfo:
     last_taken_on: date
     last_is_initial: bool = False
     baseline: PreviousReading | None = None
+    recent: tuple[PastReading, ...] = ()
+    recent_complete: bool = False
+    initial_values: ZoneValues = field(default_factory=dict)
 
     @property
     def previous(self) -> PreviousReading:
         """The reading a new one is checked against."""
         return self.baseline or PreviousReading(self.last_taken_on, self.last_values)
+
+    def history(self, placement: Placement) -> ConsumptionHistory | None:
+        """The daily consumption a new reading at ``placement`` is compared with, from the
+        recent readings (None when they are too few)."""
+        _, history = previous_and_history(
+            self.recent,
+            placement,
+            meter=self.spec,
+            installed_on=self.installed_on,
+            initial=self.initial_values or self.last_values,
+            complete=self.recent_complete,
+        )
+        return history
 
 
 @dataclass(frozen=True)

@@ -59,15 +59,20 @@ def previous_and_history(
     meter: MeterSpec,
     installed_on: date,
     initial: ZoneValues,
+    complete: bool = True,
 ) -> tuple[PreviousReading, ConsumptionHistory | None]:
     """The reading a new one at `placement` is checked against (`previous_reading`) and
-    the daily history of the readings before. Without a placement nothing is left out."""
+    the daily history of the last `HISTORY_READINGS` readings before it. Without a
+    placement nothing is left out.
+
+    `complete` says `newest_first` holds every counting reading of the meter: then a meter
+    with fewer readings than the history takes has its history start at its installation,
+    from the initial reading. A longer one's history is its latest readings only (about a
+    year), never its whole life.
+    """
     previous = previous_reading(newest_first, placement, installed_on=installed_on, initial=initial)
     earlier = [r for r in newest_first if placement is None or not corrected_by(r, placement)]
     points = [(r.taken_on, r.values) for r in earlier[:HISTORY_READINGS]]
-    if not points:
-        return previous, None
-    chronological = sorted(points, key=lambda point: point[0])
-    if chronological[0][0] > installed_on:
-        chronological.insert(0, (installed_on, initial))
-    return previous, daily_average(chronological, meter)
+    if complete and len(points) < HISTORY_READINGS and all(d > installed_on for d, _ in points):
+        points.append((installed_on, initial))
+    return previous, daily_average(points, meter)

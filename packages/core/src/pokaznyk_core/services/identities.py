@@ -234,9 +234,11 @@ async def _account_infos_from(
             readings[int(reading["meter"])].append(reading)
         for meter_id in quiet:
             past[meter_id] = _past(readings.get(meter_id, []), specs[meter_id])
+    since = recent_since(today)
     by_account: dict[int, list[MeterInfo]] = defaultdict(list)
     for meter_id, row in meters.items():
-        info = _meter_info(row, specs[meter_id], past[meter_id], placement)
+        complete = meter_id in quiet or row["installed_on"] >= since
+        info = _meter_info(row, specs[meter_id], past[meter_id], placement, complete=complete)
         by_account[int(row["account_id"])].append(info)
     return [
         AccountInfo(
@@ -283,8 +285,11 @@ def _meter_info(
     spec: MeterSpec,
     past: list[PastReading],
     placement: Placement | None,
+    *,
+    complete: bool,
 ) -> MeterInfo:
-    """A meter's facts from its joined row and its counting readings, newest first."""
+    """A meter's facts from its joined row and its counting readings, newest first
+    (`complete` when they are all the meter has)."""
     initial = values_from_row(row, spec, prefix="initial_")
     baseline: PreviousReading | None = None
     if placement is not None and placement.in_window:
@@ -302,6 +307,9 @@ def _meter_info(
         last_taken_on=last.taken_on if last else row["installed_on"],
         last_is_initial=last is None,
         baseline=baseline,
+        recent=tuple(past),
+        recent_complete=complete,
+        initial_values=initial,
     )
 
 

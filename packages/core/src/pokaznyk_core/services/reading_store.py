@@ -20,6 +20,9 @@ from pokaznyk_core.storage.tables import Reading
 from pokaznyk_core.storage.transactions import is_postgres
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+RECENT_READINGS = HISTORY_READINGS + 4
+"""How many of the meter's latest readings a submission reads: the history's, and room
+for this window's corrections, which the history leaves out."""
 
 # The reading with this id, if any (a retry), and the meter's latest counting readings.
 _THIS_AND_RECENT = (
@@ -73,6 +76,8 @@ class ReadingsAndBills:
     """The stored reading with the submission's id: None when it is new."""
     recent: list[dict[str, Any]]
     """The meter's latest counting readings, newest first."""
+    complete: bool
+    """Whether `recent` holds every counting reading of the meter."""
     estimated: list[tuple[str, int | None, int | None, int | None]]
     """The meter's estimated bills before the reading's period: (period, consumption per
     zone column)."""
@@ -90,7 +95,7 @@ async def readings_and_bills(
     """
     sql = _READINGS_AND_BILLS_PG if is_postgres() else _READINGS_AND_BILLS_SQLITE
     rows: list[dict[str, Any]] = await Reading.raw(
-        sql, meter_id, before_period, reading_id, meter_id, HISTORY_READINGS + 4
+        sql, meter_id, before_period, reading_id, meter_id, RECENT_READINGS
     )
     raw = rows[0]["estimated_bills"]
     estimated = [tuple(line) for line in (json.loads(raw) if isinstance(raw, str) else raw or [])]
@@ -98,7 +103,12 @@ async def readings_and_bills(
     existing = next((r for r in readings if r["is_this"]), None)
     recent = [r for r in readings if not r["is_this"]]
     recent.sort(key=lambda r: (r["taken_on"], r["received_at"]), reverse=True)
-    return ReadingsAndBills(existing=existing, recent=recent, estimated=estimated)
+    return ReadingsAndBills(
+        existing=existing,
+        recent=recent,
+        complete=len(recent) < RECENT_READINGS,
+        estimated=estimated,
+    )
 
 
 async def store_reading(

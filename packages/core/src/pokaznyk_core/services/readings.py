@@ -206,6 +206,7 @@ async def submit_reading(
             meter=meter.spec,
             installed_on=meter.installed_on,
             initial=meter.initial,
+            complete=found.complete,
         )
         verdict = check_reading(
             meter.spec,
