@@ -31,13 +31,13 @@ from pokaznyk_core.dialog import (
     VerifyPhone,
     reading_id_for,
 )
-from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.checks import Flag, PreviousReading
 from pokaznyk_core.domain.history import PastReading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.i18n import render, translate
 
-from .conversation import USER, Answer, Chat, account, facts, meter, tap
+from .conversation import TODAY, USER, Answer, Chat, account, facts, meter, tap
 
 LATEST = "status:latest"
 
@@ -256,6 +256,23 @@ def test_one_tap_repeats_the_previous_reading() -> None:
     action = chat.actions[-1]
     assert isinstance(action, SubmitReading)
     assert action.values == {Zone.DAY: Decimal("500.0"), Zone.NIGHT: Decimal("200.0")}
+
+
+def test_a_second_reading_in_the_window_counts_from_the_one_before_the_window() -> None:
+    # Sent 1100.0 today; the reading before this window's was 1000.0 on 30 September.
+    sent_today = replace(
+        meter(last=("1100.0",), taken_on=TODAY),
+        baseline=PreviousReading(date(2026, 9, 30), {Zone.TOTAL: Decimal("1000.0")}),
+    )
+    chat = at_menu(Chat(facts(account(1, sent_today)), submitting()))
+    chat.send(tap("menu:submit"))
+    assert "Попередній показник: 1000,0 (30 вересня 2026\u202fр.)" in chat.said
+    assert "Показник за жовтень 2026 ви вже передали (30 жовтня 2026\u202fр.)" in chat.said
+    chat.send(tap("zero"))
+    assert translate("dialog.preview_zero", "uk") in chat.said
+    chat.send(tap("confirm"))
+    action = chat.actions[-1]
+    assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1000.0")}
 
 
 def test_a_too_low_value_is_explained_and_entered_again() -> None:

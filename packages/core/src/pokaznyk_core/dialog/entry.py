@@ -111,10 +111,15 @@ def prompt_zone(state: DialogState, turn: Turn) -> Reply:
         )
     buttons: list[tuple[Button, ...]] = []
     if account.verified:
-        last = x.show_value(meter.spec.format(meter.last_values[zone]), loc)
-        key = "hint_initial" if meter.last_is_initial else "hint_last"
-        parts.append(x.t(loc, key, value=last, date=x.show_date(meter.last_taken_on, loc)))
+        previous = meter.previous  # what the consumption is counted from
+        last = x.show_value(meter.spec.format(previous.values[zone]), loc)
+        key = "hint_initial" if meter.previous_is_initial else "hint_last"
+        parts.append(x.t(loc, key, value=last, date=x.show_date(previous.taken_on, loc)))
         if state.zone_index == 0:
+            if meter.corrects:
+                period = place_reading(turn.facts.today, turn.facts.window).period
+                sent = x.show_date(meter.last_taken_on, loc)
+                parts.append(x.t(loc, "replaces", period=x.show_period(period, loc), date=sent))
             buttons.append((x.button(loc, "zero", x.ZERO),))
     parts.append(x.t(loc, "enter_format", decimals=meter.spec.decimals))
     buttons.append(x.nav(loc))
@@ -160,7 +165,8 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return None
     loc = turn.locale
     if incoming.payload == x.ZERO and account.verified:
-        values = tuple(meter.spec.format(meter.last_values[z]) for z in meter.spec.zones)
+        previous = meter.previous.values
+        values = tuple(meter.spec.format(previous[z]) for z in meter.spec.zones)
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
     if incoming.kind is not IncomingKind.TEXT:
         return None

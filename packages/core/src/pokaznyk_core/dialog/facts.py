@@ -43,6 +43,24 @@ class MeterInfo:
         """The reading a new one is checked against."""
         return self.baseline or PreviousReading(self.last_taken_on, self.last_values)
 
+    @property
+    def previous_is_initial(self) -> bool:
+        """Whether `previous` is the reading the meter was installed with."""
+        if self.baseline is None:
+            return self.last_is_initial
+        return (
+            self.baseline.taken_on == self.installed_on
+            and self.baseline.values == self.initial_values
+        )
+
+    @property
+    def corrects(self) -> bool:
+        """Whether a new reading replaces one sent in this window (the last reading is
+        this window's own, and the checks go from the one before it)."""
+        return self.baseline is not None and (
+            self.baseline.taken_on != self.last_taken_on or self.baseline.values != self.last_values
+        )
+
     def history(self, placement: Placement) -> ConsumptionHistory | None:
         """The daily consumption a new reading at ``placement`` is compared with, from the
         recent readings (None when they are too few)."""
