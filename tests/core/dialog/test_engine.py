@@ -521,6 +521,13 @@ def test_toggles_reminders() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(tap("menu:reminders"))
     assert chat.actions[-1] == SetReminders(False)
+    # The menu sent with the answer offers to switch them back on, not off again.
+    assert chat.replies[-1].text.startswith(translate("dialog.reminders_off", "uk"))
+    assert "menu:reminders" in chat.payloads
+    [label] = [
+        b.label for row in chat.replies[-1].buttons for b in row if b.payload == "menu:reminders"
+    ]
+    assert label == translate("dialog.button.reminders_on", "uk")
 
 
 def test_tells_when_to_submit() -> None:
