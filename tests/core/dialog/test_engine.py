@@ -317,6 +317,8 @@ def test_warns_of_swapped_zones_in_the_confirmation() -> None:
     chat.send("1010")
     assert chat.stage() is Stage.CONFIRM
     assert "переплутано" in chat.said
+    assert "спожито" not in chat.said  # a zone's own would be the swapped pair's
+    assert "Споживання з попереднього показника: 20,0 кВт·год." in chat.said
 
 
 def test_a_flagged_reading_offers_to_attach_a_photo() -> None:

@@ -341,3 +341,79 @@ async def test_another_caller_submits_flagged_and_hears_no_account_data(
     rows = await readings_of(meter)
     assert [(r["status"], r["flags"]) for r in rows] == [("flagged", "unverified_submitter")]
     assert await LinkedAccount.count().where(LinkedAccount.account == meter.account_id) == 0
+
+
+async def test_a_callers_account_holds_for_the_call_only_and_the_next_call_names_another(
+    context: ServiceContext,
+) -> None:
+    phone = "+380501239876"
+    home = await make_meter_fixture(context, initial={T: Decimal("100.0")}, phones=(phone,))
+    parents = await make_meter_fixture(context, initial={T: Decimal("700.0")}, phones=(phone,))
+    caller = Customer(context, Channel.IVR)
+    caller.caller = phone
+    await caller.say(Incoming(IncomingKind.START), enqueue=False)
+    await caller.say(tap("menu:submit"), enqueue=False)
+    asked = await caller.say(home.account_number, enqueue=False)
+    assert translate("dialog.caller_verified", "uk") in said(asked) and "100,0" in said(asked)
+
+    await caller.say(Incoming(IncomingKind.START), enqueue=False)  # the next call
+    again = await caller.say(tap("menu:submit"), enqueue=False)
+    assert (await caller.state())[0].stage is Stage.ASK_ACCOUNT, said(again)
+    asked = await caller.say(parents.account_number, enqueue=False)
+    assert "700,0" in said(asked)
+    await caller.say("750", enqueue=False)
+    await caller.say(tap("confirm"), enqueue=False)
+    assert [r["value_1"] for r in await readings_of(parents)] == [7500]
+    linked = LinkedAccount.account.is_in([home.account_id, parents.account_id])
+    assert await LinkedAccount.count().where(linked) == 0
+
+
+async def test_callers_who_hide_their_number_share_one_count_of_failures(
+    context: ServiceContext,
+) -> None:
+    for call in range(5):
+        hidden = Customer(context, Channel.IVR)  # each call is a new platform user
+        await hidden.say(Incoming(IncomingKind.START), enqueue=False)
+        await hidden.say(tap("menu:submit"), enqueue=False)
+        answer = await hidden.say(f"99999999{call:02d}", enqueue=False)
+        if call < 4:
+            assert f"Залишилося спроб: {4 - call}." in said(answer)
+    assert "Забагато невдалих спроб" in said(answer)
+
+
+async def test_a_caller_hears_readings_and_bills_only_from_the_accounts_own_number(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("100.0")})
+    own, other = Customer(context, Channel.IVR), Customer(context, Channel.IVR)
+    own.caller, other.caller = "+380501234567", "+380679998877"
+    for caller in (own, other):
+        await caller.say(Incoming(IncomingKind.START), enqueue=False)
+        asked = await caller.say(tap("menu:status"), enqueue=False)
+        assert (await caller.state())[0].stage is Stage.ASK_ACCOUNT, said(asked)
+    heard = await own.say(meter.account_number, enqueue=False)
+    assert translate("dialog.no_readings", "uk") in said(heard)
+    refused = await other.say(meter.account_number, enqueue=False)
+    assert said(refused).startswith(translate("dialog.status_own_phone", "uk"))
+    assert (await other.state())[0].stage is Stage.MENU
+
+
+async def test_a_caller_not_on_the_account_cannot_search_out_its_reading_by_refusals(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, initial={T: Decimal("5000.0")})
+    caller = Customer(context, Channel.IVR)
+    caller.caller = "+380679990011"
+    await caller.say(tap("menu:submit"), enqueue=False)
+    await caller.say(meter.account_number, enqueue=False)
+    for attempt in range(1, 5):
+        await caller.say("4000", enqueue=False)  # lower than the stored reading
+        refused = await caller.say(tap("confirm"), enqueue=False)
+        assert translate("dialog.guest_rejected", "uk") in said(refused)
+        assert f"Залишилося спроб: {5 - attempt}." in said(refused)
+    await caller.say("4500", enqueue=False)
+    held = await caller.say(tap("confirm"), enqueue=False)
+    assert "Забагато невдалих спроб" in said(held)
+    await caller.say(tap("menu:submit"), enqueue=False)
+    await caller.say(meter.account_number, enqueue=False)
+    assert await readings_of(meter) == []

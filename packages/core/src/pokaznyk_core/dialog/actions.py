@@ -103,13 +103,15 @@ class Verified:
 
     ``account_ids`` are the accounts now linked (empty when it failed); ``problem`` is
     the verification outcome code to tell (failed, cooldown, held). For a phone caller
-    whose number is not on a found account, ``guest_account_id`` is set.
+    the account found is ``guest_account_id``, for this call only: ``caller_verified``
+    when the caller's number is on it.
     """
 
     account_ids: tuple[int, ...] = ()
     problem: Problem | None = None
     attempts_left: int | None = None
     guest_account_id: int | None = None
+    caller_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class Submitted:
     problems: tuple[Problem, ...] = ()
     notices: tuple[Problem, ...] = ()
     error: Problem | None = None
+    attempts_left: int | None = None
+    """For a caller whose number is not on the account: refusals left before the cooldown."""
 
 
 @dataclass(frozen=True)

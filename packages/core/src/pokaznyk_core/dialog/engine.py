@@ -210,8 +210,8 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return menu.language_step(state, turn)
     # x.MENU_REMINDERS
     enabled = not turn.facts.reminders
-    switched = Turn(replace(turn.facts, reminders=enabled), loc, turn.now)  # the menu offers
-    said = menu.menu_step(state, switched, x.t(loc, "reminders_on" if enabled else "reminders_off"))
+    toggled = Turn(replace(turn.facts, reminders=enabled), loc, turn.now)  # what the menu offers
+    said = menu.menu_step(state, toggled, x.t(loc, "reminders_on" if enabled else "reminders_off"))
     return Step(said.state, said.replies, SetReminders(enabled))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID, uuid5
 
@@ -201,6 +202,9 @@ def preview(state: DialogState, turn: Turn) -> Step:
     loc = turn.locale
     values = _values(state, meter)
     today = turn.facts.today
+    if not account.verified:  # the submission checks it: a refusal counts as a failure
+        lines = [x.t(loc, "confirm_title"), *_plain_lines(meter, values, loc)]
+        return _confirm(state, lines, turn)
     verdict = check_reading(
         meter.spec,
         values,
@@ -213,27 +217,47 @@ def preview(state: DialogState, turn: Turn) -> Step:
     )
     if not verdict.accepted:
         return back_to_problems(state, verdict.problems, account, meter, turn)
+    # Swapped zones: the consumption is the swapped pair's, so no zone's own is shown.
+    swapped = any(n.code is Code.READING_ZONES_SWAPPED for n in verdict.notices)
     lines = [x.t(loc, "confirm_title")]
-    for zone in meter.spec.zones:
+    for zone, line in zip(meter.spec.zones, _plain_lines(meter, values, loc), strict=True):
+        used = None if swapped else verdict.consumption.get(zone)
+        if used is None:
+            lines.append(line)
+            continue
         shown = x.show_value(meter.spec.format(values[zone]), loc)
-        used = verdict.consumption.get(zone)
-        if account.verified and used is not None:
-            lines.append(
-                x.t(
-                    loc,
-                    "confirm_zone_used",
-                    zone=x.zone_name(zone, loc),
-                    value=shown,
-                    used=x.show_value(meter.spec.format(used), loc),
-                )
+        lines.append(
+            x.t(
+                loc,
+                "confirm_zone_used",
+                zone=x.zone_name(zone, loc),
+                value=shown,
+                used=x.show_value(meter.spec.format(used), loc),
             )
-        else:
-            lines.append(x.t(loc, "confirm_zone", zone=x.zone_name(zone, loc), value=shown))
-    if account.verified and verdict.consumption and len(meter.spec.zones) > 1:  # else said
+        )
+    if verdict.consumption and (swapped or len(meter.spec.zones) > 1):  # else said
         total = x.show_value(meter.spec.format(verdict.total_consumption), loc)
         lines.append(x.t(loc, "confirm_total", used=total))
-    notes = _preview_notes(verdict, loc) if account.verified else []
-    text = x.join("\n".join(lines), *notes, x.t(loc, "confirm_question"))
+    notes = _preview_notes(verdict, loc)
+    return _confirm(state, ["\n".join(lines), *notes], turn)
+
+
+def _plain_lines(meter: MeterInfo, values: dict[Zone, Decimal], loc: str) -> list[str]:
+    return [
+        x.t(
+            loc,
+            "confirm_zone",
+            zone=x.zone_name(zone, loc),
+            value=x.show_value(meter.spec.format(values[zone]), loc),
+        )
+        for zone in meter.spec.zones
+    ]
+
+
+def _confirm(state: DialogState, parts: list[str], turn: Turn) -> Step:
+    """Ask to confirm what `parts` say."""
+    loc = turn.locale
+    text = x.join(*parts, x.t(loc, "confirm_question"))
     buttons = (
         (x.button(loc, "confirm", x.CONFIRM),),
         (x.button(loc, "reenter", x.REENTER),),
@@ -316,7 +340,13 @@ def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
         return menu_step(state, turn, x.problem_text(result.error, loc))
     if not result.stored:
         assert account is not None and meter is not None
-        return back_to_problems(state, result.problems, account, meter, turn)
+        step = back_to_problems(state, result.problems, account, meter, turn)
+        if result.attempts_left is None:
+            return step
+        left = Problem(Code.VERIFICATION_ATTEMPTS_LEFT, {"attempts_left": result.attempts_left})
+        said, *rest = step.replies
+        said = replace(said, text=x.join(said.text, x.problem_text(left, loc)))
+        return Step(step.state, (said, *rest))
     verified = account is not None and account.verified
     parts = [x.t(loc, "receipt", receipt=result.receipt, period=x.show_period(result.period, loc))]
     flagged = bool(result.flags) or result.status == "flagged"

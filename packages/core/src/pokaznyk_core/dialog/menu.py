@@ -59,6 +59,7 @@ def reset(state: DialogState) -> DialogState:
         last_seen=state.last_seen,
         nonce=state.nonce,
         guest_account_id=state.guest_account_id,
+        caller_verified=state.caller_verified,
     )
 
 
@@ -70,7 +71,7 @@ def menu_step(state: DialogState, turn: Turn, intro: str = "") -> Step:
 
 def at_start(state: DialogState) -> DialogState:
     """The conversation started again: at the menu, nothing chosen."""
-    return reset(state).at(Stage.MENU, guest_account_id=None)
+    return reset(state).at(Stage.MENU, guest_account_id=None, caller_verified=False)
 
 
 def greeting(state: DialogState, turn: Turn) -> Step:
@@ -98,7 +99,9 @@ def window_step(state: DialogState, turn: Turn) -> Step:
 
 def status_step(state: DialogState, turn: Turn) -> Step:
     """My readings and bills: ask for a receipt code, or offer the latest readings and
-    bills."""
+    bills (on the phone, where a receipt code cannot be typed, the latest at once)."""
+    if turn.facts.voice:
+        return latest_step(reset(state).at(Stage.MENU, purpose=Purpose.STATUS), turn)
     loc = turn.locale
     next_state = reset(state).at(Stage.ASK_RECEIPT, purpose=Purpose.STATUS)
     buttons = ((x.button(loc, "latest_and_bills", x.LATEST),), x.nav(loc))
@@ -107,13 +110,14 @@ def status_step(state: DialogState, turn: Turn) -> Step:
 
 
 def latest_step(state: DialogState, turn: Turn) -> Step:
-    """The latest readings and bills of the linked accounts (verify first when there are
-    none)."""
-    if not turn.facts.accounts:
+    """The latest readings and bills of the linked accounts, or of a phone caller's
+    account when the number is on it (verify first when there are none)."""
+    accounts = [a for a in turn.accounts(state) if a.verified]
+    if not accounts:
         from pokaznyk_core.dialog.verify import ask_account
 
         return ask_account(state, turn, Purpose.STATUS)
-    ids = tuple(a.account_id for a in turn.facts.accounts)
+    ids = tuple(a.account_id for a in accounts)
     return Step(reset(state), (), LatestReadings(ids))
 
 

@@ -47,8 +47,10 @@ class DialogState:
     ``values`` holds the zone values typed so far, as canonical decimal strings in the
     meter's zone order ("" for a zone not yet entered). ``nonce`` counts the readings
     started; with the user it names the reading id, so a repeated confirmation stores
-    one reading. ``guest_account_id`` is the account an unverified phone caller submits
-    for (no account data is shown to them).
+    one reading. ``guest_account_id`` is the account a phone caller named in this call:
+    ``caller_verified`` when the caller's number is on it (they hear its data), otherwise
+    they submit as a guest and hear none. A call's account is never linked: the next call
+    names its account again.
     """
 
     stage: Stage = Stage.NEW
@@ -63,6 +65,7 @@ class DialogState:
     nonce: int = 0
     reading_id: str = ""
     guest_account_id: int | None = None
+    caller_verified: bool = False
     version: int = field(default=STATE_VERSION)
 
     def seen_at(self) -> datetime | None:
@@ -88,6 +91,7 @@ class DialogState:
             "nonce": self.nonce,
             "reading_id": self.reading_id,
             "guest_account_id": self.guest_account_id,
+            "caller_verified": self.caller_verified,
             "version": self.version,
         }
 
@@ -110,6 +114,7 @@ class DialogState:
                 nonce=int(data.get("nonce", 0)),
                 reading_id=str(data.get("reading_id", "")),
                 guest_account_id=_opt_int(data.get("guest_account_id")),
+                caller_verified=bool(data.get("caller_verified", False)),
             )
         except (ValueError, TypeError):
             return cls()

@@ -96,14 +96,21 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
 
     loc = turn.locale
     cleared = state.at(state.stage, pending_account="")
-    if result.guest_account_id is not None:
-        guest = cleared.at(
+    if result.guest_account_id is not None:  # a phone caller's account, for this call
+        known = result.caller_verified
+        call = cleared.at(
             Stage.CHOOSE_ACCOUNT,
             guest_account_id=result.guest_account_id,
+            caller_verified=known,
             account_id=result.guest_account_id,
             purpose=Purpose.SUBMIT,
         )
-        return start_submit(guest, turn).after(x.reply(loc, x.t(loc, "guest_notice")))
+        if state.purpose is Purpose.STATUS:
+            if known:
+                return latest_step(call, turn)
+            return menu_step(call, turn, x.t(loc, "status_own_phone"))
+        notice = x.reply(loc, x.t(loc, "caller_verified" if known else "guest_notice"))
+        return start_submit(call, turn).after(notice)
     if result.account_ids:
         said = x.reply(loc, x.t(loc, "verified", count=len(result.account_ids)))
         if state.purpose is Purpose.SUBMIT:

@@ -23,6 +23,7 @@ from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import AccountInfo, Facts
 from pokaznyk_core.dialog.messages import Incoming, Reply
+from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.dialog.turn import Step
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import normalize_locale
@@ -180,7 +181,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
     accounts = await identities.accounts_from_rows(
         snapshot.fact_rows, today=who.context.today(), window=who.context.window
     )
-    facts = await _facts(who, snapshot.identity, snapshot.state.guest_account_id, accounts)
+    facts = await _facts(who, snapshot.identity, snapshot.state, accounts)
     first = out = step(snapshot.state, turn.incoming, facts, turn.now)
     prepared = _Prepared(snapshot.version, first, facts)
     replies = list(out.replies)
@@ -235,7 +236,7 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
         if prepared is not None and prepared.version == version:
             out, facts = prepared.out, prepared.facts
         else:
-            facts = await _facts(who, identity, state.guest_account_id)
+            facts = await _facts(who, identity, state)
             out = step(state, turn.incoming, facts, now)
         replies = list(out.replies)
         for _ in range(MAX_ACTIONS):
@@ -254,19 +255,27 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
 async def _facts(
     who: Who,
     identity: dict[str, Any],
-    guest_account_id: int | None,
+    state: DialogState,
     accounts: list[AccountInfo] | None = None,
 ) -> Facts:
+    """What the engine may consult. A phone caller has no linked accounts (a call's
+    account is named in the call, `DialogState.guest_account_id`); links an older version
+    made for a caller are not read."""
     context = who.context
     today = context.today()
-    if accounts is None:
+    if who.channel is Channel.IVR:
+        accounts = []
+    elif accounts is None:
         accounts = await identities.linked_accounts(
             who.identity_id, today=today, window=context.window
         )
     guest = None
-    if guest_account_id is not None:
+    if state.guest_account_id is not None:
         found = await identities.account_infos(
-            [guest_account_id], verified=False, today=today, window=context.window
+            [state.guest_account_id],
+            verified=state.caller_verified,
+            today=today,
+            window=context.window,
         )
         guest = found[0] if found else None
     return Facts(
@@ -298,7 +307,13 @@ async def _carry_out(who: Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
         and isinstance(result, act.Verified)
         and (result.account_ids or result.guest_account_id is not None)
     ):
-        guest = result.guest_account_id or out.state.guest_account_id
+        call = out.state
+        if result.guest_account_id is not None:
+            call = replace(
+                call,
+                guest_account_id=result.guest_account_id,
+                caller_verified=result.caller_verified,
+            )
         identity = {"language": facts.language, "reminders": facts.reminders}
-        facts = await _facts(who, identity, guest)
+        facts = await _facts(who, identity, call)
     return resume(out.state, result, facts, who.now), facts

@@ -41,6 +41,8 @@ from pokaznyk_core.storage.tables import (
 )
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
+ANONYMOUS_CALLERS = "ivr:anonymous"
+
 
 @dataclass(frozen=True)
 class Who:
@@ -58,6 +60,15 @@ class Who:
         """The user's key ("telegram:12345"): who submitted, whose failures count."""
         return f"{self.channel.value}:{self.user}"
 
+    @property
+    def failure_key(self) -> str:
+        """Whose failed verifications count: the user, except that every phone caller who
+        hides their number is one (each call is a new platform user, and a new call must
+        not start a new count)."""
+        if self.channel is Channel.IVR and not self.caller_phone:
+            return ANONYMOUS_CALLERS
+        return self.key
+
 
 async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResult:
     """Carry out one action inside the turn's transaction; the result resumes the dialog."""
@@ -68,7 +79,7 @@ async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResul
     if isinstance(action, act.VerifyCaller):
         return await _verify_caller(who, action)
     if isinstance(action, act.SubmitReading):
-        return await _submit(who, action)
+        return await _submit(who, action, facts)
     if isinstance(action, act.AttachPhoto):
         return await _attach_photo(who, action)
     if isinstance(action, act.LookupReceipt):
@@ -76,6 +87,8 @@ async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResul
         return act.Found((_status(row, with_values=False),) if row else ())
     if isinstance(action, act.LatestReadings):
         linked = {a.account_id for a in facts.accounts}
+        if facts.guest is not None and facts.guest.verified:  # a phone caller's own account
+            linked.add(facts.guest.account_id)
         return await _latest([a for a in action.account_ids if a in linked])
     if isinstance(action, act.SetLanguage):
         await identities.set_language(who.identity_id, action.locale)
@@ -122,13 +135,14 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     whether the number exists: so numbers that do not count as failed verifications of
     the caller's number, and the same limits as everywhere hold the caller back."""
     typed = action.account_or_eic.strip()[:40]
-    await serialize_attempts(who.key, typed)  # the turn's transaction holds it to the end
-    held = await cooldown_problem(who.context, who.key)
+    caller = who.failure_key
+    await serialize_attempts(caller, typed)  # the turn's transaction holds it to the end
+    held = await cooldown_problem(who.context, caller)
     if held is not None:
         return act.Verified(problem=held)
     account = await find_account(who.context, action.account_or_eic)
     if account is None or account["status"] != "active":
-        failed = await record_failure(who.context, user_key=who.key, account_key=typed)
+        failed = await record_failure(who.context, user_key=caller, account_key=typed)
         if failed.problem is None or failed.problem.code is not Code.VERIFICATION_FAILED:
             return act.Verified(problem=failed.problem)
         return act.Verified(
@@ -138,14 +152,20 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     on_account = len(digits) >= 9 and await AccountPhone.exists().where(
         (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
     )
-    if on_account:
-        await identities.link_account(who.identity_id, account["id"], "caller_phone", who.now)
-        return act.Verified(account_ids=(account["id"],))
-    return act.Verified(guest_account_id=account["id"])
+    return act.Verified(guest_account_id=account["id"], caller_verified=bool(on_account))
 
 
-async def _submit(who: Who, action: act.SubmitReading) -> act.Submitted:
+async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Submitted:
+    """Submit the reading. A caller whose number is not on the account hears no account
+    data, but whether a value is refused tells something about the stored one: so each
+    refusal counts as a failed verification, under the same limits."""
     extra = frozenset({Flag.UNVERIFIED_SUBMITTER}) if action.unverified else frozenset()
+    account_key = facts.guest.number if action.unverified and facts.guest is not None else ""
+    if action.unverified:
+        await serialize_attempts(who.failure_key, account_key)
+        held = await cooldown_problem(who.context, who.failure_key)
+        if held is not None:
+            return act.Submitted(stored=False, error=held)
     try:
         outcome = await submit_reading(
             who.context,
@@ -162,6 +182,15 @@ async def _submit(who: Who, action: act.SubmitReading) -> act.Submitted:
     except ServiceError as error:
         return act.Submitted(stored=False, error=error.problem)
     verdict = outcome.verdict
+    if action.unverified and not outcome.stored:
+        failed = await record_failure(
+            who.context, user_key=who.failure_key, account_key=account_key
+        )
+        if failed.problem is not None and failed.problem.code is not Code.VERIFICATION_FAILED:
+            return act.Submitted(stored=False, error=failed.problem)  # the cooldown starts
+        return act.Submitted(
+            stored=False, problems=verdict.problems, attempts_left=failed.attempts_left
+        )
     notices = list(verdict.notices)
     reconciliation = getattr(outcome, "reconciliation", None)
     if reconciliation is not None:
