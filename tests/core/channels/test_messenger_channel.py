@@ -136,3 +136,19 @@ def test_a_message_the_page_starts_may_go_only_within_a_day_of_the_persons_last(
     )
     assert not messenger.may_start_message(now - timedelta(hours=24), now)
     assert not messenger.may_start_message(None, now)
+
+
+def test_reads_a_like_sticker_or_an_audio_as_unreadable_and_a_picture_as_a_photo() -> None:
+    like = {
+        "type": "image",
+        "payload": {"url": "https://cdn/369239263222822.png", "sticker_id": 369239263222822},
+    }
+    audio = {"type": "audio", "payload": {"url": "https://cdn/a.mp4"}}
+    picture = {"type": "image", "payload": {"url": "https://cdn/meter.jpg"}}
+    for attachment, kind in (
+        (like, IncomingKind.UNREADABLE),
+        (audio, IncomingKind.UNREADABLE),
+        (picture, IncomingKind.PHOTO),
+    ):
+        [inbound] = messenger.parse(event(message={"mid": "m_9", "attachments": [attachment]}))
+        assert inbound.incoming.kind is kind

@@ -72,7 +72,7 @@ def test_trusts_a_contact_only_when_it_is_the_senders_own() -> None:
 def test_treats_someone_elses_contact_as_proving_nothing() -> None:
     other = {"contact": {"phone_number": "+380501234567", "first_name": "Іван", "user_id": 222}}
     message = only(telegram.parse(update(other)))
-    assert message.incoming.kind is IncomingKind.TEXT
+    assert message.incoming.kind is IncomingKind.FOREIGN_CONTACT
     assert message.incoming.phone == ""
 
 
@@ -97,6 +97,13 @@ def test_reads_a_photo_as_its_largest_file_id() -> None:
     assert message.incoming.photo_ref == "big"
 
 
+def test_reads_a_picture_sent_as_a_file_as_a_photo_and_a_sticker_as_unreadable() -> None:
+    picture = {"document": {"file_id": "doc-1", "mime_type": "image/jpeg"}}
+    assert only(telegram.parse(update(picture))).incoming.photo_ref == "doc-1"
+    for other in ({"sticker": {}}, {"voice": {"file_id": "v"}}, {"location": {}}):
+        assert only(telegram.parse(update(other))).incoming.kind is IncomingKind.UNREADABLE
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -110,7 +117,7 @@ def test_reads_a_photo_as_its_largest_file_id() -> None:
                 "text": "x",
             },
         },
-        {"update_id": 1, "message": {"message_id": 1, "from": USER, "chat": CHAT, "sticker": {}}},
+        {"update_id": 1, "message": {"message_id": 1, "from": USER, "chat": CHAT, "dice": {}}},
     ],
 )
 def test_ignores_updates_it_does_not_handle(payload: dict[str, Any]) -> None:

@@ -140,3 +140,11 @@ def test_offers_no_share_phone_button_since_viber_cannot_prove_the_number() -> N
     request = viber.render(Reply(text="Номер?", request_contact=True), "u", "Показник")
     buttons = request.get("keyboard", {}).get("Buttons", [])
     assert all(b["ActionType"] != "share-phone" for b in buttons)
+
+
+def test_reads_a_sticker_or_a_file_as_unreadable() -> None:
+    for content in (
+        {"type": "sticker", "sticker_id": 46105},
+        {"type": "file", "media": "https://dl/f.pdf"},
+    ):
+        assert only(viber.parse(message(content))).incoming.kind is IncomingKind.UNREADABLE

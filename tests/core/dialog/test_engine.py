@@ -338,9 +338,27 @@ def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
     assert chat.stage() is Stage.AWAIT_PHOTO
     assert translate("dialog.photo_offer", "uk") in chat.said
     assert translate("dialog.in_window", "uk") not in chat.said  # no promise before the check
+    chat.send(Incoming(IncomingKind.UNREADABLE))  # a sticker, or a voice message
+    assert translate("dialog.photo_as_picture", "uk") in chat.said
     chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
     assert translate("dialog.photo_attached", "uk") in chat.said
-    assert chat.stage() is Stage.MENU
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))  # another, closer one
+    assert translate("dialog.photo_attached", "uk") in chat.said
+    assert translate("dialog.photo_unexpected", "uk") not in chat.said
+    assert [type(a) for a in chat.actions].count(AttachPhoto) == 2
+    chat.send(tap("menu:submit"))  # and the menu works as ever
+    assert chat.stage() is Stage.ENTER_ZONE
+
+
+def test_someone_elses_contact_and_a_sticker_are_answered_with_what_to_do() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:submit"))
+    chat.send(Incoming(IncomingKind.FOREIGN_CONTACT))
+    assert translate("dialog.contact_not_own", "uk") in chat.said
+    assert chat.stage() is Stage.ASK_ACCOUNT and chat.actions == []
+    chat.send(Incoming(IncomingKind.UNREADABLE))
+    assert translate("dialog.unreadable", "uk") in chat.said
+    assert chat.stage() is Stage.ASK_ACCOUNT
 
 
 @pytest.mark.parametrize("voice", [False, True])

@@ -98,15 +98,19 @@ def _message_incoming(message: dict[str, Any]) -> Incoming | None:
             return Incoming(kind=IncomingKind.BUTTON, payload=pressed)
         if digits_of(payload):  # the user_phone_number quick reply: the user's own number
             return Incoming(kind=IncomingKind.CONTACT, phone="+" + digits_of(payload))
-    for attachment in message.get("attachments") or []:
-        if isinstance(attachment, dict) and attachment.get("type") == "image":
-            content = attachment.get("payload")
-            url = _str(content.get("url")) if isinstance(content, dict) else ""
+    attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
+    for attachment in attachments:
+        content = attachment.get("payload")
+        content = content if isinstance(content, dict) else {}
+        if attachment.get("type") == "image" and "sticker_id" not in content:  # not a 👍
+            url = _str(content.get("url"))
             if url:
                 return Incoming(kind=IncomingKind.PHOTO, photo_ref=url)
     text = message.get("text")
     if isinstance(text, str):
         return Incoming(kind=IncomingKind.TEXT, text=text)
+    if attachments:  # a sticker, audio, video, file or location
+        return Incoming(kind=IncomingKind.UNREADABLE)
     return None
 
 

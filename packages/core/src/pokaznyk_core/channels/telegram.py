@@ -80,6 +80,12 @@ def _language(sender: dict[str, Any]) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
+_UNREADABLE = frozenset(
+    {"sticker", "voice", "audio", "video", "video_note", "document", "location", "venue"}
+)
+"""A customer's messages the dialog cannot read: answered with what it can."""
+
+
 def _incoming_of_message(
     message: dict[str, Any], sender_id: int, hint: str | None
 ) -> Incoming | None:
@@ -90,16 +96,23 @@ def _incoming_of_message(
             return Incoming(
                 kind=IncomingKind.CONTACT, phone="+" + digits_of(phone), language_hint=hint
             )
-        # someone else's contact is never proof of anything: the dialog sees plain text
-        return Incoming(kind=IncomingKind.TEXT, text="", language_hint=hint)
+        # someone else's contact is never proof of anything: the dialog says so
+        return Incoming(kind=IncomingKind.FOREIGN_CONTACT, language_hint=hint)
     photos = message.get("photo")
     if isinstance(photos, list) and photos:
         largest = photos[-1]
         file_id = largest.get("file_id") if isinstance(largest, dict) else None
         if isinstance(file_id, str):
             return Incoming(kind=IncomingKind.PHOTO, photo_ref=file_id, language_hint=hint)
+    document = message.get("document")
+    if isinstance(document, dict):  # a picture sent as a file is a photo too
+        file_id, mime = document.get("file_id"), document.get("mime_type")
+        if isinstance(file_id, str) and isinstance(mime, str) and mime.startswith("image/"):
+            return Incoming(kind=IncomingKind.PHOTO, photo_ref=file_id, language_hint=hint)
     text = message.get("text")
     if not isinstance(text, str):
+        if any(kind in message for kind in _UNREADABLE):
+            return Incoming(kind=IncomingKind.UNREADABLE, language_hint=hint)
         return None
     command = text.strip().split(maxsplit=1)[0].split("@", 1)[0].lower() if text.strip() else ""
     if command == "/start":

@@ -79,9 +79,15 @@ def _message(update: dict[str, Any], key: str | None) -> ParseResult:
         incoming = Incoming(
             kind=IncomingKind.PHOTO, photo_ref=_text(message.get("media")), language_hint=hint
         )
+    elif kind in _UNREADABLE:
+        incoming = Incoming(kind=IncomingKind.UNREADABLE, language_hint=hint)
     else:
         return IGNORED
     return [InboundMessage(user_id, incoming, key, name)]
+
+
+_UNREADABLE = frozenset({"file", "sticker", "location", "video", "url"})
+"""A customer's messages the dialog cannot read: answered with what it can."""
 
 
 def parse(payload: Any) -> ParseResult:

@@ -127,6 +127,11 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         if not facts.phone_sharing:  # a channel whose contact cannot be the sender's own
             return _again(state, turn, x.t(turn.locale, "contact_not_accepted"))
         return verify.on_contact(state, incoming, turn)
+    if incoming.kind is IncomingKind.FOREIGN_CONTACT:
+        return _again(state, turn, x.t(turn.locale, "contact_not_own"))
+    if incoming.kind is IncomingKind.UNREADABLE:
+        key = "photo_as_picture" if state.stage is Stage.AWAIT_PHOTO else "unreadable"
+        return _again(state, turn, x.t(turn.locale, key))
     if incoming.kind is IncomingKind.PHOTO:
         if state.stage is Stage.AWAIT_PHOTO and state.reading_id:
             return Step(state, (), AttachPhoto(UUID(state.reading_id), incoming.photo_ref))
@@ -283,5 +288,8 @@ def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime
         return menu.on_found(state, result, turn)
     if isinstance(result, Done) and state.stage is Stage.AWAIT_PHOTO:
         key = "photo_attached" if result.ok else "photo_failed"
-        return menu.menu_step(state, turn, x.t(turn.locale, key))
+        said = menu.menu_step(state, turn, x.t(turn.locale, key))
+        if result.ok:  # at the menu, where another photo of the meter still goes with it
+            return Step(state, said.replies)
+        return said
     return Step(state)
