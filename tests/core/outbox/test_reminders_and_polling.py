@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -68,6 +69,12 @@ async def test_reminds_an_opted_in_linked_user_once_per_window(
     assert (await send_reminders(platforms_context)).queued == 0
     assert await reminders_to("rem-1") == 1
     assert await reminders_to("rem-2") == 0
+    [row] = await OutboxMessage.select().where(OutboxMessage.recipient == "rem-1")
+    payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+    reply = payload["reply"]
+    assert "р.." not in reply["text"] and "р." in reply["text"]
+    [[button]] = reply["buttons"]  # one tap starts the submission
+    assert button["payload"] == "menu:submit"
 
 
 async def test_reminds_everyone_however_many_pages_the_links_take(

@@ -81,7 +81,11 @@ def translate(key: str, locale: str, **params: object) -> str:
     text = catalogue(chosen).get(key) or catalogue(DEFAULT_LOCALE).get(key) or key
     if "%" not in text:
         return text
-    return text % _Params(params)
+    # A parameter that ends in an abbreviation's full stop ("2026 р.") ends the sentence.
+    return _DOUBLE_STOP.sub(".", text % _Params(params))
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 @lru_cache(maxsize=8192)

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.channels.messenger import may_start_message
+from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import window_state
@@ -178,7 +179,9 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
             continue
         locale = normalize_locale(reminder.locale)
         reply = Reply(
-            text=reminder_text(locale, reminder.account_number, state.closes_on), locale=locale
+            text=reminder_text(locale, reminder.account_number, state.closes_on),
+            buttons=((x.button(locale, "submit", x.MENU_SUBMIT),),),  # one tap to start
+            locale=locale,
         )
         payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
         rows.append(
