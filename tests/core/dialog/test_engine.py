@@ -613,3 +613,27 @@ def test_the_stored_state_has_every_field_of_the_state() -> None:
     assert set(stored) == {f.name for f in fields(DialogState)}
     assert json.loads(json.dumps(stored)) == stored
     assert DialogState.from_json(stored) == state
+
+
+def test_a_meter_without_decimals_is_asked_for_whole_numbers() -> None:
+    whole = meter(last=("51078",), decimals=0)
+    chat = at_menu(Chat(facts(account(1, whole))))
+    chat.send(tap("menu:submit"))
+    assert translate("dialog.enter_format_whole", "uk") in chat.said
+    assert chat.replies[-1].input_hint == "digits"  # the phone line offers no decimal point
+
+
+def test_a_reading_above_the_household_cap_is_told_so_once() -> None:
+    high = Problem(Code.READING_HIGH_CONSUMPTION, {"consumption": "9000", "days": 30})
+    cap = Problem(Code.READING_ABOVE_HOUSEHOLD_CAP, {"consumption": "9000", "days": 30})
+    flagged = replace(
+        STORED,
+        status="flagged",
+        flags=frozenset({Flag.HIGH_CONSUMPTION, Flag.ABOVE_HOUSEHOLD_CAP}),
+        notices=(high, cap),
+    )
+    chat = at_menu(Chat(facts(account()), submitting(flagged)))
+    chat.send(tap("menu:submit"))
+    chat.send("10000")
+    chat.send(tap("confirm"))
+    assert render(cap, "uk") in chat.said and render(high, "uk") not in chat.said

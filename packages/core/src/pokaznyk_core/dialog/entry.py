@@ -122,9 +122,13 @@ def prompt_zone(state: DialogState, turn: Turn) -> Reply:
                 sent = x.show_date(meter.last_taken_on, loc)
                 parts.append(x.t(loc, "replaces", period=x.show_period(period, loc), date=sent))
             buttons.append((x.button(loc, "zero", x.ZERO),))
-    parts.append(x.t(loc, "enter_format", decimals=meter.spec.decimals))
+    if meter.spec.decimals:
+        parts.append(x.t(loc, "enter_format", decimals=meter.spec.decimals))
+    else:  # and the phone line does not offer the star key as the point
+        parts.append(x.t(loc, "enter_format_whole"))
     buttons.append(x.nav(loc))
-    return x.reply(loc, "\n".join(parts), buttons, hint=x.DECIMAL)
+    hint = x.DECIMAL if meter.spec.decimals else x.DIGITS
+    return x.reply(loc, "\n".join(parts), buttons, hint=hint)
 
 
 def on_choose_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
@@ -355,7 +359,10 @@ def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
     elif not flagged:  # a flagged one is told it will be checked first
         parts.append(x.t(loc, "in_window"))
     if verified:
-        parts += [x.problem_text(n, loc) for n in result.notices]
+        notices = result.notices
+        if any(n.code is Code.READING_ABOVE_HOUSEHOLD_CAP for n in notices):  # says it all
+            notices = tuple(n for n in notices if n.code is not Code.READING_HIGH_CONSUMPTION)
+        parts += [x.problem_text(n, loc) for n in notices]
     if flagged and not verified:
         parts.append(x.t(loc, "unverified_check"))
     elif flagged and not (result.flags & _PHOTO_NOTICES):

@@ -112,7 +112,8 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
         notice = x.reply(loc, x.t(loc, "caller_verified" if known else "guest_notice"))
         return start_submit(call, turn).after(notice)
     if result.account_ids:
-        said = x.reply(loc, x.t(loc, "verified", count=len(result.account_ids)))
+        count = len(result.account_ids)
+        said = x.reply(loc, x.t(loc, "verified" if count == 1 else "verified_many", count=count))
         if state.purpose is Purpose.SUBMIT:
             chosen = cleared.at(Stage.CHOOSE_ACCOUNT, account_id=result.account_ids[0])
             return start_submit(chosen, turn).after(said)
