@@ -128,3 +128,23 @@ def test_reads_the_receipt_the_dialog_marks_for_speech_one_character_at_a_time()
     said = ET.fromstring(ivr.render([reply], "/a")).findall("Say")[0].text or ""
     assert "A, B, C, D, E, F, G" in said
     assert said.startswith("Квитанція")
+
+
+def test_says_abbreviations_in_words_and_spells_a_code_of_letters_only() -> None:
+    said = ivr.speakable("Квитанція AKQKKNRUD: за 30\u202fдн. до 3 грудня 2026\u202fр., 60 хв.")
+    assert "A, K, Q, K, K, N, R, U, D" in said
+    assert "30 днів" in said and "2026 року" in said and "60 хвилин" in said
+    assert ivr.speakable("Used 120 kWh.", "en") == "Used 120 kilowatt hours."
+    assert ivr.speakable("Показник 51200") == "Показник 51200"  # a value is said as a number
+
+
+def test_offers_each_language_in_its_own_language_and_voice() -> None:
+    choose = Reply(
+        text="Оберіть мову.",
+        buttons=((Button("Українська", "lang:uk"),), (Button("English", "lang:en"),)),
+        locale="uk",
+    )
+    root = ET.fromstring(ivr.render([choose], "/ivr/gather?p=1"))
+    said = [(s.get("language"), s.text) for s in root.iter("Say")]
+    assert ("uk-UA", "Українська — натисніть 1.") in said
+    assert ("en-US", "English: press 2.") in said

@@ -180,7 +180,7 @@ async def test_a_caller_who_called_before_may_choose_english(
     _, greeting = gather_of(response)
     assert "press" in greeting and "натисніть" not in greeting
     assert not any("а" <= ch.lower() <= "я" for ch in greeting)  # no Cyrillic to an English voice
-    assert "For another language, press 5." in greeting
+    assert "Another language: press 5." in greeting
     languages = {say.get("language") for say in ET.fromstring(response.text).iter("Say")}
     assert languages == {"en-US"}
 
@@ -204,3 +204,24 @@ async def test_a_caller_trying_account_numbers_is_held_back_like_any_verificatio
     _, said = gather_of(await call.post(action, fixture.account_number + "#"))
     assert "Забагато невдалих спроб" in said, "even a real account waits out the cooldown"
     assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0
+
+
+async def test_zero_repeats_the_language_question_and_the_receipt_number(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380671234511",))
+    call = Call(phone, "CA-repeat", "sip:+380671234511@pbx.example.com")  # a PBX's caller
+    language_action, asked = gather_of(await call.post("/ivr/voice"))
+    again_action, again = gather_of(await call.post(language_action, "0"))
+    assert (again_action, again) == (language_action, asked)
+    menu_action, _ = gather_of(await call.post(language_action, "1"))
+    account_action, _ = gather_of(await call.post(menu_action, "2"))
+    value_action, said = gather_of(await call.post(account_action, fixture.account_number + "#"))
+    assert "Ваш номер телефону є в цьому рахунку" in said  # the SIP address's number
+    confirm_action, _ = gather_of(await call.post(value_action, "1300*5#"))
+    menu_action, receipt_said = gather_of(await call.post(confirm_action, "1"))
+    [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
+    spelled = ", ".join(reading["receipt"])
+    assert spelled in receipt_said
+    _, repeated = gather_of(await call.post(menu_action, "0"))
+    assert spelled in repeated

@@ -42,7 +42,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "unavailable": "Вибачте, сервіс тимчасово недоступний. Спробуйте пізніше.",
     },
     "en": {
-        "press": "For {label}, press {digit}.",
+        "press": "{label}: press {digit}.",
         "repeat": "To hear this again, press 0.",
         "digits": "Then press the hash key.",
         "decimal": "Use the star key for the decimal point, then press the hash key.",
@@ -57,8 +57,20 @@ LANGUAGE_MENU: Sequence[tuple[str, str]] = (
 )
 """The first thing a caller hears: the language, one key each (1 Ukrainian, 2 English)."""
 
-_CODE = re.compile(r"\b(?:(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,})\b")
-"""Codes read one character at a time: receipts (letters and digits), account numbers."""
+_CODE = re.compile(r"\b(?:(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,}|[A-Z]{8,})\b")
+"""Codes read one character at a time: receipts (letters and digits, or letters only),
+account numbers."""
+
+_SPOKEN: Mapping[str, Sequence[tuple[re.Pattern[str], str]]] = {
+    "uk": (
+        (re.compile(r"(\d{4})\s*р\.(?=\W|$)"), r"\1 року"),
+        (re.compile(r"(\d)\s*хв\.?(?=\W|$)"), r"\1 хвилин"),
+        (re.compile(r"(\d)\s*дн\.?(?=\W|$)"), r"\1 днів"),
+        (re.compile(r"кВт·год"), "кіловат-годин"),
+    ),
+    "en": ((re.compile(r"\bkWh\b"), "kilowatt hours"),),
+}
+"""Abbreviations a voice would spell or stumble on, in words."""
 
 
 def signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
@@ -101,7 +113,7 @@ class VoicePrompt:
 def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
     """The dialog message for the keys pressed at `prompt`, or REPEAT to say it again."""
     keys = digits.strip().removesuffix("#")
-    if not keys:
+    if not keys or keys == "0":  # 0 repeats at every prompt
         return REPEAT
     if prompt.choices:
         if keys == "0" or not keys.isdigit() or not 1 <= int(keys) <= len(prompt.choices):
@@ -113,9 +125,13 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
     return Incoming(kind=IncomingKind.TEXT, text=text)
 
 
-def speakable(text: str) -> str:
-    """Text fit for speech: symbols (emoji) dropped, codes spelled one character at a time."""
+def speakable(text: str, locale: str = "uk") -> str:
+    """Text fit for speech: symbols (emoji) dropped, abbreviations in words, codes spelled
+    one character at a time."""
     plain = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cs", "Co"))
+    plain = plain.replace("\u202f", " ").replace("\u00a0", " ")
+    for pattern, words in _SPOKEN.get(locale, ()):
+        plain = pattern.sub(words, plain)
     spelled = _CODE.sub(lambda m: ", ".join(m.group(0)), plain)
     return re.sub(r"\s+", " ", spelled).strip()
 
@@ -143,7 +159,7 @@ def _reply_text(reply: Reply) -> str:
         text = text.replace(code, ", ".join(reply.speech))
     elif code:
         text = f"{text} {', '.join(reply.speech)}"
-    return speakable(text)
+    return speakable(text, reply.locale)
 
 
 def render(replies: Sequence[Reply], action_url: str, *, redirect_url: str | None = None) -> str:
@@ -179,9 +195,13 @@ def render(replies: Sequence[Reply], action_url: str, *, redirect_url: str | Non
         gather_attributes["finishOnKey"] = "#"
     gather = ET.SubElement(root, "Gather", gather_attributes)
     _say(gather, _reply_text(last), last.locale)
-    labels = [b.label for row in last.buttons for b in row][: len(prompt.choices)]
-    for digit, label in enumerate(labels, start=1):
-        _say(gather, words["press"].format(label=speakable(label), digit=digit), last.locale)
+    pressed = [b for row in last.buttons for b in row][: len(prompt.choices)]
+    for digit, button in enumerate(pressed, start=1):
+        # A language is offered in its own language and voice ("English: press 2.").
+        locale = button.payload.removeprefix("lang:") if button.payload.startswith("lang:") else ""
+        locale = locale if locale in VOICES else last.locale
+        label = speakable(button.label, locale)
+        _say(gather, _words(locale)["press"].format(label=label, digit=digit), locale)
     if prompt.choices:
         _say(gather, words["repeat"], last.locale)
     elif prompt.hint == "digits_decimal":

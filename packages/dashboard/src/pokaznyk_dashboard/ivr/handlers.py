@@ -28,7 +28,8 @@ from pokaznyk_dashboard.webhooks.common import MAX_BODY, Refusal, read_body
 
 log = logging.getLogger("pokaznyk.ivr")
 
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+_PHONE = re.compile(r"^(?:sips?:|tel:)?(\+?[0-9]{6,15})(?:@.*)?$")
+"""A caller's number: E.164 as Twilio gives it, or a PBX's SIP or tel URI."""
 SILENT_REPEATS = 2
 
 
@@ -77,9 +78,9 @@ async def _signed_form(request: Request[Any, Any, Any], context: ServiceContext)
 
 def _caller(form: dict[str, str]) -> tuple[str, str | None]:
     """(platform user id, the caller's number when the network gave one)."""
-    number = form.get("From", "").strip()
-    if _PHONE.match(number):
-        phone = "+" + number.lstrip("+")
+    found = _PHONE.match(form.get("From", "").strip())
+    if found:
+        phone = "+" + found.group(1).lstrip("+")
         return phone, phone
     return f"call:{form['CallSid']}", None
 
@@ -174,7 +175,11 @@ async def ivr_language(
 
     async def body() -> Response[str]:
         form = await _signed_form(request, context)
-        locale = ivr.language_of_digit(form.get("Digits", ""))
+        digits = form.get("Digits", "").strip().removesuffix("#")
+        if digits and digits not in ("1", "2"):  # 0 repeats, as does a key that is no choice
+            action = _link(context, "/ivr/language")
+            return twiml(ivr.language_menu(action, redirect_url=action))
+        locale = ivr.language_of_digit(digits)
         start = Incoming(kind=IncomingKind.START, language_hint=locale, language_chosen=True)
         return await _converse(context, form, start, step="start")
 
@@ -211,9 +216,9 @@ async def ivr_gather(
         if isinstance(incoming, str):  # REPEAT: 0, an unknown key, or silence
             if not digits and silent >= SILENT_REPEATS:
                 return twiml(ivr.spoken_message("goodbye", prompt.locale))
-            return _render(
-                context, int(prompt_ref), replies[-1:], silent=silent if not digits else 0
-            )
+            # 0 says everything again (a receipt number too); silence, only the question
+            again = replies if digits.strip().removesuffix("#") == "0" else replies[-1:]
+            return _render(context, int(prompt_ref), again, silent=silent if not digits else 0)
         return await _converse(context, form, incoming, step=prompt_ref)
 
     return await _guard(body)
