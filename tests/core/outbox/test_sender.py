@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from pokaznyk_core.dialog.messages import Button, Reply
-from pokaznyk_core.outbox import MAX_ATTEMPTS, send_due
+from pokaznyk_core.outbox import MAX_ATTEMPTS, send_due, sender
 from pokaznyk_core.outbox.queue import enqueue, telegram_call
+from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage
 from pokaznyk_core.testing import FixedClock
@@ -212,3 +215,46 @@ async def test_leaves_messages_of_a_channel_without_a_token_waiting(
         assert await send_due(context, client) == 0
     assert (await row(message_id))["status"] == "pending"
     assert fake_telegram.requests == []
+
+
+async def test_a_chat_over_its_limit_holds_back_no_one_else_and_keeps_its_order(
+    platforms_context: ServiceContext,
+    fake_telegram: FakeTelegram,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A customer pressed a button ten times: Telegram lets one chat have about one a second.
+    # (The limiter runs on the test's clock, so the round may not wait at all for a chat.)
+    monkeypatch.setattr(sender, "CHAT_WAIT_SECONDS", 0.0)
+    for n in range(10):
+        await queue(platforms_context, "telegram", "2001", Reply(text=f"відповідь {n}"))
+    await queue(platforms_context, "telegram", "2002", Reply(text="інший клієнт"))
+    limiter = RateLimiter(monotonic=lambda: clock.now().timestamp())
+    async with httpx.AsyncClient() as client:
+        started = time.monotonic()
+        first_round = await send_due(platforms_context, client, limiter=limiter)
+        assert time.monotonic() - started < 1.5  # the round did not wait for the busy chat
+        assert "інший клієнт" in [m["text"] for m in fake_telegram.sent_messages()]
+        assert first_round == 4  # the busy chat's burst of three, and the other customer
+        await queue(platforms_context, "telegram", "2001", Reply(text="пізніша"))
+        assert await send_due(platforms_context, client, limiter=limiter) == 0  # not before
+        for _ in range(30):
+            clock.advance(timedelta(seconds=3))
+            await send_due(platforms_context, client, limiter=limiter)
+    to_busy = [m["text"] for m in fake_telegram.sent_messages() if m["chat_id"] == 2001]
+    assert to_busy == [f"відповідь {n}" for n in range(10)] + ["пізніша"]
+
+
+async def test_a_message_queued_after_one_that_failed_waits_for_it(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    await queue(platforms_context, "telegram", "1006", Reply(text="квитанція"))
+    fake_telegram.fail_next(1)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 0  # retried in a few seconds
+        await queue(platforms_context, "telegram", "1006", Reply(text="меню"))
+        assert await send_due(platforms_context, client) == 0  # the menu waits its turn
+        clock.advance(timedelta(seconds=10))
+        assert await send_due(platforms_context, client) == 2
+    sent = [m["text"] for m in fake_telegram.sent_messages() if m["chat_id"] == 1006]
+    assert sent == ["квитанція", "квитанція", "меню"]

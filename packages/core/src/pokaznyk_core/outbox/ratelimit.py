@@ -54,24 +54,31 @@ class RateLimiter:
             bucket = self._buckets[(channel, key)] = Bucket(rate=rate, burst=burst)
         return bucket
 
-    async def acquire(self, channel: str, recipient: str) -> None:
-        """Return when one more message to `recipient` on `channel` is within the limits."""
+    async def acquire(
+        self, channel: str, recipient: str, *, max_wait: float | None = None
+    ) -> float:
+        """Return when one more message to `recipient` on `channel` is within the limits:
+        0.0. With `max_wait`, a chat that would have to wait longer for its own limit is
+        not waited for: the wait it needs is returned and nothing is taken."""
         limits = self.limits.get(channel)
         if limits is None:
-            return
+            return 0.0
         overall_rate, overall_burst, chat_rate, chat_burst = limits
         for key, rate, burst in (
-            ("*", overall_rate, overall_burst),
             (recipient, chat_rate, chat_burst),
+            ("*", overall_rate, overall_burst),
         ):
             while True:
                 async with self._lock:
                     delay = self._bucket(channel, key, rate, burst).wait_time(self.monotonic())
                 if delay <= 0:
                     break
+                if key != "*" and max_wait is not None and delay > max_wait:
+                    return delay
                 await asyncio.sleep(delay)
         if len(self._buckets) > 10_000:  # forget idle chats
             self._buckets = {k: b for k, b in self._buckets.items() if k[1] == "*"}
+        return 0.0
 
     def pause(self, channel: str, seconds: float) -> None:
         """Flood control said wait: hold the whole channel back for `seconds`."""

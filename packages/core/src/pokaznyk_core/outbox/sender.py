@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +39,12 @@ LEASE = timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 PARALLEL_RECIPIENTS = 8
+CHAT_WAIT_SECONDS = 2.0
+"""The longest a round waits for one chat's own rate limit: a chat with more queued than
+its limit lets through (a customer pressing a button 25 times) has the rest sent in later
+rounds, so a round, and every other customer's reply, never waits for it."""
+HOLD_BACK = timedelta(seconds=2)
+"""How soon a message held behind an earlier one of its chat is looked at again."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,41 @@ async def claim(now: datetime, channels: tuple[str, ...], batch: int) -> list[Cl
     claimed = [
         Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"]) for r in rows
     ]
-    return sorted(claimed, key=lambda m: m.id)
+    return await _in_order(sorted(claimed, key=lambda m: m.id), now)
+
+
+async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
+    """Leave out, and look at again soon, the messages that have an earlier message of
+    their chat still waiting (backed off, held to its rate, or leased by another worker):
+    a chat's messages go out in the order they were queued."""
+    if not claimed:
+        return claimed
+    ids = [m.id for m in claimed]
+    recipients = sorted({m.recipient for m in claimed})
+    earlier = await OutboxMessage.raw(
+        "SELECT channel, recipient, MIN(id) AS first FROM outbox_message"
+        f" WHERE status = {{}} AND recipient IN ({', '.join('{}' for _ in recipients)})"
+        " AND id < {} GROUP BY channel, recipient",
+        PENDING,
+        *recipients,
+        max(ids),
+    )
+    claimed_ids = set(ids)
+    first: dict[tuple[str, str], int] = {}
+    for row in earlier:
+        first[(row["channel"], row["recipient"])] = int(row["first"])
+    kept, held = [], []
+    for message in claimed:
+        oldest = first.get((message.channel, message.recipient))
+        if oldest is not None and oldest < message.id and oldest not in claimed_ids:
+            held.append(message.id)
+        else:
+            kept.append(message)
+    if held:
+        await OutboxMessage.update({OutboxMessage.next_attempt_at: now + HOLD_BACK}).where(
+            OutboxMessage.id.is_in(held)
+        )
+    return kept
 
 
 async def _mark_sent(message: Claimed, now: datetime) -> None:
@@ -159,8 +200,16 @@ async def _deliver_in_order(
 ) -> int:
     """Send one recipient's messages in order; after a retryable failure hold the rest back."""
     sent = 0
+    budget = CHAT_WAIT_SECONDS
     for index, message in enumerate(messages):
-        await limiter.acquire(message.channel, message.recipient)
+        started = time.monotonic()
+        wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
+        budget -= time.monotonic() - started
+        if wait > 0:  # this chat is at its limit: the rest go in a later round, in order
+            at = context.now() + timedelta(seconds=wait)
+            for later in messages[index:]:
+                await _schedule(later.id, at)
+            break
         outcome = await _call(context, client, message)
         now = context.now()
         if outcome.delivered:
