@@ -8,7 +8,20 @@ from pokaznyk_core.domain.accounts import (
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 
-@pytest.mark.parametrize("text", ["0123456789", " 012 345 6789 ", "012-345-67-89", "01234–56789"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0123456789",
+        " 012 345 6789 ",
+        "012-345-67-89",
+        "01234–56789",
+        "№0123456789",  # as on the bill
+        "О/р 0123456789",
+        "о/р: 0123 456 789",
+        "ос. рах. 0123456789",
+        "Account no. 0123456789",
+    ],
+)
 def test_reads_an_account_number_with_spaces_and_dashes(text: str) -> None:
     assert validate_account_number(text) == "0123456789"
 
@@ -39,6 +52,8 @@ def test_takes_the_companys_account_number_length() -> None:
         ("Smith", "smith"),
         ("Їжак", "Ї" + "жак"),
         ("Йосипенко", "И\u0306осипенко"),  # decomposed Й
+        ("Чорновол Іван", "Чорновол"),  # the surname, then the name
+        ("чорновол іван петрович", "Чорновол"),
     ],
 )
 def test_matches_a_surname_typed_in_any_of_the_usual_ways(given: str, on_file: str) -> None:
@@ -55,6 +70,8 @@ def test_matches_a_surname_typed_in_any_of_the_usual_ways(given: str, on_file: s
         ("", ""),
         ("  ", "Шевченко"),
         ("Sydorenko", "Сидоренко"),
+        ("Іван Чорновол", "Чорновол"),  # only the surname first
+        ("Чорновол Іван Петрович Коваль", "Чорновол"),
     ],
 )
 def test_does_not_match_another_surname(given: str, on_file: str) -> None:

@@ -55,8 +55,8 @@ def test_names_a_character_outside_the_alphabet() -> None:
     )
 
 
-def test_refuses_a_cyrillic_letter_that_looks_latin() -> None:
-    problem = validate_eic("10YUА-WEPS-----0")  # Cyrillic А
+def test_refuses_a_cyrillic_letter_that_looks_like_no_latin_one() -> None:
+    problem = validate_eic("10YUЖ-WEPS-----0")
     assert isinstance(problem, Problem)
     assert problem.code is Code.EIC_CHARACTER
 
@@ -111,3 +111,9 @@ def test_any_single_wrong_character_is_caught(body: str, position: int, typed: s
         return
     mistyped = code[:position] + typed + code[position + 1 :]
     assert validate_eic(mistyped) == Problem(Code.EIC_CHECK_CHARACTER)
+
+
+def test_reads_cyrillic_letters_that_look_latin_as_latin() -> None:
+    code = make_eic("0000000ABC17")
+    typed = code.translate(str.maketrans("ABCEHIKMOPTXY", "АВСЕНІКМОРТХУ"))
+    assert typed != code and validate_eic(typed) == code

@@ -11,6 +11,12 @@ DEFAULT_ACCOUNT_NUMBER_LENGTH = 10
 
 _ASCII_DIGITS = frozenset("0123456789")
 _ACCOUNT_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
+# What people write before the number, as on the bill: "№", "о/р", "ос. рах.", "account no."
+_ACCOUNT_LABEL = re.compile(
+    r"^\s*(?:особовий\s+рахунок|ос\.?\s*рах\.?|о\s*/\s*р\.?|рахунок|account\s*(?:no\.?|number)?"
+    r"|n[o°º]\.?|№|#)\s*[:.]?\s*",
+    re.IGNORECASE,
+)
 
 # Apostrophes people type in Ukrainian surnames (Мар'яна, Solov’iov): one letter.
 _APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`‘´ʹ′", "'"))
@@ -39,9 +45,10 @@ _SPACES_AROUND_HYPHEN = re.compile(r"\s*-\s*")
 def validate_account_number(
     text: str, length: int = DEFAULT_ACCOUNT_NUMBER_LENGTH
 ) -> str | Problem:
-    """Return the account number in ``text`` (spaces and dashes dropped), or a problem
-    when it is not exactly ``length`` digits."""
-    number = _ACCOUNT_SEPARATORS.sub("", text)
+    """Return the account number in ``text`` (spaces and dashes dropped, and a label
+    before it such as ``№`` or ``о/р``), or a problem when it is not exactly ``length``
+    digits."""
+    number = _ACCOUNT_SEPARATORS.sub("", _ACCOUNT_LABEL.sub("", text, count=1))
     if len(number) != length or not set(number) <= _ASCII_DIGITS:
         return Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": length})
     return number
@@ -63,10 +70,18 @@ def surname_matches(given: str, on_file: str) -> bool:
     Case, surrounding and repeated whitespace, the apostrophe variant and Latin letters
     that look like Cyrillic ones (in a Cyrillic surname) do not matter; every other
     letter must be the same (``і`` and ``и`` are different letters).
+    A surname followed by the name (and the patronymic), the order Ukrainian documents
+    use, matches too: ``Чорновол Іван``.
     """
     cyrillic = _has_cyrillic(on_file)
     expected = _normalize_surname(on_file, cyrillic)
-    return bool(expected) and _normalize_surname(given, cyrillic) == expected
+    if not expected:
+        return False
+    typed = _normalize_surname(given, cyrillic)
+    if typed == expected:
+        return True
+    words = typed.split(" ")
+    return 2 <= len(words) <= 3 and " " not in expected and words[0] == expected
 
 
 def normalize_phone_digits(text: str) -> str:

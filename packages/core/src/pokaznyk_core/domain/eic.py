@@ -31,13 +31,17 @@ def eic_check_character(first15: str) -> str:
     return EIC_ALPHABET[36 - ((total - 1) % 37)]
 
 
+# Cyrillic capitals that look like Latin ones, typed with the wrong keyboard layout.
+_CYRILLIC_LOOKALIKES = str.maketrans("АВСЕНІКМОРТХУ", "ABCEHIKMOPTXY")
+
+
 def validate_eic(text: str, *, required_prefix: str | None = None) -> str | Problem:
     """Return the EIC in ``text`` in its canonical form, or what is wrong with it.
 
     Whitespace is ignored and letters are uppercased. With ``required_prefix`` (e.g.
     ``"62Z"`` where a metering point is asked for) another prefix is refused.
     """
-    code = "".join(text.split()).upper()
+    code = "".join(text.split()).upper().translate(_CYRILLIC_LOOKALIKES)
     if len(code) != EIC_LENGTH:
         return Problem(Code.EIC_LENGTH, {"length": EIC_LENGTH})
     for position, ch in enumerate(code, start=1):
