@@ -8,7 +8,7 @@ from datetime import timedelta
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.verification import accounts_with_phone, verify_holder
-from pokaznyk_core.storage.tables import VerificationFailure
+from pokaznyk_core.storage.tables import Account, VerificationFailure
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 
@@ -150,3 +150,21 @@ async def test_an_unknown_account_number_is_held_like_a_known_one(
     assert answers[0].problem == answers[1].problem
     assert answers[0].problem is not None
     assert answers[0].problem.code is Code.VERIFICATION_ACCOUNT_HELD
+
+
+async def test_a_closed_account_is_told_closed_to_whoever_knows_the_holder_only(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context, surname="Дорошенко")
+    await Account.update({Account.status: "closed"}).where(Account.id == meter.account_id)
+    holder = await verify_holder(
+        context, user_key="telegram:31", account_or_eic=meter.account_number, surname="Дорошенко"
+    )
+    assert not holder.verified and holder.problem is not None
+    assert holder.problem.code is Code.ACCOUNT_CLOSED
+    stranger = await verify_holder(
+        context, user_key="telegram:32", account_or_eic=meter.account_number, surname="Ткаченко"
+    )
+    assert stranger.problem is not None and stranger.problem.code is Code.VERIFICATION_FAILED
+    counted = VerificationFailure.user_key.is_in(["telegram:31", "telegram:32"])
+    assert await VerificationFailure.count().where(counted) == 1  # the stranger's only

@@ -156,11 +156,9 @@ async def verify_holder(
         )
         if not gate.allowed:
             return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
-        if (
-            account is not None
-            and account["status"] == "active"
-            and surname_matches(surname, account["surname"])
-        ):
+        if account is not None and surname_matches(surname, account["surname"]):
+            if account["status"] != "active":  # told only to whoever knows the holder
+                return VerificationOutcome(verified=False, problem=Problem(Code.ACCOUNT_CLOSED))
             return VerificationOutcome(
                 verified=True, account_id=account["id"], account_number=account["number"]
             )
