@@ -637,3 +637,21 @@ def test_a_reading_above_the_household_cap_is_told_so_once() -> None:
     chat.send("10000")
     chat.send(tap("confirm"))
     assert render(cap, "uk") in chat.said and render(high, "uk") not in chat.said
+
+
+def test_a_greeting_at_the_menu_is_greeted_back() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send("Привіт!")
+    assert chat.replies[0].text.startswith(translate("dialog.greeting", "uk"))
+    assert translate("dialog.not_understood", "uk") not in chat.said
+
+
+def test_a_value_typed_at_the_confirmation_replaces_the_one_shown() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send("1010,5")  # the customer saw the typo and typed it again
+    assert chat.stage() is Stage.CONFIRM and "1010,5" in chat.said
+    chat.send("так")
+    action = chat.actions[-1]
+    assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1010.5")}

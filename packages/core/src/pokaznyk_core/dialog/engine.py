@@ -37,6 +37,24 @@ _START = frozenset({"/start", "start", "почати", "старт"})
 _CANCEL = frozenset({"cancel", "/cancel", "скасувати", "відміна", "відмінити", "стоп", "stop"})
 _BACK = frozenset({"back", "/back", "назад"})
 _MENU = frozenset({"menu", "/menu", "меню", "головне меню", "main menu"})
+_GREETINGS = frozenset(
+    {
+        "привіт",
+        "вітаю",
+        "добрий день",
+        "добрий вечір",
+        "доброго дня",
+        "здрастуйте",
+        "hi",
+        "hello",
+        "hey",
+        "good morning",
+        "good afternoon",
+        "доброго ранку",
+        "добрий ранок",
+    }
+)
+"""Said at the menu: greeted back with the menu (mid-submission they mean nothing)."""
 _LANGUAGES = {
     "english": "en",
     "/en": "en",
@@ -163,6 +181,9 @@ def _by_stage(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None
             return None
         return menu.lookup_step(state.at(Stage.MENU, purpose=Purpose.SUBMIT), code)
     if stage in (Stage.MENU, Stage.AWAIT_PHOTO, Stage.LANGUAGE) and text:
+        words = " ".join(incoming.text.casefold().strip(" !.,)").split())
+        if words in _GREETINGS:
+            return menu.greeting(state, turn)
         return _at_menu(menu.reset(state), incoming, turn)
     return None
 

@@ -323,6 +323,13 @@ def on_confirm(state: DialogState, incoming: Incoming, turn: Turn) -> Step | Non
     word = incoming.text.strip().casefold()
     if incoming.payload == x.REENTER or (incoming.kind is IncomingKind.TEXT and word in _REENTER):
         return start_entry(state.at(Stage.ENTER_ZONE, nonce=state.nonce - 1), meter, turn)
+    if (
+        incoming.kind is IncomingKind.TEXT
+        and meter.spec.zone_count == 1
+        and word not in _YES
+        and not isinstance(parse_value(incoming.text, meter.spec), Problem)
+    ):  # another value typed instead of confirming: it replaces the one shown
+        return on_zone(state.at(Stage.ENTER_ZONE, zone_index=0), incoming, turn)
     if incoming.payload == x.CONFIRM or (incoming.kind is IncomingKind.TEXT and word in _YES):
         action = SubmitReading(
             meter_id=meter.meter_id,
