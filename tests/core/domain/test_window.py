@@ -202,3 +202,8 @@ def test_the_local_date_does_not_depend_on_the_zone_an_instant_is_given_in(
     instant: datetime,
 ) -> None:
     assert local_date(instant, KYIV) == local_date(instant.astimezone(UTC), KYIV)
+
+
+def test_a_wall_time_the_zone_skipped_is_dated_by_its_instant() -> None:
+    skipped = datetime(1943, 11, 6, 0, 0, fold=1, tzinfo=KYIV)  # found by the test above
+    assert local_date(skipped, KYIV) == local_date(skipped.astimezone(UTC), KYIV)

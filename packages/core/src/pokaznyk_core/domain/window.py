@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pokaznyk_core.domain.outcomes import Code, Problem
@@ -146,4 +146,6 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     """
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("local_date needs an aware datetime")
-    return instant.astimezone(tz).date()
+    # Through UTC: `astimezone` returns a datetime already in `tz` as it is, and a wall
+    # time that the zone skipped or repeated (fold) is then not normalised to its instant.
+    return instant.astimezone(UTC).astimezone(tz).date()
