@@ -258,3 +258,17 @@ async def test_a_message_queued_after_one_that_failed_waits_for_it(
         assert await send_due(platforms_context, client) == 2
     sent = [m["text"] for m in fake_telegram.sent_messages() if m["chat_id"] == 1006]
     assert sent == ["квитанція", "квитанція", "меню"]
+
+
+async def test_flood_control_never_makes_a_message_give_up(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1007")
+    fake_telegram.throttle_next(MAX_ATTEMPTS + 2, retry_after=1)  # a long reminder round
+    async with httpx.AsyncClient() as client:
+        delivered = 0
+        for _ in range(MAX_ATTEMPTS + 3):
+            delivered += await send_due(platforms_context, client)
+            clock.advance(timedelta(seconds=1))
+    stored = await row(message_id)
+    assert delivered == 1 and stored["status"] == "sent"

@@ -216,14 +216,17 @@ async def _deliver_in_order(
             await _mark_sent(message, now)
             sent += 1
             continue
-        attempts = message.attempts + 1
+        # Flood control (a 429 that says how long to wait) is not a failed attempt: the
+        # platform only asked us to wait, so it never makes a message give up.
+        flood = outcome.retry and outcome.retry_after is not None
+        attempts = message.attempts if flood else message.attempts + 1
         if not outcome.retry or attempts >= MAX_ATTEMPTS:
             await _mark_failed(message, outcome.error)
             continue
         delay = backoff(attempts)
         if outcome.retry_after is not None:  # the platform said how long: exactly that
-            delay = max(0.0, outcome.retry_after)
-            limiter.pause(message.channel, min(delay, 60.0))
+            delay = min(max(0.0, outcome.retry_after), BACKOFF_CAP_SECONDS)
+            limiter.pause(message.channel, delay)
         at = now + timedelta(seconds=delay)
         log.info("outbox message %s: %s; retry in %.0f s", message.id, outcome.error, delay)
         await _schedule(message.id, at, attempts=attempts, error=outcome.error)
