@@ -161,3 +161,20 @@ async def test_an_unsubscribed_viber_user_gets_no_reminder_until_subscribed_agai
     assert chat.last_status == 200
     await send_reminders(web_context)
     assert await reminders() == 1
+
+
+async def test_reminders_switched_off_in_the_dialog_are_not_sent(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.says("/start")
+    await chat.verifies(fixture)
+    await chat.presses("menu:reminders")
+    await send_reminders(web_context)
+    reminded = OutboxMessage.dedupe_key.like("remind:%")
+    mine = OutboxMessage.recipient == chat.user_id
+    assert await OutboxMessage.count().where(mine & reminded) == 0
+    await chat.presses("menu:reminders")  # and on again
+    await send_reminders(web_context)
+    assert await OutboxMessage.count().where(mine & reminded) == 1
