@@ -133,3 +133,13 @@ def test_renders_every_code_with_its_parameters_filled(code: Code, locale: str) 
     assert "…" not in text
     assert text.strip() == text
     assert text[0].isupper() or text[0] in "«“"
+
+
+def test_a_one_zone_meter_is_spoken_of_without_naming_its_zone() -> None:
+    low = Problem(Code.READING_TOO_LOW, {"zone": "total", "previous": "1000.0"})
+    assert render(low, "uk").startswith("Показник менший за попередній (1000,0)")
+    assert render(low, "en").startswith("The reading is lower than the previous one (1000.0)")
+    night = Problem(Code.READING_TOO_LOW, {"zone": "night", "previous": "1000.0"})
+    assert "«ніч»" in render(night, "uk")
+    shown = translate("dialog.confirm_zone", "uk", zone=translate("zone.total", "uk"), value="5")
+    assert shown == "Показник: 5"

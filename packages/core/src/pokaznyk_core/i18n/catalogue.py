@@ -78,6 +78,10 @@ def translate(key: str, locale: str, **params: object) -> str:
     visible but never an error.
     """
     chosen = normalize_locale(locale)
+    zone = params.get("zone")
+    if zone is not None and zone in ("total", catalogue(chosen).get("zone.total")):
+        # A one-zone meter: its own wording, which names no zone, where there is one.
+        key = f"{key}.total" if f"{key}.total" in catalogue(DEFAULT_LOCALE) else key
     text = catalogue(chosen).get(key) or catalogue(DEFAULT_LOCALE).get(key) or key
     if "%" not in text:
         return text
