@@ -41,9 +41,6 @@ from pokaznyk_core.storage.tables import (
 )
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
-ANONYMOUS_CALLERS = "ivr:anonymous"
-
-
 @dataclass(frozen=True)
 class Who:
     """Who a dialog action is carried out for: the platform user, their identity, when."""
@@ -62,11 +59,10 @@ class Who:
 
     @property
     def failure_key(self) -> str:
-        """Whose failed verifications count: the user, except that every phone caller who
-        hides their number is one (each call is a new platform user, and a new call must
-        not start a new count)."""
-        if self.channel is Channel.IVR and not self.caller_phone:
-            return ANONYMOUS_CALLERS
+        """Whose failed verifications count: the user. A phone caller who hides their
+        number is a new user each call (one shared count would let one prankster lock
+        every such caller out), so they get 5 tries a call, and each account typed its
+        own daily limit."""
         return self.key
 
 
