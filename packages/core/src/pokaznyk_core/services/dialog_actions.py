@@ -41,6 +41,7 @@ from pokaznyk_core.storage.tables import (
 )
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
+
 @dataclass(frozen=True)
 class Who:
     """Who a dialog action is carried out for: the platform user, their identity, when."""
