@@ -272,3 +272,21 @@ async def test_flood_control_never_makes_a_message_give_up(
             clock.advance(timedelta(seconds=1))
     stored = await row(message_id)
     assert delivered == 1 and stored["status"] == "sent"
+
+
+async def test_flood_control_holds_the_whole_channel_for_as_long_as_it_says(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    limiter = RateLimiter(monotonic=lambda: clock.now().timestamp())
+    await queue(platforms_context, "telegram", "3001", Reply(text="перша"))
+    fake_telegram.throttle_next(1, retry_after=30)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client, limiter=limiter) == 0
+        other = await queue(platforms_context, "telegram", "3002", Reply(text="інша"))
+        started = time.monotonic()
+        assert await send_due(platforms_context, client, limiter=limiter) == 0  # paused
+        assert time.monotonic() - started < 1.5  # and the round did not sleep it out
+        assert (await row(other))["status"] == "pending"
+        clock.advance(timedelta(seconds=31))
+        assert await send_due(platforms_context, client, limiter=limiter) == 2
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["перша", "перша", "інша"]

@@ -14,12 +14,12 @@ class Bucket:
 
     rate: float
     burst: float
-    tokens: float = -1.0
+    tokens: float | None = None  # None: not used yet (full); below 0: paused
     stamp: float = 0.0
 
     def wait_time(self, now: float) -> float:
         """Seconds until a token is free (0 when one is); takes it when free."""
-        if self.tokens < 0:
+        if self.tokens is None:
             self.tokens, self.stamp = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
@@ -59,7 +59,8 @@ class RateLimiter:
     ) -> float:
         """Return when one more message to `recipient` on `channel` is within the limits:
         0.0. With `max_wait`, a chat that would have to wait longer for its own limit is
-        not waited for: the wait it needs is returned and nothing is taken."""
+        not waited for: the wait it needs is returned and nothing is taken; so is a
+        channel paused by flood control for longer than `max_wait`."""
         limits = self.limits.get(channel)
         if limits is None:
             return 0.0
@@ -73,7 +74,7 @@ class RateLimiter:
                     delay = self._bucket(channel, key, rate, burst).wait_time(self.monotonic())
                 if delay <= 0:
                     break
-                if key != "*" and max_wait is not None and delay > max_wait:
+                if max_wait is not None and delay > max_wait:
                     return delay
                 await asyncio.sleep(delay)
         if len(self._buckets) > 10_000:  # forget idle chats
@@ -87,4 +88,4 @@ class RateLimiter:
             return
         bucket = self._bucket(channel, "*", limits[0], limits[1])
         bucket.wait_time(self.monotonic())
-        bucket.tokens = min(bucket.tokens, 1 - seconds * bucket.rate)
+        bucket.tokens = min(bucket.tokens or 0.0, 1 - seconds * bucket.rate)
