@@ -210,14 +210,14 @@ async def test_zero_repeats_the_language_question_and_the_receipt_number(
     phone: httpx.AsyncClient, phone_context: ServiceContext
 ) -> None:
     fixture = await make_meter_fixture(phone_context, phones=("+380671234511",))
-    call = Call(phone, "CA-repeat", "sip:+380671234511@pbx.example.com")  # a PBX's caller
+    call = Call(phone, "CA-repeat", "+380671234511")
     language_action, asked = gather_of(await call.post("/ivr/voice"))
     again_action, again = gather_of(await call.post(language_action, "0"))
     assert (again_action, again) == (language_action, asked)
     menu_action, _ = gather_of(await call.post(language_action, "1"))
     account_action, _ = gather_of(await call.post(menu_action, "2"))
     value_action, said = gather_of(await call.post(account_action, fixture.account_number + "#"))
-    assert "Ваш номер телефону є в цьому рахунку" in said  # the SIP address's number
+    assert "Ваш номер телефону є в цьому рахунку" in said
     confirm_action, _ = gather_of(await call.post(value_action, "1300*5#"))
     menu_action, receipt_said = gather_of(await call.post(confirm_action, "1"))
     [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
@@ -225,3 +225,27 @@ async def test_zero_repeats_the_language_question_and_the_receipt_number(
     assert spelled in receipt_said
     _, repeated = gather_of(await call.post(menu_action, "0"))
     assert spelled in repeated
+
+
+async def test_a_sip_address_is_the_callers_number_only_from_the_companys_own_pbx(
+    database: Database, clock: FixedClock, phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380671234522",))
+    sip = "sip:+380671234522@pbx.example.com"
+
+    async def heard_after_the_account(client: httpx.AsyncClient, sid: str, signed: bool) -> str:
+        call = Call(client, sid, sip)
+        language_action, _ = gather_of(await call.post("/ivr/voice", signed=signed))
+        menu_action, _ = gather_of(await call.post(language_action, "1", signed=signed))
+        account_action, _ = gather_of(await call.post(menu_action, "2", signed=signed))
+        digits = fixture.account_number + "#"
+        return gather_of(await call.post(account_action, digits, signed=signed))[1]
+
+    assert "немає в цьому рахунку" in await heard_after_the_account(phone, "CA-sip-1", True)
+    settings = Settings(
+        database_url=database.url, ivr_allow_unsigned=True, extra={"outbox_in_serve": "0"}
+    )
+    pbx_context = ServiceContext(settings=settings, clock=clock)
+    async for pbx in client_for(pbx_context, database):
+        heard = await heard_after_the_account(pbx, "CA-sip-2", False)
+        assert "Ваш номер телефону є в цьому рахунку" in heard

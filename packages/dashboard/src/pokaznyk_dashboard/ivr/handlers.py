@@ -28,8 +28,11 @@ from pokaznyk_dashboard.webhooks.common import MAX_BODY, Refusal, read_body
 
 log = logging.getLogger("pokaznyk.ivr")
 
-_PHONE = re.compile(r"^(?:sips?:|tel:)?(\+?[0-9]{6,15})(?:@.*)?$")
-"""A caller's number: E.164 as Twilio gives it, or a PBX's SIP or tel URI."""
+_PHONE = re.compile(r"^(?:tel:)?(\+?[0-9]{6,15})$")
+"""A caller's number: E.164 as Twilio gives it (or a tel URI)."""
+_PBX_PHONE = re.compile(r"^(?:sips?:|tel:)?(\+?[0-9]{6,15})(?:@.*)?$")
+"""A caller's number from the company's own PBX, which may give a SIP address: trusted only
+on a private network (POKAZNYK_IVR_ALLOW_UNSIGNED), since a SIP caller sets its own From."""
 SILENT_REPEATS = 2
 
 
@@ -76,9 +79,9 @@ async def _signed_form(request: Request[Any, Any, Any], context: ServiceContext)
     return form
 
 
-def _caller(form: dict[str, str]) -> tuple[str, str | None]:
+def _caller(form: dict[str, str], *, pbx: bool = False) -> tuple[str, str | None]:
     """(platform user id, the caller's number when the network gave one)."""
-    found = _PHONE.match(form.get("From", "").strip())
+    found = (_PBX_PHONE if pbx else _PHONE).match(form.get("From", "").strip())
     if found:
         phone = "+" + found.group(1).lstrip("+")
         return phone, phone
@@ -109,7 +112,7 @@ async def _converse(
 ) -> Response[str]:
     from pokaznyk_core.services.conversation import handle_incoming
 
-    caller, phone = _caller(form)
+    caller, phone = _caller(form, pbx=context.settings.ivr_allow_unsigned)
     key = f"ivr:{form['CallSid']}:{step}"
     # The dialog's step and the prompt said for it are kept together: a process that dies
     # in between leaves neither, and Twilio's retry is answered as the first try would be.
@@ -206,7 +209,7 @@ async def ivr_gather(
             if request.query_params.get("silent", "").isdigit()
             else 0
         )
-        caller, _phone = _caller(form)
+        caller, _phone = _caller(form, pbx=context.settings.ivr_allow_unsigned)
         replies = await load_spoken(int(prompt_ref), caller) if prompt_ref.isdigit() else None
         if not replies:
             return twiml(ivr.spoken_message("goodbye", "uk"))
