@@ -46,7 +46,10 @@ async def _index_columns(database: Database, table: str) -> dict[str, tuple[str,
     ("table", "searched_by"),
     [
         ("reading", [("receipt",), ("meter", "taken_on"), ("account", "received_at")]),
-        ("outbox_message", [("status", "next_attempt_at"), ("dedupe_key",)]),
+        (
+            "outbox_message",
+            [("status", "next_attempt_at"), ("dedupe_key",), ("recipient", "channel", "id")],
+        ),
     ],
 )
 async def test_every_search_is_indexed_and_no_index_repeats_another(
