@@ -655,3 +655,15 @@ def test_a_value_typed_at_the_confirmation_replaces_the_one_shown() -> None:
     chat.send("так")
     action = chat.actions[-1]
     assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1010.5")}
+
+
+def test_a_shared_phone_in_the_middle_of_a_reading_keeps_the_reading() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("510")
+    chat.send(Incoming(IncomingKind.CONTACT, phone="+380501234567"))  # Telegram's button
+    assert translate("dialog.contact_mid_entry", "uk") in chat.said
+    assert chat.actions == [] and chat.state.zone_index == 1
+    chat.send("210")
+    assert chat.stage() is Stage.CONFIRM

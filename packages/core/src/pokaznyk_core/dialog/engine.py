@@ -80,6 +80,10 @@ _MENU_PAYLOADS = frozenset(
 )
 
 
+_ENTERING = frozenset({Stage.CHOOSE_ACCOUNT, Stage.CHOOSE_METER, Stage.ENTER_ZONE, Stage.CONFIRM})
+"""Where a reading is being entered for an account already linked."""
+
+
 def _turn(state: DialogState, facts: Facts, now: datetime) -> Turn:
     return Turn(facts=facts, locale=normalize_locale(state.locale or facts.language), now=now)
 
@@ -144,6 +148,10 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if incoming.kind is IncomingKind.CONTACT:
         if not facts.phone_sharing:  # a channel whose contact cannot be the sender's own
             return _again(state, turn, x.t(turn.locale, "contact_not_accepted"))
+        if state.stage in _ENTERING and facts.accounts:
+            # Telegram keeps its share-phone button on screen: a tap in the middle of a
+            # reading must not throw the reading away.
+            return _again(state, turn, x.t(turn.locale, "contact_mid_entry"))
         return verify.on_contact(state, incoming, turn)
     if incoming.kind is IncomingKind.FOREIGN_CONTACT:
         return _again(state, turn, x.t(turn.locale, "contact_not_own"))
