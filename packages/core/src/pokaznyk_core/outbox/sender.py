@@ -139,10 +139,7 @@ async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
             held.append(message.id)
         else:
             kept.append(message)
-    if held:
-        await OutboxMessage.update({OutboxMessage.next_attempt_at: now + HOLD_BACK}).where(
-            OutboxMessage.id.is_in(held)
-        )
+    await _schedule_later(held, now + HOLD_BACK)
     return kept
 
 
@@ -166,6 +163,14 @@ async def _mark_failed(message: Claimed, error: str) -> None:
             OutboxMessage.last_error: error,
         }
     ).where(OutboxMessage.id == message.id)
+
+
+async def _schedule_later(message_ids: list[int], at: datetime) -> None:
+    """Make these messages due at `at`, in one statement."""
+    if message_ids:
+        await OutboxMessage.update({OutboxMessage.next_attempt_at: at}).where(
+            OutboxMessage.id.is_in(message_ids)
+        )
 
 
 async def _schedule(
@@ -207,8 +212,7 @@ async def _deliver_in_order(
         budget -= time.monotonic() - started
         if wait > 0:  # this chat is at its limit: the rest go in a later round, in order
             at = context.now() + timedelta(seconds=wait)
-            for later in messages[index:]:
-                await _schedule(later.id, at)
+            await _schedule_later([m.id for m in messages[index:]], at)
             break
         outcome = await _call(context, client, message)
         now = context.now()
@@ -230,8 +234,8 @@ async def _deliver_in_order(
         at = now + timedelta(seconds=delay)
         log.info("outbox message %s: %s; retry in %.0f s", message.id, outcome.error, delay)
         await _schedule(message.id, at, attempts=attempts, error=outcome.error)
-        for later in messages[index + 1 :]:  # keep the recipient's messages in order
-            await _schedule(later.id, at)
+        # keep the recipient's messages in order
+        await _schedule_later([m.id for m in messages[index + 1 :]], at)
         break
     return sent
 

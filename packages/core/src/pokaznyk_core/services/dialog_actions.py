@@ -58,14 +58,6 @@ class Who:
         """The user's key ("telegram:12345"): who submitted, whose failures count."""
         return f"{self.channel.value}:{self.user}"
 
-    @property
-    def failure_key(self) -> str:
-        """Whose failed verifications count: the user. A phone caller who hides their
-        number is a new user each call (one shared count would let one prankster lock
-        every such caller out), so they get 5 tries a call, and each account typed its
-        own daily limit."""
-        return self.key
-
 
 async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResult:
     """Carry out one action inside the turn's transaction; the result resumes the dialog."""
@@ -132,7 +124,7 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     whether the number exists: so numbers that do not count as failed verifications of
     the caller's number, and the same limits as everywhere hold the caller back."""
     typed = action.account_or_eic.strip()[:40]
-    caller = who.failure_key
+    caller = who.key  # a caller hiding their number is a new user each call
     await serialize_attempts(caller, typed)  # the turn's transaction holds it to the end
     held = await cooldown_problem(who.context, caller)
     if held is not None:
@@ -159,8 +151,8 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
     extra = frozenset({Flag.UNVERIFIED_SUBMITTER}) if action.unverified else frozenset()
     account_key = facts.guest.number if action.unverified and facts.guest is not None else ""
     if action.unverified:
-        await serialize_attempts(who.failure_key, account_key)
-        held = await cooldown_problem(who.context, who.failure_key)
+        await serialize_attempts(who.key, account_key)
+        held = await cooldown_problem(who.context, who.key)
         if held is not None:
             return act.Submitted(stored=False, error=held)
     try:
@@ -180,9 +172,7 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
         return act.Submitted(stored=False, error=error.problem)
     verdict = outcome.verdict
     if action.unverified and not outcome.stored:
-        failed = await record_failure(
-            who.context, user_key=who.failure_key, account_key=account_key
-        )
+        failed = await record_failure(who.context, user_key=who.key, account_key=account_key)
         if failed.problem is not None and failed.problem.code is not Code.VERIFICATION_FAILED:
             return act.Submitted(stored=False, error=failed.problem)  # the cooldown starts
         return act.Submitted(
