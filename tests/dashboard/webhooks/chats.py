@@ -101,11 +101,27 @@ class Chat:
         self.last_status = response.status_code
         return (await self.replies())[seen:]
 
+    def pressing(self, payload: str) -> tuple[str, bytes, dict[str, str]]:
+        """(path, body, headers) of one signed request: this customer pressed a button."""
+        raise NotImplementedError
+
+    def photo_request(self, ref: str) -> tuple[str, bytes, dict[str, str]]:
+        """(path, body, headers) of one signed request carrying a photo known as `ref`."""
+        raise NotImplementedError
+
     async def says(self, text: str) -> Replies:
         raise NotImplementedError
 
     async def presses(self, payload: str) -> Replies:
-        raise NotImplementedError
+        replies = await self.post(*self.pressing(payload))
+        assert self.last_status == 200
+        return replies
+
+    async def sends_photo(self, ref: str) -> Replies:
+        """Send a picture of the meter; the replies it queued."""
+        replies = await self.post(*self.photo_request(ref))
+        assert self.last_status == 200
+        return replies
 
     async def verifies(self, fixture: MeterFixture) -> Replies:
         """Menu → submit → account number → surname; returns the first zone's prompt."""
@@ -166,10 +182,19 @@ class TelegramChat(Chat):
         assert self.last_status == 200
         return replies
 
-    async def presses(self, payload: str) -> Replies:
-        replies = await self.send(self.button(payload))
-        assert self.last_status == 200
-        return replies
+    def signed(self, update: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.secret}
+        return "/webhooks/telegram", json.dumps(update).encode(), headers
+
+    def pressing(self, payload: str) -> tuple[str, bytes, dict[str, str]]:
+        return self.signed(self.button(payload))
+
+    def photo_request(self, ref: str) -> tuple[str, bytes, dict[str, str]]:
+        sizes = [
+            {"file_id": f"{ref}-small", "file_unique_id": "s", "width": 90, "height": 67},
+            {"file_id": ref, "file_unique_id": "l", "width": 1280, "height": 960},
+        ]
+        return self.signed(self.message(photo=sizes))
 
 
 def viber_signature(body: bytes, token: str = VIBER_TOKEN) -> str:
@@ -196,22 +221,31 @@ class ViberChat(Chat):
             "silent": False,
         }
 
-    async def send(self, callback: dict[str, Any], signature: str | None = None) -> Replies:
-        """Post one callback, signed unless `signature` is given."""
+    def signed(
+        self, callback: dict[str, Any], signature: str | None = None
+    ) -> tuple[str, bytes, dict[str, str]]:
         body = json.dumps(callback, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Viber-Content-Signature": signature or viber_signature(body),
         }
-        return await self.post("/webhooks/viber", body, headers)
+        return "/webhooks/viber", body, headers
+
+    async def send(self, callback: dict[str, Any], signature: str | None = None) -> Replies:
+        """Post one callback, signed unless `signature` is given."""
+        return await self.post(*self.signed(callback, signature))
 
     async def says(self, text: str) -> Replies:
         replies = await self.send(self.callback({"type": "text", "text": text}))
         assert self.last_status == 200
         return replies
 
-    async def presses(self, payload: str) -> Replies:
-        return await self.says(f"btn:{payload}")
+    def pressing(self, payload: str) -> tuple[str, bytes, dict[str, str]]:
+        return self.signed(self.callback({"type": "text", "text": f"btn:{payload}"}))
+
+    def photo_request(self, ref: str) -> tuple[str, bytes, dict[str, str]]:
+        picture = {"type": "picture", "text": "", "media": ref, "thumbnail": ref + "?thumb"}
+        return self.signed(self.callback(picture))
 
 
 def hub_signature(body: bytes, secret: str = APP_SECRET) -> str:
@@ -238,22 +272,29 @@ class MessengerChat(Chat):
             "entry": [{"id": "PAGE-1", "time": 1_790_000_000_000, "messaging": [messaging]}],
         }
 
-    async def send(self, event: dict[str, Any], signature: str | None = None) -> Replies:
-        """Post one page event, signed unless `signature` is given."""
+    def signed(
+        self, event: dict[str, Any], signature: str | None = None
+    ) -> tuple[str, bytes, dict[str, str]]:
         body = json.dumps(event, ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
             "X-Hub-Signature-256": signature or hub_signature(body),
         }
-        return await self.post("/webhooks/messenger", body, headers)
+        return "/webhooks/messenger", body, headers
+
+    async def send(self, event: dict[str, Any], signature: str | None = None) -> Replies:
+        """Post one page event, signed unless `signature` is given."""
+        return await self.post(*self.signed(event, signature))
 
     async def says(self, text: str) -> Replies:
         replies = await self.send(self.event({"text": text}))
         assert self.last_status == 200
         return replies
 
-    async def presses(self, payload: str) -> Replies:
+    def pressing(self, payload: str) -> tuple[str, bytes, dict[str, str]]:
         quick = {"text": payload, "quick_reply": {"payload": f"btn:{payload}"}}
-        replies = await self.send(self.event(quick))
-        assert self.last_status == 200
-        return replies
+        return self.signed(self.event(quick))
+
+    def photo_request(self, ref: str) -> tuple[str, bytes, dict[str, str]]:
+        image = {"type": "image", "payload": {"url": ref}}
+        return self.signed(self.event({"attachments": [image]}))

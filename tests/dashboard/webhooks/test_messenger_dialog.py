@@ -212,3 +212,52 @@ async def test_a_message_failing_while_the_database_is_away_is_delivered_again_n
     assert unlucky.last_status == 200
     [apology] = (await unlucky.replies())[before:]
     assert apology["text"] == translate("dialog.not_handled", "uk")
+
+
+async def test_the_phone_number_quick_reply_verifies_a_user_whose_number_is_on_the_account(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    fixture = await make_meter_fixture(web_context, phones=("+380671112244",))
+    chat = customer(web)
+    await chat.says("/start")
+    asked = await chat.presses("menu:submit")
+    assert any(r["request_contact"] for r in asked)
+    await deliver_outbox(web_context)
+    offered = [
+        q["content_type"]
+        for m in fake_graph.sent_messages()
+        if m["recipient"]["id"] == chat.user_id
+        for q in m["message"].get("quick_replies", [])
+    ]
+    assert "user_phone_number" in offered
+
+    # Messenger fills the tapped quick reply with the user's own number, text and payload
+    phone = {"text": "+380671112244", "quick_reply": {"payload": "+380671112244"}}
+    prompt = await chat.send(chat.event(phone))
+    assert chat.last_status == 200
+    assert prompt[-1]["input_hint"] == "digits_decimal"
+    await chat.submits("1500")
+    [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
+    assert (reading["value_1"], reading["status"], reading["channel"]) == (
+        15000,
+        "accepted",
+        "messenger",
+    )
+
+
+async def test_a_phone_number_not_on_any_account_is_asked_for_the_account_number(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    await make_meter_fixture(web_context, phones=("+380671112255",))
+    chat = customer(web)
+    await chat.says("/start")
+    await chat.presses("menu:submit")
+
+    phone = {"text": "+380509998877", "quick_reply": {"payload": "+380509998877"}}
+    answer = await chat.send(chat.event(phone))
+
+    assert chat.last_status == 200
+    assert "digits_decimal" not in [r["input_hint"] for r in answer]
+    _version, state = await chat.dialog()
+    assert state["stage"] != "enter_zone"
+    assert "особового рахунку" in texts(answer)

@@ -178,3 +178,22 @@ async def test_reminders_switched_off_in_the_dialog_are_not_sent(
     await chat.presses("menu:reminders")  # and on again
     await send_reminders(web_context)
     assert await OutboxMessage.count().where(mine & reminded) == 1
+
+
+async def test_a_viber_contact_proves_nothing_and_the_account_number_is_asked_for(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, phones=("+380671112266",))
+    chat = customer(web)
+    await chat.says("/start")
+    await chat.presses("menu:submit")
+
+    card = {"type": "contact", "contact": {"name": "Олена", "phone_number": "+380671112266"}}
+    answer = await chat.send(chat.callback(card))
+
+    assert chat.last_status == 200
+    assert "digits_decimal" not in [r["input_hint"] for r in answer]
+    assert "особового рахунку" in texts(answer)
+    await chat.says(fixture.account_number)
+    prompt = await chat.says(fixture.surname)
+    assert prompt[-1]["input_hint"] == "digits_decimal"
