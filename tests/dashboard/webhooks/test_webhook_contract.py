@@ -188,8 +188,22 @@ async def test_viber_greets_a_user_who_opened_the_chat_in_the_http_answer(
     welcome = response.json()
     assert welcome["type"] == "text" and welcome["text"]
     assert welcome["sender"]["name"]
+    kept = await OutboxMessage.count()
+    versions = await DialogState.select(DialogState.version).where(
+        DialogState.platform_user_id == user["id"]
+    )
+
     again = await web.post("/webhooks/viber", content=body, headers=viber_signed(body))
-    assert again.status_code == 200 and again.json() == {}
+
+    assert again.status_code == 200
+    assert again.json() == welcome, "Viber redelivers only an answer it did not get"
+    assert await OutboxMessage.count() == kept
+    assert (
+        await DialogState.select(DialogState.version).where(
+            DialogState.platform_user_id == user["id"]
+        )
+        == versions
+    )
 
 
 async def test_viber_says_a_welcome_that_failed_by_our_fault_was_not_handled(

@@ -20,8 +20,9 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 SPOKEN = "spoken"
-"""A phone-line prompt delivered in the HTTP response; kept so the caller's keys can be read
-against it (and the prompt said again), never picked up by the sender."""
+"""An answer delivered in the HTTP response (a phone-line prompt, Viber's welcome); kept so
+a redelivery is answered the same and the caller's keys can be read against the prompt
+(and the prompt said again), never picked up by the sender."""
 
 
 async def enqueue(
@@ -77,11 +78,17 @@ def telegram_call(
 
 
 async def store_spoken(
-    recipient: str, replies: list[Reply], *, now: datetime, dedupe_key: str | None
+    recipient: str,
+    replies: list[Reply],
+    *,
+    now: datetime,
+    dedupe_key: str | None,
+    channel: str = "ivr",
 ) -> int | None:
-    """Keep the replies said on the phone; returns the prompt id (None when already kept)."""
+    """Keep replies answered in the HTTP response (said on the phone by default); returns
+    the prompt id (None when already kept)."""
     payload = {"replies": [reply.to_json() for reply in replies]}
-    return await enqueue("ivr", recipient, payload, now=now, dedupe_key=dedupe_key, status=SPOKEN)
+    return await enqueue(channel, recipient, payload, now=now, dedupe_key=dedupe_key, status=SPOKEN)
 
 
 def _replies(raw: Any) -> list[Reply]:

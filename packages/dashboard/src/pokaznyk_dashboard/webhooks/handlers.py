@@ -25,6 +25,7 @@ from pokaznyk_core.channels import (
 from pokaznyk_core.dialog.messages import IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox.inbound import dispatch, handle_message
+from pokaznyk_core.outbox.queue import load_spoken_by_key, store_spoken
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_dashboard.webhooks.common import (
     MAX_BODY,
@@ -111,10 +112,20 @@ async def viber_webhook(
 
 
 async def _conversation_started(context: ServiceContext, item: InboundMessage) -> Response[Any]:
+    """The welcome, kept under the event's token: Viber delivers the event again only when
+    our answer did not reach it, so a redelivery gets the same welcome (the dialog does not
+    move twice)."""
+    key = f"viber:welcome:{item.update_key}" if item.update_key else None
     result = await handle_message(context, Channel.VIBER, item, enqueue=False)
+    replies = list(result.replies)
     if result.duplicate:
-        return answer(200, {})
-    return answer(200, _welcome(tuple(result.replies), context.settings.viber_sender_name))
+        kept = await load_spoken_by_key(key) if key else None
+        replies = kept[1] if kept is not None else []
+    elif key is not None:
+        await store_spoken(
+            item.platform_user_id, replies, now=context.now(), dedupe_key=key, channel="viber"
+        )
+    return answer(200, _welcome(tuple(replies), context.settings.viber_sender_name))
 
 
 @get(
