@@ -158,6 +158,13 @@ def test_renders_a_phone_request_as_a_one_time_reply_keyboard() -> None:
     assert keyboard["one_time_keyboard"] is True
 
 
+def test_a_reply_that_hides_the_phone_button_removes_the_reply_keyboard() -> None:
+    nav = ((Button("Скасувати", "cancel"),),)
+    reply = Reply(text="Прізвище?", buttons=nav, hide_keyboard=True)
+    assert telegram.render(reply, "111")["reply_markup"] == {"remove_keyboard": True}
+    assert Reply.from_json(reply.to_json()) == reply
+
+
 def test_renders_plain_text_without_a_keyboard() -> None:
     assert telegram.render(Reply(text="Дякуємо"), "111") == {"chat_id": 111, "text": "Дякуємо"}
 

@@ -236,6 +236,14 @@ async def test_a_shared_own_contact_verifies_and_someone_elses_is_refused(
     assert chat.last_status == 200
     assert "digits_decimal" not in [r["input_hint"] for r in refused]
 
+    typed = await chat.says(fixture.account_number)  # typed instead: the button goes away
+    assert typed[-1]["hide_keyboard"] is True
+    await deliver_outbox(web_context)
+    surname_asked = [m for m in fake_telegram.sent_messages() if m["text"] == typed[-1]["text"]]
+    assert surname_asked[-1]["reply_markup"] == {"remove_keyboard": True}
+    await chat.says("скасувати")
+    await chat.presses("menu:submit")
+
     own = {"phone_number": "380671112233", "first_name": "Олена", "user_id": chat.user["id"]}
     prompt = await chat.send(chat.message(contact=own))
     assert prompt[-1]["input_hint"] == "digits_decimal"

@@ -173,7 +173,9 @@ def render(reply: Reply, chat_id: str) -> dict[str, Any]:
 
     A reply that asks for the phone gets a one-time reply keyboard with a request_contact
     button (Telegram allows one keyboard per message, so its other buttons are left out:
-    the customer can still type); other buttons become an inline keyboard.
+    the customer can still type); one that hides it again removes that keyboard (its
+    back and cancel buttons give way likewise: typed words and the command menu still
+    work); other buttons become an inline keyboard.
     """
     request: dict[str, Any] = {
         "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
@@ -186,6 +188,8 @@ def render(reply: Reply, chat_id: str) -> dict[str, Any]:
             "resize_keyboard": True,
             "one_time_keyboard": True,
         }
+    elif reply.hide_keyboard:
+        request["reply_markup"] = {"remove_keyboard": True}
     elif any(reply.buttons):
         request["reply_markup"] = _inline_keyboard(reply)
     return request

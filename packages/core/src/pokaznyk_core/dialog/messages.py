@@ -57,8 +57,9 @@ class Reply:
     """One message to a customer.
 
     `buttons` are rows of buttons; `request_contact` asks the platform for a button that
-    shares the user's phone; `input_hint` tells a voice channel what to gather
-    ("digits", "digits_decimal", "choice", "none").
+    shares the user's phone; `hide_keyboard` takes that button away again where the
+    platform keeps it on screen (Telegram's reply keyboard); `input_hint` tells a voice
+    channel what to gather ("digits", "digits_decimal", "choice", "none").
     """
 
     text: str
@@ -67,6 +68,7 @@ class Reply:
     input_hint: str = "none"
     locale: str = "uk"
     speech: tuple[str, ...] = field(default_factory=tuple)
+    hide_keyboard: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form, for the outbox."""
@@ -84,7 +86,7 @@ class Reply:
             "input_hint": self.input_hint,
             "locale": self.locale,
             "speech": list(self.speech),
-        }
+        } | ({"hide_keyboard": True} if self.hide_keyboard else {})
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | str) -> Reply:
@@ -100,4 +102,5 @@ class Reply:
             input_hint=raw.get("input_hint", "none"),
             locale=raw.get("locale", "uk"),
             speech=tuple(raw.get("speech", ())),
+            hide_keyboard=bool(raw.get("hide_keyboard", False)),
         )

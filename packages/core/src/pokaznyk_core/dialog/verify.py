@@ -3,6 +3,8 @@ on the phone line the caller's number."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, VerifyPhone
 from pokaznyk_core.dialog.messages import Incoming, Reply
@@ -48,9 +50,11 @@ def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None =
 
 
 def prompt_surname(turn: Turn) -> Reply:
-    """The question for the holder's surname."""
+    """The question for the holder's surname; a chat that offered its share-phone button
+    with the account question takes it away, since the number was typed."""
     loc = turn.locale
-    return x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),))
+    sharing = turn.facts.phone_sharing and not turn.facts.voice
+    return replace(x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),)), hide_keyboard=sharing)
 
 
 def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
