@@ -6,6 +6,7 @@ First through the pure engine with hand-made answers, then whole conversations t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
@@ -33,7 +34,7 @@ from pokaznyk_core.services.conversation import ConversationResult, handle_incom
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 
-from .conversation import Chat, account, facts, tap
+from .conversation import Chat, account, facts, meter, tap
 
 T = Zone.TOTAL
 CREDIT = Problem(Code.ESTIMATE_CREDIT, {"estimated": "310", "actual": "262", "difference": "48"})
@@ -90,6 +91,30 @@ def test_tells_three_periods_per_meter_under_each_meters_serial() -> None:
     assert translate("dialog.bills_meter", "uk", serial="SN-002") in said
     assert "вересень 2026: 12,5 кВт·год за показником" in said
     assert "липень 2026" in said and "червень 2026" not in said
+
+
+def test_a_customer_with_two_accounts_is_told_each_accounts_readings_under_its_number() -> None:
+    home = account(1, meter(7, serial="SN-001"))
+    cottage = account(2, meter(8, serial="SN-002"), number="0123456790")
+    reading = ReceiptStatus("ACDEFHJKM", "accepted", "2026-10", "2026-10-30", True, "SN-002")
+    found = Found(
+        (replace(reading, account_id=2),),
+        bills=(BillStatus("2026-09", "SN-001", "actual", Decimal(90), account_id=1),),
+    )
+    chat = Chat(facts(home, cottage), lambda action, chat: found)
+    chat.send("привіт")
+
+    said = _latest(chat)
+
+    home_at = said.index(
+        translate("dialog.account_header", "uk", number="0123456789", address=home.address)
+    )
+    cottage_at = said.index(
+        translate("dialog.account_header", "uk", number="0123456790", address=cottage.address)
+    )
+    assert home_at < said.index("вересень 2026: 90 кВт·год") < cottage_at
+    assert cottage_at < said.index("ACDEFHJKM")
+    assert said.index(translate("dialog.no_readings", "uk")) < cottage_at  # none on the home's
 
 
 def test_says_when_nothing_was_billed_yet_in_english() -> None:
@@ -169,3 +194,25 @@ async def test_the_status_menu_says_when_nothing_was_billed_yet(context: Service
     said = await Customer(context).latest_after_verifying(meter)
     assert translate("dialog.bills_none", "uk") in said
     assert translate("dialog.no_readings", "uk") in said
+
+
+async def test_a_customer_with_two_linked_accounts_hears_each_under_its_number(
+    context: ServiceContext,
+) -> None:
+    home = await make_meter_fixture(context)
+    cottage = await make_meter_fixture(context)
+    await _reading(context, cottage.meter_id, "1500.0", date(2026, 10, 30))
+    customer = Customer(context)
+    await customer.latest_after_verifying(home)
+    await customer.say(tap("menu:link"))
+    await customer.say(cottage.account_number)
+    await customer.say(cottage.surname)
+
+    await customer.say(tap("menu:status"))
+    result = await customer.say(tap("status:latest"))
+    said = "\n".join(r.text for r in result.replies)
+
+    home_at = said.index(f"Рахунок {home.account_number}")
+    cottage_at = said.index(f"Рахунок {cottage.account_number}")
+    assert home_at < said.index(translate("dialog.no_readings", "uk")) < cottage_at
+    assert cottage_at < said.index("1500,0")

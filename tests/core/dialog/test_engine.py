@@ -118,6 +118,22 @@ def test_asks_account_and_surname_before_verifying() -> None:
     assert "SN-001" in chat.said and "1000,0" in chat.said
 
 
+def test_linking_is_offered_as_another_account_only_to_a_customer_with_one() -> None:
+    def labels(chat: Chat) -> list[str]:
+        return [b.label for r in chat.replies for row in r.buttons for b in row]
+
+    newcomer = at_menu(Chat(facts()))
+    assert translate("dialog.button.link_first", "uk") in labels(newcomer)
+    newcomer.send(tap("menu:link"))
+    assert translate("dialog.why_verify.link_first", "uk") in newcomer.said
+    assert translate("dialog.why_verify.link", "uk") not in newcomer.said
+
+    linked = at_menu(Chat(facts(account())))
+    assert translate("dialog.button.link", "uk") in labels(linked)
+    linked.send(tap("menu:link"))
+    assert translate("dialog.why_verify.link", "uk") in linked.said
+
+
 def test_does_not_offer_phone_sharing_where_the_channel_cannot_prove_the_number() -> None:
     chat = at_menu(Chat(facts(phone_sharing=False)))
     chat.send(tap("menu:submit"))
@@ -162,7 +178,11 @@ def test_a_bad_account_number_is_explained_before_asking_the_surname() -> None:
 
 @pytest.mark.parametrize(
     ("moves", "purpose"),
-    [(["menu:submit"], "submit"), (["menu:link"], "link"), (["menu:status", LATEST], "status")],
+    [
+        (["menu:submit"], "submit"),
+        (["menu:link"], "link_first"),
+        (["menu:status", LATEST], "status"),
+    ],
 )
 def test_the_account_number_is_asked_for_what_the_customer_chose(
     moves: list[str], purpose: str
@@ -171,7 +191,9 @@ def test_the_account_number_is_asked_for_what_the_customer_chose(
     for move in moves:
         chat.send(tap(move))
     assert chat.stage() is Stage.ASK_ACCOUNT
-    reasons = {p: translate(f"dialog.why_verify.{p}", "uk") for p in ("submit", "link", "status")}
+    reasons = {
+        p: translate(f"dialog.why_verify.{p}", "uk") for p in ("submit", "link_first", "status")
+    }
     assert [p for p, words in reasons.items() if words in chat.said] == [purpose]
     chat.send("12345")  # asked again after a mistake: without the reason, shorter
     assert reasons[purpose] not in chat.said

@@ -146,6 +146,8 @@ class ReceiptStatus:
     in_window: bool
     meter_serial: str = ""
     values: dict[Zone, str] = field(default_factory=dict)
+    account_id: int | None = None
+    """The account the reading is on (told when the customer has several)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class BillStatus:
     basis: str
     kwh: Decimal
     notice: Problem | None = None
+    account_id: int | None = None
 
 
 @dataclass(frozen=True)

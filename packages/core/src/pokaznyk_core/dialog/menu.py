@@ -42,7 +42,7 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
     buttons = x.rows(
         x.button(loc, "submit", x.MENU_SUBMIT),
         x.button(loc, "readings_and_bills", x.MENU_STATUS),
-        x.button(loc, "link", x.MENU_LINK),
+        x.button(loc, "link" if turn.facts.accounts else "link_first", x.MENU_LINK),
         x.button(loc, "window", x.MENU_WINDOW),
         x.button(loc, "contacts", x.MENU_CONTACTS),
         x.button(loc, "language", x.MENU_LANGUAGE),
@@ -134,15 +134,37 @@ def on_found(state: DialogState, result: Found, turn: Turn) -> Step:
         return menu_step(state, turn, x.t(loc, key))
     if result.bills is not None and not result.readings and not result.bills:
         return menu_step(state, turn, x.join(x.t(loc, "no_readings"), x.t(loc, "bills_none")))
-    parts = [_status_text(r, loc) for r in result.readings]
     if result.bills is not None:
-        parts = [*(parts or [x.t(loc, "no_readings")]), _bills_text(result.bills, loc)]
+        parts = _latest_texts(result, turn)
+    else:
+        parts = [_status_text(r, loc) for r in result.readings]
     speech: tuple[str, ...] = ()
     if len(result.readings) == 1 and result.readings[0].receipt:
         speech = tuple(spoken_receipt(result.readings[0].receipt))
     menu_state = reset(state)
     said = x.reply(loc, x.join(*parts), speech=speech)
     return Step(menu_state, (said, menu_reply(menu_state, turn)))
+
+
+def _latest_texts(result: Found, turn: Turn) -> list[str]:
+    """The latest readings and the bills; for a customer with several accounts, under the
+    number and address of each (a serial alone does not say which home it is)."""
+    loc = turn.locale
+    bills = result.bills or ()
+    told = {r.account_id for r in result.readings} | {b.account_id for b in bills}
+    accounts = [a for a in turn.facts.accounts if a.verified]
+    if len(accounts) < 2 or not told <= {a.account_id for a in accounts}:
+        readings = [_status_text(r, loc) for r in result.readings]
+        return [*(readings or [x.t(loc, "no_readings")]), _bills_text(bills, loc)]
+    parts = []
+    for account in accounts:
+        header = x.t(loc, "account_header", number=account.number, address=account.address)
+        readings = [
+            _status_text(r, loc) for r in result.readings if r.account_id == account.account_id
+        ]
+        own_bills = tuple(b for b in bills if b.account_id == account.account_id)
+        parts += [header, *(readings or [x.t(loc, "no_readings")]), _bills_text(own_bills, loc)]
+    return parts
 
 
 def _status_text(found: ReceiptStatus, loc: str) -> str:

@@ -45,7 +45,10 @@ def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None =
     sharing = turn.facts.phone_sharing and not turn.facts.voice
     text = x.t(loc, "ask_account" if sharing else "ask_account_typed", length=length)
     if purpose is not None and not turn.facts.voice:
-        text = f"{x.t(loc, f'why_verify.{purpose.value}')} {text}"
+        why = purpose.value
+        if purpose is Purpose.LINK and not turn.facts.accounts:
+            why = "link_first"  # nothing linked yet: not "another" account
+        text = f"{x.t(loc, f'why_verify.{why}')} {text}"
     return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS, request_contact=sharing)
 
 

@@ -236,6 +236,7 @@ def _status(
         in_window=bool(row["in_window"]),
         meter_serial=serial if with_values else "",
         values=(values or {}) if with_values else {},
+        account_id=row.get("account") if with_values else None,
     )
 
 
@@ -270,6 +271,7 @@ async def _latest(account_ids: list[int]) -> act.Found:
             basis=bill.basis.value,
             kwh=bill.total,
             notice=bill.reconciliation.notice if bill.reconciliation else None,
+            account_id=account_id,
         )
         for account_id in account_ids
         for bill in await account_bills(account_id, limit=BILLS_SHOWN)
