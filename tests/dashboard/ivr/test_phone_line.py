@@ -3,89 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
+from tests.dashboard.ivr.calls import PUBLIC, TOKEN, Call, digit_for, gather_of
 from tests.dashboard.webhooks.conftest import client_for
 
 from pokaznyk_core.channels import ivr
-from pokaznyk_core.outbox.queue import load_spoken
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import OutboxMessage, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
-
-TOKEN = "twilio-auth-token"
-PUBLIC = "https://ivr.example.com"
-
-
-@pytest.fixture
-def phone_context(database: Database, clock: FixedClock) -> ServiceContext:
-    settings = Settings(
-        database_url=database.url,
-        twilio_auth_token=TOKEN,
-        public_url=PUBLIC,
-        extra={"outbox_in_serve": "0"},
-    )
-    return ServiceContext(settings=settings, clock=clock)
-
-
-@pytest.fixture
-async def phone(
-    phone_context: ServiceContext, database: Database
-) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in client_for(phone_context, database):
-        yield client
-
-
-class Call:
-    """One phone call, signing each request as Twilio does."""
-
-    def __init__(self, web: httpx.AsyncClient, sid: str, caller: str) -> None:
-        self.web, self.sid, self.caller = web, sid, caller
-
-    def form(self, digits: str | None) -> dict[str, str]:
-        fields = {
-            "CallSid": self.sid,
-            "From": self.caller,
-            "To": "+380800300000",
-            "CallStatus": "in-progress",
-        }
-        if digits is not None:
-            fields["Digits"] = digits
-        return fields
-
-    async def post(
-        self, url: str, digits: str | None = None, *, signed: bool = True
-    ) -> httpx.Response:
-        absolute = url if url.startswith("https://") else PUBLIC + url
-        fields = self.form(digits)
-        headers = (
-            {"X-Twilio-Signature": ivr.signature(absolute, fields.items(), TOKEN)} if signed else {}
-        )
-        parts = urlsplit(absolute)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return await self.web.post(path, data=fields, headers=headers)
-
-
-def gather_of(response: httpx.Response) -> tuple[str, str]:
-    """(action URL, everything said) of a TwiML answer."""
-    assert response.status_code == 200, response.text
-    root = ET.fromstring(response.text)
-    gather = root.find("Gather")
-    said = " ".join(s.text or "" for s in root.iter("Say"))
-    return (gather.get("action", "") if gather is not None else ""), said
-
-
-async def digit_for(action: str, caller: str, payload: str) -> str:
-    prompt_id = int(action.split("p=")[1].split("&")[0])
-    replies = await load_spoken(prompt_id, caller)
-    assert replies is not None
-    choices = ivr.VoicePrompt.of(replies[-1]).choices
-    return str(choices.index(payload) + 1)
 
 
 async def test_refuses_an_unsigned_or_wrongly_signed_call_and_stores_nothing(

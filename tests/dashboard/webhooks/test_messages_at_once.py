@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from tests.dashboard.ivr.test_phone_line import PUBLIC, TOKEN, Call, gather_of
+from tests.dashboard.ivr.calls import PUBLIC, TOKEN, Call, gather_of
 from tests.dashboard.webhooks.conftest import TELEGRAM_SECRET, client_for
 
 from pokaznyk_core.services.admission import message_turn

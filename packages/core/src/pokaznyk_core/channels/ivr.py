@@ -3,8 +3,9 @@
 A `Reply` becomes `<Say>` in the customer's language; its buttons become keypad choices
 ("press 1 for …", 0 repeats) and its `input_hint` decides what `<Gather>` collects: one
 key for a choice, digits ending in `#` for an account number, digits with `*` as the
-decimal point for a meter value. Receipt codes and other long codes are read out one
-character at a time.
+decimal point for a meter value. At a value prompt the keys type the value, so its buttons
+are not offered, except "no consumption" (the previous reading again): the star key alone.
+Receipt codes and other long codes are read out one character at a time.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from typing import Final
 
 from pokaznyk_core.channels import secrets_match
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+from pokaznyk_core.dialog.texts import ZERO
 
 SIGNATURE_HEADER = "x-twilio-signature"
 REPEAT: Final = "repeat"
 MAX_CHOICES = 9
+STAR = "*"
+"""The star key alone at a value prompt: its "no consumption" button (the decimal point
+cannot start a value, so the entry means nothing else)."""
 GATHER_TIMEOUT_SECONDS = 8
 
 VOICES: Mapping[str, Mapping[str, str]] = {
@@ -38,6 +43,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "repeat": "Щоб прослухати ще раз, натисніть 0.",
         "digits": "Наприкінці натисніть решітку.",
         "decimal": "Десяткову кому вводьте зірочкою, наприкінці натисніть решітку.",
+        "star": "Якщо споживання не було, натисніть зірочку, потім решітку: передамо"
+        " попередній показник ще раз.",
         "goodbye": "Дякуємо за дзвінок. До побачення.",
         "unavailable": "Вибачте, сервіс тимчасово недоступний. Спробуйте пізніше.",
     },
@@ -46,6 +53,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "repeat": "To hear this again, press 0.",
         "digits": "Then press the hash key.",
         "decimal": "Use the star key for the decimal point, then press the hash key.",
+        "star": "If no electricity was used, press the star key, then the hash key, to send"
+        " the previous reading again.",
         "goodbye": "Thank you for calling. Goodbye.",
         "unavailable": "Sorry, the service is unavailable right now. Please call later.",
     },
@@ -94,12 +103,16 @@ class VoicePrompt:
     hint: str
     choices: tuple[str, ...]
     locale: str
+    star: str = ""
+    """The payload the star key alone presses at a value prompt (the dialog's "no
+    consumption" button, where it offers one), else empty."""
 
     @classmethod
     def of(cls, reply: Reply) -> VoicePrompt:
         """The prompt a reply makes: its buttons in keypad order."""
         if reply.input_hint in ("digits", "digits_decimal"):  # the keys type the entry
-            return cls(hint=reply.input_hint, choices=(), locale=reply.locale)
+            star = ZERO if any(b.payload == ZERO for row in reply.buttons for b in row) else ""
+            return cls(hint=reply.input_hint, choices=(), locale=reply.locale, star=star)
         choices = tuple(b.payload for row in reply.buttons for b in row)[:MAX_CHOICES]
         hint = "choice" if choices else reply.input_hint
         return cls(hint=hint, choices=choices, locale=reply.locale)
@@ -121,8 +134,11 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[int(keys) - 1])
     if prompt.hint == "choice" and keys == "0":
         return REPEAT
-    text = keys.replace("*", ".") if prompt.hint == "digits_decimal" else keys.replace("*", "")
-    return Incoming(kind=IncomingKind.TEXT, text=text)
+    if prompt.star and keys == STAR:
+        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star)
+    # `*` is the decimal point at every entry: on a meter without decimals too, where
+    # 130*5 is refused as a fraction, never read as 1305.
+    return Incoming(kind=IncomingKind.TEXT, text=keys.replace("*", "."))
 
 
 def speakable(text: str, locale: str = "uk") -> str:
@@ -202,6 +218,8 @@ def render(replies: Sequence[Reply], action_url: str, *, redirect_url: str | Non
         locale = locale if locale in VOICES else last.locale
         label = speakable(button.label, locale)
         _say(gather, _words(locale)["press"].format(label=label, digit=digit), locale)
+    if prompt.star:  # the one button of a value prompt: the star key alone
+        _say(gather, words["star"], last.locale)
     if prompt.choices:
         _say(gather, words["repeat"], last.locale)
     elif prompt.hint == "digits_decimal":

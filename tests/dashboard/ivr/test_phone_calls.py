@@ -1,0 +1,380 @@
+"""Whole phone calls through POST /ivr/voice and the URLs it hands on, as Twilio makes them:
+the scenarios the Telegram dialog is tested with, by keypad, heard and stored."""
+
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+from datetime import date
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+import httpx
+from tests.dashboard.ivr.calls import Call, gather_of
+
+from pokaznyk_core.channels import ivr
+from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.tables import DialogState, Meter, Reading
+from pokaznyk_core.testing import make_meter_fixture
+
+A_MONTH_AGO = date(2026, 9, 30)  # the fixed clock says 30 October 2026
+_numbers = count(1)
+
+
+def new_number() -> str:
+    """A caller's number that no other test calls from."""
+    return f"+38067300{next(_numbers):04d}"
+
+
+async def readings_of(meter_id: int) -> list[dict[str, Any]]:
+    """The readings stored for a meter."""
+    return await Reading.select().where(Reading.meter == meter_id)
+
+
+async def dialog_version(caller: str) -> int:
+    """How many of the caller's keypad entries the dialog has taken."""
+    row = await (
+        DialogState.select(DialogState.version)
+        .where(DialogState.channel == "ivr")
+        .where(DialogState.platform_user_id == caller)
+        .first()
+    )
+    return 0 if row is None else int(row["version"])
+
+
+def spelled(receipt: str) -> str:
+    """A receipt number as the phone reads it out, one character at a time."""
+    return ", ".join(receipt)
+
+
+def finish_key(response: httpx.Response) -> str | None:
+    """The key that ends the entry the answer gathers (None for a one-key choice)."""
+    gather = ET.fromstring(response.text).find("Gather")
+    assert gather is not None, response.text
+    return gather.get("finishOnKey")
+
+
+async def test_a_verified_caller_is_asked_for_each_of_three_zones_and_hears_every_value(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, zone_count=3, phones=(number,))
+    call = Call(phone, "CA-three-zones", number)
+
+    peak_action, asked_for_peak = await call.reaches_the_entry(fixture.account_number)
+    assert "Ваш номер телефону є в цьому рахунку" in asked_for_peak
+    assert "зони «пік» (зона 1 з 3)" in asked_for_peak
+    half_peak_action, asked_for_half_peak = await call.press(peak_action, "120*4#")
+    assert "зони «напівпік» (зона 2 з 3)" in asked_for_half_peak
+    night_action, asked_for_night = await call.press(half_peak_action, "340#")
+    assert "зони «ніч» (зона 3 з 3)" in asked_for_night
+    confirm_action, confirmation = await call.press(night_action, "560*1#")
+
+    assert "пік: 120,4" in confirmation
+    assert "напівпік: 340,0" in confirmation
+    assert "ніч: 560,1" in confirmation
+    assert await readings_of(fixture.meter_id) == [], "nothing is stored before confirming"
+    _, receipt = await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["value_2"], reading["value_3"]) == (1204, 3400, 5601)
+    assert reading["consumption_total"] == 1204 + 3400 + 5601
+    assert (reading["channel"], reading["status"], reading["flags"]) == ("ivr", "accepted", "")
+    assert spelled(reading["receipt"]) in receipt
+
+
+async def test_no_consumption_repeats_the_previous_reading_with_the_star_key(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(
+        phone_context, initial={Zone.TOTAL: Decimal("4321.7")}, phones=(number,)
+    )
+    call = Call(phone, "CA-away", number)
+
+    entry_action, asked = await call.reaches_the_entry(fixture.account_number)
+    assert "Якщо споживання не було, натисніть зірочку, потім решітку" in asked
+    confirm_action, confirmation = await call.press(entry_action, "*")  # # ends, unsent
+
+    assert "Показник: 4321,7" in confirmation
+    assert "Споживання з попереднього показника немає" in confirmation
+    _, receipt = await call.choice(confirm_action, "confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"]) == (43217, 0)
+    assert (reading["status"], reading["flags"]) == ("accepted", "")
+    assert spelled(reading["receipt"]) in receipt
+
+
+async def test_a_caller_who_was_away_may_also_key_in_the_previous_reading_he_hears(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(
+        phone_context, initial={Zone.TOTAL: Decimal("4321.7")}, phones=(number,)
+    )
+    call = Call(phone, "CA-away-typed", number)
+
+    entry_action, asked = await call.reaches_the_entry(fixture.account_number)
+    assert "4321,7" in asked
+    confirm_action, confirmation = await call.press(entry_action, "4321*7#")
+    assert "Споживання з попереднього показника немає" in confirmation
+    await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"], reading["status"]) == (
+        43217,
+        0,
+        "accepted",
+    )
+
+
+async def test_a_value_below_the_previous_is_refused_with_the_reason_and_asked_again(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(
+        phone_context,
+        initial={Zone.TOTAL: Decimal("500")},
+        installed_on=A_MONTH_AGO,
+        phones=(number,),
+    )
+    call = Call(phone, "CA-too-low", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+
+    refused = await call.post(entry_action, "400#")
+    again_action, refusal = gather_of(refused)
+    assert "Показник менший за попередній (500,0)" in refusal
+    assert "Введіть показник ще раз" in refusal
+    assert finish_key(refused) == "#", "the caller is asked for a value again"
+    assert await readings_of(fixture.meter_id) == []
+
+    confirm_action, confirmation = await call.press(again_action, "512#")
+    assert "Показник: 512,0" in confirmation
+    await call.choice(confirm_action, "confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"]) == (5120, 120)
+
+
+async def test_a_four_digit_meter_that_wrapped_past_9999_is_stored_as_a_rollover(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(
+        phone_context,
+        digits=4,
+        decimals=0,
+        initial={Zone.TOTAL: Decimal(9990)},
+        installed_on=A_MONTH_AGO,
+        phones=(number,),
+    )
+    call = Call(phone, "CA-rollover", number)
+    entry_action, asked = await call.reaches_the_entry(fixture.account_number)
+    assert "не має знаків після коми" in asked
+
+    confirm_action, confirmation = await call.press(entry_action, "25#")
+    assert "почав відлік з нуля" in confirmation
+    _, receipt = await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["rollover"], reading["consumption_total"]) == (25, True, 35)
+    assert reading["status"] == "accepted"
+    assert spelled(reading["receipt"]) in receipt
+    assert "почав рахувати з нуля" in receipt
+
+
+async def test_a_value_far_above_the_household_cap_is_flagged_and_the_caller_told_it_is_checked(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, installed_on=A_MONTH_AGO, phones=(number,))
+    call = Call(phone, "CA-above-cap", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+
+    confirm_action, confirmation = await call.press(entry_action, "9000#")  # 300 kWh a day
+    assert "значно більше, ніж зазвичай" in confirmation
+    _, receipt = await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["status"] == "flagged"
+    assert reading["flags"] == "above_household_cap"
+    assert spelled(reading["receipt"]) in receipt
+    assert "перевіримо" in receipt
+    assert "фото" not in receipt, "a caller cannot send a photo of the meter"
+
+
+async def test_a_caller_not_on_the_account_hears_no_account_data_and_the_reading_is_flagged(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(
+        phone_context,
+        surname="Приходько",
+        initial={Zone.TOTAL: Decimal("4321.7")},
+        phones=("+380501119900",),
+    )
+    [meter] = await Meter.select(Meter.serial).where(Meter.id == fixture.meter_id)
+    call = Call(phone, "CA-stranger", new_number())
+
+    entry_action, asked = await call.reaches_the_entry(fixture.account_number)
+    assert "Вашого номера телефону немає в цьому рахунку" in asked
+    assert "Якщо споживання не було" not in asked, "no key repeats a reading he may not hear"
+    low_action, low_confirmation = await call.press(entry_action, "4000#")
+    again_action, refusal = await call.choice(low_action, "confirm")
+    assert "Цей показник не узгоджується з даними лічильника" in refusal
+    assert await readings_of(fixture.meter_id) == []
+    confirm_action, confirmation = await call.press(again_action, "4400#")
+    assert "Показник: 4400,0" in confirmation
+    _, receipt = await call.choice(confirm_action, "confirm")
+
+    heard = " ".join((asked, low_confirmation, refusal, confirmation, receipt))
+    account_data = (
+        "Приходько",  # the holder
+        "Олена",
+        "Шевченка",  # the address
+        "Краматорськ",
+        "4321",  # the previous reading
+        "2024",  # the date it was taken
+        meter["serial"],
+        ivr.speakable(meter["serial"]),
+        fixture.eic,
+    )
+    assert [data for data in account_data if data in heard] == []
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["value_1"] == 44000
+    assert (reading["status"], reading["flags"]) == ("flagged", "unverified_submitter")
+    assert spelled(reading["receipt"]) in receipt
+    assert "вашого номера немає в рахунку, показник перевірять" in receipt
+
+
+async def test_a_retried_request_of_every_step_is_answered_the_same_and_stores_one_reading(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, phones=(number,))
+    call = Call(phone, "CA-retried", number)
+
+    async def twice(action: str, digits: str | None) -> httpx.Response:
+        """Post one step and Twilio's retry of it: the retry changes nothing."""
+        first = await call.post(action, digits)
+        version = await dialog_version(number)
+        retry = await call.post(action, digits)
+        assert (retry.status_code, retry.text) == (first.status_code, first.text)
+        assert await dialog_version(number) == version
+        return first
+
+    language_action, _ = gather_of(await twice("/ivr/voice", None))
+    menu_action, _ = gather_of(await twice(language_action, "1"))
+    account_action, _ = gather_of(await twice(menu_action, "2"))
+    entry_action, _ = gather_of(await twice(account_action, fixture.account_number + "#"))
+    confirm_action, _ = gather_of(await twice(entry_action, "777#"))
+    _, receipt = gather_of(await twice(confirm_action, "1"))
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["value_1"] == 7770
+    assert spelled(reading["receipt"]) in receipt
+
+
+async def test_different_keys_posted_at_once_for_one_prompt_are_handled_once(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, phones=(number,))
+    call = Call(phone, "CA-concurrent-values", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+    version = await dialog_version(number)
+
+    answers = await asyncio.gather(
+        *(call.post(entry_action, f"{value}#") for value in (100, 200, 300, 400, 500))
+    )
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert all(a.headers["content-type"].startswith("application/xml") for a in answers)
+    assert len({a.text for a in answers}) == 1, "every request hears the same confirmation"
+    assert await dialog_version(number) == version + 1
+    confirm_action, confirmation = gather_of(answers[0])
+    [said_value] = [v for v in (100, 200, 300, 400, 500) if f"Показник: {v},0" in confirmation]
+
+    await call.choice(confirm_action, "confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["value_1"] == said_value * 10, "what was confirmed is what is stored"
+
+
+async def test_a_confirmation_posted_five_times_at_once_stores_one_reading(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, phones=(number,))
+    call = Call(phone, "CA-concurrent-confirm", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+    confirm_action, _ = await call.press(entry_action, "640#")
+    version = await dialog_version(number)
+
+    answers = await asyncio.gather(*(call.post(confirm_action, "1") for _ in range(5)))
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len({a.text for a in answers}) == 1
+    assert await dialog_version(number) == version + 1
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["value_1"] == 6400
+    assert spelled(reading["receipt"]) in gather_of(answers[0])[1]
+
+
+async def test_star_is_the_decimal_point_hash_ends_a_value_and_a_wrong_key_asks_again(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, phones=(number,))
+    call = Call(phone, "CA-keys", number)
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, _ = await call.press(language_action, "1")
+    account_action, _ = await call.choice(menu_action, "menu:submit")
+    entry = await call.post(account_action, fixture.account_number)  # Twilio drops the #
+    entry_action, asked = gather_of(entry)
+    assert finish_key(entry) == "#"
+    assert "Десяткову кому вводьте зірочкою, наприкінці натисніть решітку." in asked
+
+    confirm = await call.post(entry_action, "1234*5")
+    confirm_action, confirmation = gather_of(confirm)
+    assert finish_key(confirm) is None, "a choice takes one key, no # needed"
+    assert "Показник: 1234,5" in confirmation
+    version = await dialog_version(number)
+
+    again_action, asked_again = await call.press(confirm_action, "7")
+    assert again_action == confirm_action
+    assert "Усе правильно?" in asked_again and "Підтвердити — натисніть 1." in asked_again
+    assert await dialog_version(number) == version, "a key that is no choice changes nothing"
+
+    reentry_action, asked_to_reenter = await call.press(again_action, "2")
+    assert "Введіть показник лічильника" in asked_to_reenter
+    confirm_action, confirmation = await call.press(reentry_action, "1250*7#")
+    assert "Показник: 1250,7" in confirmation
+    await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["value_1"] == 12507
+
+
+async def test_on_a_meter_without_decimals_the_star_key_is_still_the_decimal_point(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(
+        phone_context,
+        digits=5,
+        decimals=0,
+        initial={Zone.TOTAL: Decimal(120)},
+        installed_on=A_MONTH_AGO,
+        phones=(number,),
+    )
+    call = Call(phone, "CA-whole-star", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+
+    again_action, refusal = await call.press(entry_action, "130*5")
+    assert "Забагато цифр після коми" in refusal, "130*5 is not 1305"
+    confirm_action, confirmation = await call.press(again_action, "130*0")
+    assert "Показник: 130 (спожито 10 " in confirmation, "130*0 is 130, not 1300"
+    await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(fixture.meter_id)
+    assert (reading["value_1"], reading["consumption_total"]) == (130, 10)
