@@ -1,10 +1,12 @@
 """Local fakes of the platform APIs, in their documented request and response formats.
 
-`FakeTelegram` (Bot API), `FakeViber` (REST Bot API) and `FakeGraph` (Messenger Send API)
-each listen on 127.0.0.1 on a free port, in the running event loop (`async with`) or in a
-thread of their own (`with fake.running_in_thread()`, for code that runs its own loop such
-as the CLI). They record every request and can be told to answer the next calls with a
-server error (`fail_next`) or with the platform's flood-control answer (`throttle_next`).
+`FakeTelegram` (Bot API, with getFile and file downloads), `FakeViber` (REST Bot API),
+`FakeGraph` (Messenger Send API) and `FakeMediaHost` (the CDN that serves the pictures a
+Viber or Messenger callback links to) each listen on 127.0.0.1 on a free port, in the
+running event loop (`async with`) or in a thread of their own (`with
+fake.running_in_thread()`, for code that runs its own loop such as the CLI). They record
+every request and can be told to answer the next calls with a server error (`fail_next`)
+or with the platform's flood-control answer (`throttle_next`).
 """
 
 from __future__ import annotations
@@ -20,17 +22,40 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FakeGraph", "FakePlatform", "FakeTelegram", "FakeViber", "RecordedRequest"]
+__all__ = [
+    "FakeGraph",
+    "FakeMediaHost",
+    "FakePlatform",
+    "FakeTelegram",
+    "FakeViber",
+    "RawBody",
+    "RecordedRequest",
+]
 
-Answer = tuple[int, dict[str, Any]]
+
+@dataclass(frozen=True)
+class RawBody:
+    """A response body sent as it is (a file download), not as JSON."""
+
+    content: bytes
+    content_type: str = "application/octet-stream"
+    chunked: bool = False
+    """Sent with `Transfer-Encoding: chunked`, so no length is said before the end."""
+
+
+Answer = tuple[int, dict[str, Any] | RawBody]
 _REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
+_CHUNK = 64 * 1024
+_BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+"""The largest file the Bot API lets a bot download."""
 
 
 @dataclass(frozen=True)
@@ -144,19 +169,33 @@ class FakePlatform:
                     break
                 self.requests.append(request)
                 status, body = self._failures.pop(0) if self._failures else self.answer(request)
-                data = json.dumps(body, ensure_ascii=False).encode()
-                head = (
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-                    "Content-Type: application/json\r\n"
-                    f"Content-Length: {len(data)}\r\n\r\n"
-                )
-                writer.write(head.encode() + data)
-                await writer.drain()
+                await self._respond(writer, status, body)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
+
+    @staticmethod
+    async def _respond(
+        writer: asyncio.StreamWriter, status: int, body: dict[str, Any] | RawBody
+    ) -> None:
+        raw = body if isinstance(body, RawBody) else None
+        data = raw.content if raw else json.dumps(body, ensure_ascii=False).encode()
+        content_type = raw.content_type if raw else "application/json"
+        head = f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
+        head += f"Content-Type: {content_type}\r\n"
+        if raw is None or not raw.chunked:
+            writer.write(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+            await writer.drain()
+            return
+        writer.write(f"{head}Transfer-Encoding: chunked\r\n\r\n".encode())
+        for start in range(0, len(data), _CHUNK):
+            chunk = data[start : start + _CHUNK]
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
 
     @staticmethod
     async def _read(reader: asyncio.StreamReader) -> RecordedRequest | None:
@@ -183,7 +222,15 @@ class FakeTelegram(FakePlatform):
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """The command menus set with setMyCommands, by language_code ("" for everyone)."""
     refusal: tuple[int, str] | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Files the bot may download, by file_id (`add_file`)."""
     _message_id: int = 0
+    _file_paths: dict[str, str] = field(default_factory=dict)
+
+    def add_file(self, file_id: str, content: bytes, file_path: str = "") -> None:
+        """Make `content` downloadable as `file_id` (getFile, then /file/bot<token>/<path>)."""
+        self.files[file_id] = content
+        self._file_paths[file_id] = file_path or f"photos/file_{len(self._file_paths)}.jpg"
 
     def throttled(self, retry_after: int) -> Answer:
         """Flood control, as the Bot API answers it."""
@@ -206,6 +253,8 @@ class FakeTelegram(FakePlatform):
     def answer(self, request: RecordedRequest) -> Answer:
         """The Bot API's answer."""
         prefix, _, method = request.path.lstrip("/").partition("/")
+        if prefix == "file":
+            return self._download(method)
         if prefix != f"bot{self.token}":
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if self.refusal is not None:
@@ -258,7 +307,41 @@ class FakeTelegram(FakePlatform):
             return 200, {"ok": True, "result": True}
         if method == "getme":
             return 200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Pokaznyk"}}
+        if method == "getfile":
+            return self._get_file(str(params.get("file_id", "")))
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _get_file(self, file_id: str) -> Answer:
+        """getFile: the File object whose `file_path` the download URL ends with; a bot may
+        download files of at most 20 MB."""
+        if file_id not in self.files:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: invalid file_id",
+            }
+        size = len(self.files[file_id])
+        if size > _BOT_DOWNLOAD_LIMIT:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: file is too big",
+            }
+        result = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}"[:32],
+            "file_size": size,
+            "file_path": self._file_paths[file_id],
+        }
+        return 200, {"ok": True, "result": result}
+
+    def _download(self, rest: str) -> Answer:
+        """`GET /file/bot<token>/<file_path>`: the file's bytes."""
+        prefix, _, file_path = rest.partition("/")
+        found = [i for i, p in self._file_paths.items() if p == file_path]
+        if prefix != f"bot{self.token}" or not found:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return 200, RawBody(self.files[found[0]], "image/jpeg")
 
 
 @dataclass
@@ -379,3 +462,33 @@ class FakeGraph(FakePlatform):
             return 400, {"error": error}
         self.profile.update(body)
         return 200, {"result": "success"}
+
+
+@dataclass
+class FakeMediaHost(FakePlatform):
+    """The CDN behind a Viber `media` URL or a Messenger attachment's `payload.url`: a plain
+    `GET` of the URL the callback carried answers the picture's bytes (no token); an
+    unknown or expired URL answers 403, as the CDN's signed URLs do."""
+
+    media: dict[str, RawBody] = field(default_factory=dict)
+    """What each path serves (`put`)."""
+
+    def put(
+        self,
+        name: str,
+        content: bytes,
+        content_type: str = "image/jpeg",
+        *,
+        chunked: bool = False,
+    ) -> str:
+        """Serve `content` at a new URL (with the CDN's signature in its query); returns it."""
+        path = f"/media/{name}"
+        self.media[path] = RawBody(content, content_type, chunked)
+        return f"{self.url}{path}?oh=00_signature&oe=6790ABCD"
+
+    def answer(self, request: RecordedRequest) -> Answer:
+        """The picture's bytes, or 403 for a URL it does not serve."""
+        found = self.media.get(request.path)
+        if request.method != "GET" or found is None:
+            return 403, {"error": "URL signature expired"}
+        return 200, found

@@ -2,12 +2,21 @@
 
 `send_due` sends what is due once; `run_worker` loops until stopped (the `pokaznyk
 worker` command, and a task inside `pokaznyk serve`); `send_reminders` queues the
-reminders of an open submission window.
+reminders of an open submission window; `fetch_chat_photos` downloads the photos sent in
+chats (stored first as the platform's reference), which the worker does every round.
 """
 
 from __future__ import annotations
 
+from pokaznyk_core.outbox.evidence_fetch import PhotoFetchRound, fetch_chat_photos
 from pokaznyk_core.outbox.reminders import send_reminders
 from pokaznyk_core.outbox.sender import MAX_ATTEMPTS, run_worker, send_due
 
-__all__ = ["MAX_ATTEMPTS", "run_worker", "send_due", "send_reminders"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "PhotoFetchRound",
+    "fetch_chat_photos",
+    "run_worker",
+    "send_due",
+    "send_reminders",
+]

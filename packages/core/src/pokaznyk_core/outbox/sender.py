@@ -45,6 +45,8 @@ its limit lets through (a customer pressing a button 25 times) has the rest sent
 rounds, so a round, and every other customer's reply, never waits for it."""
 HOLD_BACK = timedelta(seconds=2)
 """How soon a message held behind an earlier one of its chat is looked at again."""
+PHOTOS_STOP_SECONDS = 5.0
+"""How long a stopping worker lets its round of chat photo downloads finish."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,9 @@ async def run_worker(
     client: httpx.AsyncClient | None = None,
 ) -> None:
     """Send due messages until `stop` is set; run the reminders every `remind_every` and
-    the housekeeping (`services.housekeeping`) every `prune_every`."""
+    the housekeeping (`services.housekeeping`) every `prune_every`; download the chat
+    photos that are due (`outbox.evidence_fetch`) beside the sending, one round of them at
+    a time, so no reply waits for a download."""
     from pokaznyk_core.outbox.reminders import send_reminders
 
     channels = configured_channels(context.settings)
@@ -288,9 +292,12 @@ async def run_worker(
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
     limiter = RateLimiter()
     next_remind = next_prune = context.now()
+    photos: asyncio.Task[None] | None = None
     try:
         while not stop.is_set():
             busy = False
+            if photos is None or photos.done():
+                photos = asyncio.create_task(_fetch_photos(context, http), name="pokaznyk-photos")
             try:
                 if context.now() >= next_remind:
                     reminders = await send_reminders(context)
@@ -307,8 +314,24 @@ async def run_worker(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
     finally:
+        if photos is not None:  # a download cut short is tried again when its lease ends
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(photos, timeout=PHOTOS_STOP_SECONDS)
         if own_client:
             await http.aclose()
+
+
+async def _fetch_photos(context: ServiceContext, client: httpx.AsyncClient) -> None:
+    """One round of `evidence_fetch`: a failure is logged and the next round tries again."""
+    from pokaznyk_core.outbox.evidence_fetch import fetch_chat_photos  # it uses this module
+
+    try:
+        done = await fetch_chat_photos(context, client)
+    except Exception:
+        log.exception("chat photo round failed")
+        return
+    if done.fetched or done.given_up:
+        log.info("chat photos: %d stored, %d given up", done.fetched, done.given_up)
 
 
 async def _housekeeping(context: ServiceContext) -> None:

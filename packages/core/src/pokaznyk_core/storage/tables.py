@@ -104,7 +104,13 @@ class Reading(Table, tablename="reading"):
 
 
 class ReadingEvidence(Table, tablename="reading_evidence"):
-    """A photo of the meter attached to a reading, for the reviewer."""
+    """A photo of the meter attached to a reading, for the reviewer.
+
+    A photo sent in a chat arrives as the platform's reference (`content_type`
+    `<channel>/file-ref`, `content` the Telegram file_id or the Viber/Messenger media URL);
+    the worker downloads it (`outbox.evidence_fetch`) and replaces the reference with the
+    image. The rows still to download are searched by the partial index
+    `reading_evidence_to_fetch` (migration 2026-12-01T12:00:01)."""
 
     id = Serial(primary_key=True)
     reading = ForeignKey(Reading, on_delete=OnDelete.restrict, index=True)
@@ -112,6 +118,14 @@ class ReadingEvidence(Table, tablename="reading_evidence"):
     content = Text()
     source = Varchar(length=200, default="")
     attached_at = Timestamptz()
+    fetch_attempts = Integer(default=0)
+    """Downloads of a chat photo tried so far."""
+    fetch_next_at = Timestamptz(null=True, default=None)
+    """When a chat photo's next download is due, or its current lease ends (None: now)."""
+    fetch_error = Text(default="")
+    """Why the last download of a chat photo failed."""
+    fetch_failed_at = Timestamptz(null=True, default=None)
+    """When the download was given up; the row keeps the platform's reference."""
 
 
 class RejectedSubmission(Table, tablename="rejected_submission"):
