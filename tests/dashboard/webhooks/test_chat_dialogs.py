@@ -247,3 +247,21 @@ async def test_a_burst_of_presses_at_the_confirmation_stores_one_reading(
     assert reading["value_1"] == 12340
     receipts = [r for r in await chat.replies() if reading["receipt"] in r["text"]]
     assert len(receipts) == 1
+
+
+async def test_a_flagged_reading_takes_three_photos_and_says_so_of_a_fourth(
+    chat: Chat, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
+    await chat.verifies(fixture)
+    await chat.says("9000")
+    await chat.presses("confirm")
+    [reading] = await readings_of(fixture.meter_id)
+
+    for n in range(3):
+        assert "фото додано" in texts(await chat.sends_photo(f"https://media.example/{n}.jpg"))
+    fourth = await chat.sends_photo("https://media.example/3.jpg")
+
+    assert "вже додано 3 фото" in texts(fourth)
+    attached = await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"])
+    assert attached == 3

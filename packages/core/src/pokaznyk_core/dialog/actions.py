@@ -180,9 +180,17 @@ class Found:
 
 @dataclass(frozen=True)
 class Done:
-    """The answer to an action that only changes something (language, reminders, photo)."""
+    """The answer to an action that only changes something (language, reminders, photo).
+
+    ``reason`` names why it was not done, where the customer is told more than "failed"
+    (``"too_many"``: the reading already carries as many photos as it may)."""
 
     ok: bool = True
+    reason: str = ""
+
+
+TOO_MANY_PHOTOS = "too_many"
+"""`Done.reason` of a photo refused because the reading has as many as it may carry."""
 
 
 ActionResult = Verified | Submitted | Found | Done

@@ -14,6 +14,7 @@ from uuid import UUID
 from pokaznyk_core.dialog import entry, menu, verify
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import (
+    TOO_MANY_PHOTOS,
     ActionResult,
     AttachPhoto,
     Done,
@@ -27,8 +28,9 @@ from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING
 from pokaznyk_core.domain.receipts import normalize_receipt
-from pokaznyk_core.i18n import normalize_locale
+from pokaznyk_core.i18n import normalize_locale, translate
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 """A conversation silent this long starts again at the menu."""
@@ -316,8 +318,13 @@ def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime
     if isinstance(result, Found):
         return menu.on_found(state, result, turn)
     if isinstance(result, Done) and state.stage is Stage.AWAIT_PHOTO:
-        key = "photo_attached" if result.ok else "photo_failed"
-        said = menu.menu_step(state, turn, x.t(turn.locale, key))
+        if result.ok:
+            told = x.t(turn.locale, "photo_attached")
+        elif result.reason == TOO_MANY_PHOTOS:
+            told = translate("evidence.too_many", turn.locale, max=MAX_PHOTOS_PER_READING)
+        else:
+            told = x.t(turn.locale, "photo_failed")
+        said = menu.menu_step(state, turn, told)
         if result.ok:  # at the menu, where another photo of the meter still goes with it
             return Step(state, said.replies)
         return said

@@ -45,3 +45,6 @@ CUSTOMER_CHANNELS: frozenset[Channel] = frozenset(
     }
 )
 """Channels through which a reading comes from the customer (as opposed to staff or import)."""
+
+MAX_PHOTOS_PER_READING = 3
+"""How many photos of the meter one reading may carry, whatever the channel."""

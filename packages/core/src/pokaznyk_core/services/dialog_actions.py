@@ -16,7 +16,7 @@ from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.domain.accounts import normalize_phone_digits
 from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import Channel, ReadingStatus
+from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services import identities
 from pokaznyk_core.services.audit import record_audit
@@ -200,6 +200,9 @@ async def _attach_photo(who: Who, action: act.AttachPhoto) -> act.Done:
     )
     if not mine or not action.photo_ref:
         return act.Done(ok=False)
+    attached = await ReadingEvidence.count().where(ReadingEvidence.reading == action.reading_id)
+    if attached >= MAX_PHOTOS_PER_READING:  # as on the web form
+        return act.Done(ok=False, reason=act.TOO_MANY_PHOTOS)
     await ReadingEvidence.insert(
         ReadingEvidence(
             reading=action.reading_id,

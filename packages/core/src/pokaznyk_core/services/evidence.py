@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict
-from pokaznyk_core.domain.readings import ReadingStatus
+from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, ReadingStatus
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.audit import record_audit
@@ -30,8 +30,6 @@ from pokaznyk_core.storage.values import spec_of, values_from_row
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 """The largest photo taken: 5 MiB."""
-MAX_PHOTOS_PER_READING = 3
-"""How many photos one reading may carry."""
 PHOTO_FIELD = "photo"
 """The form field a refusal belongs to."""
 
