@@ -16,7 +16,7 @@ import pytest
 from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
 from pokaznyk_core.domain.readings import Channel
-from pokaznyk_core.outbox import reminders, send_reminders
+from pokaznyk_core.outbox import reminders, run_worker, send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import (
@@ -236,3 +236,33 @@ async def test_polling_stops_with_the_reason_when_a_webhook_is_in_the_way(
             )
     assert stopped.value.code == 1
     assert len(fake_telegram.calls("/getUpdates")) == 1
+
+
+async def test_a_running_worker_reminds_when_the_window_opens_and_delivers_once(
+    platforms_context: ServiceContext, clock: FixedClock, fake_telegram: FakeTelegram
+) -> None:
+    clock.instant = datetime(2026, 10, 29, 21, 0, tzinfo=UTC)  # 23:00 in Kyiv, window shut
+    await linked_identity(platforms_context, "4242")
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(platforms_context, stop, idle_seconds=0.02))
+
+    def reminded() -> list[dict[str, Any]]:
+        return [m for m in fake_telegram.sent_messages() if m["chat_id"] == 4242]
+
+    try:
+        await asyncio.sleep(0.2)  # a few rounds while the window is closed
+        assert await reminders_to("4242") == 0
+        clock.advance(timedelta(hours=1, minutes=1))  # 30 October: the window is open
+        for _ in range(250):
+            if reminded():
+                break
+            await asyncio.sleep(0.02)
+        clock.advance(timedelta(hours=1, minutes=1))  # the next hour's run finds it sent
+        await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+
+    [reminder] = reminded()
+    assert reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "menu:submit"
+    assert await reminders_to("4242") == 1
