@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,6 +13,10 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import create_postgres_database, drop_postgres_database, postgres_server
+
+from pokaznyk_core.domain.window import window_state
+from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.settings import Settings
 
 DEMO_ACCOUNTS = 60
 
@@ -251,3 +256,42 @@ def test_import_readings_reports_rejected_rows_and_exits_1(
     assert "row 2:" in result.stdout and "rejected 1" in result.stdout
     missing = pokaznyk(database_url, "import-readings", str(tmp_path / "none.csv"))
     assert missing.returncode == 1 and "does not exist" in one_error_line(missing)
+
+
+def test_remind_queues_this_windows_reminders_or_says_when_the_window_opens(
+    database_url: str,
+) -> None:
+    assert pokaznyk(database_url, "db", "upgrade").returncode == 0
+    context = ServiceContext(settings=Settings(database_url=database_url))
+    state = window_state(context.today(), context.window)
+
+    result = pokaznyk(database_url, "remind")
+
+    assert result.returncode == 0, result.stderr
+    if state.is_open:
+        assert re.fullmatch(rf"queued \d+ reminder\(s\) for {state.period}\n", result.stdout)
+    else:
+        opens = state.opens_on.isoformat()
+        assert result.stdout == f"the submission window is closed; it opens on {opens}\n"
+
+
+def test_worker_runs_until_sigterm_and_stops_cleanly(database_url: str) -> None:
+    assert pokaznyk(database_url, "db", "upgrade").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POKAZNYK_")}
+    env["POKAZNYK_DATABASE_URL"] = database_url
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "pokaznyk_core.cli", "worker"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert worker.stdout is not None
+        assert "outbox worker running" in worker.stdout.readline()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+        _out, err = worker.communicate()
+    assert "Traceback" not in err
