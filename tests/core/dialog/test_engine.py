@@ -222,6 +222,38 @@ def test_a_shared_contact_verifies_by_phone() -> None:
     assert chat.stage() is Stage.ENTER_ZONE
 
 
+def test_a_phone_on_two_accounts_asks_which_account_the_reading_is_for() -> None:
+    flat = account(1, meter(7), number="0000000001")
+    cottage = account(2, meter(8, serial="C-8"), number="0000000002")
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        chat.facts = facts(flat, cottage)
+        return Verified(account_ids=(1, 2))
+
+    chat = at_menu(Chat(facts(), answer))
+    chat.send(tap("menu:submit"))
+    chat.send(Incoming(IncomingKind.CONTACT, phone="+380501234567"))
+
+    assert chat.stage() is Stage.CHOOSE_ACCOUNT
+    assert chat.payloads[:2] == ["acc:1", "acc:2"]
+    chat.send(tap("acc:2"))
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.meter_id == 8
+
+
+@pytest.mark.parametrize("typed", ["²", "①", "٢", "0", "3"])
+def test_a_choice_typed_as_an_odd_digit_is_not_understood_and_asked_again(typed: str) -> None:
+    first = account(1, meter(7), number="0000000001")
+    second = account(2, meter(8), meter(9, serial="B-9"), number="0000000002")
+    chat = at_menu(Chat(facts(first, second)))
+    chat.send(tap("menu:submit"))
+    chat.send(typed)
+    assert chat.stage() is Stage.CHOOSE_ACCOUNT
+    chat.send("2")
+    assert chat.stage() is Stage.CHOOSE_METER
+    chat.send(typed)
+    assert chat.stage() is Stage.CHOOSE_METER
+
+
 def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))

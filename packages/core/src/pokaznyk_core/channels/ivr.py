@@ -129,7 +129,7 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
     if not keys or keys == "0":  # 0 repeats at every prompt
         return REPEAT
     if prompt.choices:
-        if keys == "0" or not keys.isdigit() or not 1 <= int(keys) <= len(prompt.choices):
+        if not (keys.isascii() and keys.isdigit()) or not 1 <= int(keys) <= len(prompt.choices):
             return REPEAT
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[int(keys) - 1])
     if prompt.hint == "choice" and keys == "0":

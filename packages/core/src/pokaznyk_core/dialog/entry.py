@@ -140,8 +140,9 @@ def on_choose_account(state: DialogState, incoming: Incoming, turn: Turn) -> Ste
     elif incoming.kind is IncomingKind.TEXT:
         text = incoming.text.strip()
         chosen = next((a for a in accounts if a.number == text), None)
-        if chosen is None and text.isdigit() and 1 <= int(text) <= len(accounts):
-            chosen = accounts[int(text) - 1]
+        place = _int(text)
+        if chosen is None and place is not None and 1 <= place <= len(accounts):
+            chosen = accounts[place - 1]
     if chosen is None:
         return None
     return start_meter(state.at(Stage.CHOOSE_METER, account_id=chosen.account_id), chosen, turn)
@@ -158,8 +159,9 @@ def on_choose_meter(state: DialogState, incoming: Incoming, turn: Turn) -> Step 
     elif incoming.kind is IncomingKind.TEXT:
         text = incoming.text.strip()
         meter = next((m for m in account.meters if account.verified and m.serial == text), None)
-        if meter is None and text.isdigit() and 1 <= int(text) <= len(account.meters):
-            meter = account.meters[int(text) - 1]
+        place = _int(text)
+        if meter is None and place is not None and 1 <= place <= len(account.meters):
+            meter = account.meters[place - 1]
     return None if meter is None else start_entry(state, meter, turn)
 
 
@@ -402,4 +404,6 @@ def _off_window(period_text: str, turn: Turn) -> str:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    """The number `text` is in ASCII digits ("²" and "①" are digits to `str.isdigit`, not
+    to `int`), else None."""
+    return int(text) if text.isascii() and text.isdigit() else None

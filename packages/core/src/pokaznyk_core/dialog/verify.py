@@ -122,7 +122,10 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
         count = len(result.account_ids)
         said = x.reply(loc, x.t(loc, "verified" if count == 1 else "verified_many", count=count))
         if state.purpose is Purpose.SUBMIT:
-            chosen = cleared.at(Stage.CHOOSE_ACCOUNT, account_id=result.account_ids[0])
+            # One account: straight to it. A phone on several: asked which, like any
+            # customer with several accounts, so no reading lands on a guessed one.
+            only = result.account_ids[0] if count == 1 else None
+            chosen = cleared.at(Stage.CHOOSE_ACCOUNT, account_id=only)
             return start_submit(chosen, turn).after(said)
         if state.purpose is Purpose.STATUS:
             return latest_step(cleared, turn).after(said)

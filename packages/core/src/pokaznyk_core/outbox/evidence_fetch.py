@@ -199,7 +199,7 @@ async def _read_limited(client: httpx.AsyncClient, url: str) -> bytes | _Failure
         if response.status_code != 200:
             return _Failure(f"HTTP {response.status_code}", retry=True)
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
             return _too_large()
         chunks: list[bytes] = []
         size = 0

@@ -53,7 +53,7 @@ def sign_account(secret: str, account_id: int, now: datetime) -> str:
 def verified_account(secret: str, token: str, now: datetime) -> int | None:
     """The account id in a valid, unexpired token; None for anything else."""
     value = _verified(secret, "account", token, now)
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 def sign_reading(secret: str, reading_id: UUID, now: datetime) -> str:

@@ -79,6 +79,11 @@ async def _signed_form(request: Request[Any, Any, Any], context: ServiceContext)
     return form
 
 
+def _number(text: str) -> int | None:
+    """A query parameter's number in ASCII digits (`str.isdigit` takes "²" too), or None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
 def _caller(form: dict[str, str], *, pbx: bool = False) -> tuple[str, str | None]:
     """(platform user id, the caller's number when the network gave one)."""
     found = (_PBX_PHONE if pbx else _PHONE).match(form.get("From", "").strip())
@@ -204,13 +209,10 @@ async def ivr_gather(
     async def body() -> Response[str]:
         form = await _signed_form(request, context)
         prompt_ref = request.query_params.get("p", "")
-        silent = (
-            int(request.query_params.get("silent", "0") or 0)
-            if request.query_params.get("silent", "").isdigit()
-            else 0
-        )
+        silent = _number(request.query_params.get("silent", "")) or 0
         caller, _phone = _caller(form, pbx=context.settings.ivr_allow_unsigned)
-        replies = await load_spoken(int(prompt_ref), caller) if prompt_ref.isdigit() else None
+        prompt_id = _number(prompt_ref)
+        replies = await load_spoken(prompt_id, caller) if prompt_id is not None else None
         if not replies:
             return twiml(ivr.spoken_message("goodbye", "uk"))
         prompt = ivr.VoicePrompt.of(replies[-1])
