@@ -114,7 +114,7 @@ def test_a_customer_with_two_accounts_is_told_each_accounts_readings_under_its_n
     )
     assert home_at < said.index("вересень 2026: 90 кВт·год") < cottage_at
     assert cottage_at < said.index("ACDEFHJKM")
-    assert said.index(translate("dialog.no_readings", "uk")) < cottage_at  # none on the home's
+    assert said.index(translate("dialog.no_readings_account", "uk")) < cottage_at  # the home
 
 
 def test_says_when_nothing_was_billed_yet_in_english() -> None:
@@ -214,5 +214,5 @@ async def test_a_customer_with_two_linked_accounts_hears_each_under_its_number(
 
     home_at = said.index(f"Рахунок {home.account_number}")
     cottage_at = said.index(f"Рахунок {cottage.account_number}")
-    assert home_at < said.index(translate("dialog.no_readings", "uk")) < cottage_at
+    assert home_at < said.index(translate("dialog.no_readings_account", "uk")) < cottage_at
     assert cottage_at < said.index("1500,0")

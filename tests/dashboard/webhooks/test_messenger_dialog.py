@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import timedelta
+from decimal import Decimal
 from itertools import count
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -19,8 +21,10 @@ from tests.dashboard.webhooks.chats import (
     texts,
 )
 
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import translate
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import ProcessedUpdate, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeGraph
@@ -261,3 +265,30 @@ async def test_a_phone_number_not_on_any_account_is_asked_for_the_account_number
     _version, state = await chat.dialog()
     assert state["stage"] != "enter_zone"
     assert "особового рахунку" in texts(answer)
+
+
+async def test_the_readings_of_many_accounts_reach_messenger_in_messages_it_takes(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    homes = [await make_meter_fixture(web_context, zone_count=3) for _ in range(10)]
+    for home in homes:
+        values = dict(zip(home.zones, (Decimal(100), Decimal(200), Decimal(300)), strict=True))
+        submission = ReadingSubmission(uuid4(), home.meter_id, values, Channel.IMPORT, "import")
+        assert (await submit_reading(web_context, submission)).stored
+    chat = customer(web)
+    await chat.verifies(homes[0])
+    await chat.presses("menu")
+    for home in homes[1:]:
+        await chat.presses("menu:link")
+        await chat.says(home.account_number)
+        await chat.says(home.surname)
+
+    await chat.presses("menu:status")
+    told = await chat.presses("status:latest")
+
+    assert sum(len(r["text"]) for r in told) > 2000  # more than one message may carry
+    assert all(home.account_number in texts(told) for home in homes)
+    await deliver_outbox(web_context)
+    assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}
+    sent = [m["message"]["text"] for m in fake_graph.sent_messages()]
+    assert all(home.account_number in "\n".join(sent) for home in homes)

@@ -272,6 +272,12 @@ class FakeTelegram(FakePlatform):
                     "error_code": 400,
                     "description": "Bad Request: message text is empty",
                 }
+            if len(str(params["text"]).encode("utf-16-le")) // 2 > 4096:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message is too long",
+                }
             self._message_id += 1
             chat = {"id": params["chat_id"], "type": "private"}
             message = {
@@ -438,6 +444,9 @@ class FakeGraph(FakePlatform):
         if not request.path.endswith("/me/messages") or not valid:
             error = {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}
             return 400, {"error": error}
+        if len(str((body.get("message") or {}).get("text", ""))) > 2000:
+            message = "(#100) Length of param message[text] must be less than or equal to 2000"
+            return 400, {"error": {"message": message, "type": "OAuthException", "code": 100}}
         self._message_id += 1
         return 200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_{self._message_id}"}
 

@@ -163,7 +163,8 @@ def _latest_texts(result: Found, turn: Turn) -> list[str]:
             _status_text(r, loc) for r in result.readings if r.account_id == account.account_id
         ]
         own_bills = tuple(b for b in bills if b.account_id == account.account_id)
-        parts += [header, *(readings or [x.t(loc, "no_readings")]), _bills_text(own_bills, loc)]
+        none = [x.t(loc, "no_readings_account")]
+        parts += [header, *(readings or none), _bills_text(own_bills, loc)]
     return parts
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from pokaznyk_core.channels.lengths import fit
 from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import AccountInfo, Facts
@@ -146,7 +147,7 @@ class _Turn:
                         "identity_id": identity_id,
                     },
                 )
-                for reply in replies
+                for reply in fit(self.channel.value, replies)
             ]
         return rows
 
