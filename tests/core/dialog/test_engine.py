@@ -31,6 +31,7 @@ from pokaznyk_core.dialog import (
     VerifyPhone,
     reading_id_for,
 )
+from pokaznyk_core.dialog.actions import NOT_FLAGGED
 from pokaznyk_core.domain.checks import Flag, PreviousReading
 from pokaznyk_core.domain.history import PastReading
 from pokaznyk_core.domain.outcomes import Code, Problem
@@ -402,6 +403,25 @@ def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
     assert [type(a) for a in chat.actions].count(AttachPhoto) == 2
     chat.send(tap("menu:submit"))  # and the menu works as ever
     assert chat.stage() is Stage.ENTER_ZONE
+
+
+def test_a_photo_of_a_reading_reviewed_meanwhile_is_not_wanted_and_not_asked_again() -> None:
+    flagged = replace(STORED, status="flagged", flags=frozenset({Flag.ZONES_SWAPPED}))
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        if isinstance(action, AttachPhoto):
+            return Done(ok=False, reason=NOT_FLAGGED)
+        return flagged
+
+    chat = at_menu(Chat(facts(account()), answer))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-1"))
+    assert translate("dialog.photo_unexpected", "uk") in chat.said
+    assert chat.stage() is Stage.MENU and chat.state.reading_id == ""
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-2"))
+    assert [type(a) for a in chat.actions].count(AttachPhoto) == 1
 
 
 def test_someone_elses_contact_and_a_sticker_are_answered_with_what_to_do() -> None:

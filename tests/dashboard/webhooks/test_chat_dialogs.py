@@ -30,7 +30,7 @@ from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import Reading, ReadingEvidence
-from pokaznyk_core.testing import make_meter_fixture
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 A_MONTH_AGO = date(2026, 9, 30)  # the fixed clock says 30 October 2026
 _users = count(1)
@@ -261,7 +261,48 @@ async def test_a_flagged_reading_takes_three_photos_and_says_so_of_a_fourth(
     for n in range(3):
         assert "фото додано" in texts(await chat.sends_photo(f"https://media.example/{n}.jpg"))
     fourth = await chat.sends_photo("https://media.example/3.jpg")
+    fifth = await chat.sends_photo("https://media.example/4.jpg")
 
     assert "вже додано 3 фото" in texts(fourth)
+    assert "вже додано 3 фото" in texts(fifth)
     attached = await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"])
     assert attached == 3
+
+
+async def test_a_photo_of_a_flagged_reading_is_taken_after_a_greeting_or_an_hour_away(
+    chat: Chat, web_context: ServiceContext, clock: FixedClock
+) -> None:
+    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
+    await chat.verifies(fixture)
+    await chat.says("9000")
+    await chat.presses("confirm")
+    [reading] = await readings_of(fixture.meter_id)
+
+    await chat.says("Добрий день!")
+    after_greeting = await chat.sends_photo("https://media.example/a.jpg")
+    clock.advance(timedelta(hours=1))  # went down to the meter
+    after_an_hour = await chat.sends_photo("https://media.example/b.jpg")
+
+    assert "фото додано" in texts(after_greeting)
+    assert "фото додано" in texts(after_an_hour)
+    assert "почнімо спочатку" not in texts(after_an_hour)
+    attached = await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"])
+    assert attached == 2
+
+
+async def test_a_photo_during_the_next_entry_is_not_taken_for_the_flagged_reading(
+    chat: Chat, web_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
+    await chat.verifies(fixture)
+    await chat.says("9000")
+    await chat.presses("confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    await chat.presses("menu:submit")  # the next entry: its meter, not the last reading's
+
+    answer = await chat.sends_photo("https://media.example/c.jpg")
+
+    assert "фото додано" not in texts(answer)
+    _version, state = await chat.dialog()
+    assert state["stage"] == "enter_zone"
+    assert await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"]) == 0

@@ -191,6 +191,8 @@ class Done:
 
 TOO_MANY_PHOTOS = "too_many"
 """`Done.reason` of a photo refused because the reading has as many as it may carry."""
+NOT_FLAGGED = "not_flagged"
+"""`Done.reason` of a photo refused because its reading no longer waits for review."""
 
 
 ActionResult = Verified | Submitted | Found | Done

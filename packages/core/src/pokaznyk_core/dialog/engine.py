@@ -14,6 +14,7 @@ from uuid import UUID
 from pokaznyk_core.dialog import entry, menu, verify
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import (
+    NOT_FLAGGED,
     TOO_MANY_PHOTOS,
     ActionResult,
     AttachPhoto,
@@ -139,6 +140,11 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return _global(greeted, command, turn).after(hello)
     if fresh or command == "start":
         return menu.greeting(state, turn)
+    photo_for_flagged = incoming.kind is IncomingKind.PHOTO and bool(state.reading_id)
+    if photo_for_flagged:  # taken down to the meter, however long that took
+        return Step(
+            state.at(Stage.AWAIT_PHOTO), (), AttachPhoto(UUID(state.reading_id), incoming.photo_ref)
+        )
     if seen is not None and now - seen > IDLE_TIMEOUT and state.stage is not Stage.MENU:
         note = x.t(turn.locale, "expired")
         state = menu.at_start(state)
@@ -161,8 +167,6 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         key = "photo_as_picture" if state.stage is Stage.AWAIT_PHOTO else "unreadable"
         return _again(state, turn, x.t(turn.locale, key))
     if incoming.kind is IncomingKind.PHOTO:
-        if state.stage is Stage.AWAIT_PHOTO and state.reading_id:
-            return Step(state, (), AttachPhoto(UUID(state.reading_id), incoming.photo_ref))
         return _again(state, turn, x.t(turn.locale, "photo_unexpected"))
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
@@ -322,10 +326,14 @@ def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime
             told = x.t(turn.locale, "photo_attached")
         elif result.reason == TOO_MANY_PHOTOS:
             told = translate("evidence.too_many", turn.locale, max=MAX_PHOTOS_PER_READING)
+        elif result.reason == NOT_FLAGGED:  # reviewed meanwhile: no photo is wanted now
+            return menu.menu_step(
+                replace(state, reading_id=""), turn, x.t(turn.locale, "photo_unexpected")
+            )
         else:
             told = x.t(turn.locale, "photo_failed")
         said = menu.menu_step(state, turn, told)
-        if result.ok:  # at the menu, where another photo of the meter still goes with it
+        if result.ok or result.reason == TOO_MANY_PHOTOS:  # another photo is answered alike
             return Step(state, said.replies)
         return said
     return Step(state)

@@ -63,6 +63,7 @@ def start_entry(state: DialogState, meter: MeterInfo, turn: Turn) -> Step:
         zone_index=0,
         values=("",) * meter.spec.zone_count,
         nonce=state.nonce + 1,
+        reading_id="",  # a photo now would be of this reading's meter, not the last's
     )
     return Step(next_state, (prompt_zone(next_state, turn),))
 

@@ -52,7 +52,8 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
 
 
 def reset(state: DialogState) -> DialogState:
-    """The state at the menu, keeping only the language, the counter and a guest caller."""
+    """The state at the menu, keeping only the language, the counter, a guest caller and
+    the flagged reading a photo of the meter may still be sent for (until the next entry)."""
     return DialogState(
         stage=Stage.MENU,
         locale=state.locale,
@@ -60,6 +61,7 @@ def reset(state: DialogState) -> DialogState:
         nonce=state.nonce,
         guest_account_id=state.guest_account_id,
         caller_verified=state.caller_verified,
+        reading_id=state.reading_id,
     )
 
 

@@ -195,11 +195,15 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
 
 
 async def _attach_photo(who: Who, action: act.AttachPhoto) -> act.Done:
-    mine = await Reading.exists().where(
-        (Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80])
+    mine = await (
+        Reading.select(Reading.status)
+        .where((Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80]))
+        .first()
     )
-    if not mine or not action.photo_ref:
+    if mine is None or not action.photo_ref:
         return act.Done(ok=False)
+    if mine["status"] != ReadingStatus.FLAGGED.value:  # reviewed, or superseded: as the form
+        return act.Done(ok=False, reason=act.NOT_FLAGGED)
     attached = await ReadingEvidence.count().where(ReadingEvidence.reading == action.reading_id)
     if attached >= MAX_PHOTOS_PER_READING:  # as on the web form
         return act.Done(ok=False, reason=act.TOO_MANY_PHOTOS)
