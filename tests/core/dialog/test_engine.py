@@ -255,6 +255,50 @@ def test_a_choice_typed_as_an_odd_digit_is_not_understood_and_asked_again(typed:
     assert chat.stage() is Stage.CHOOSE_METER
 
 
+@pytest.mark.parametrize(
+    ("typed", "stage"),
+    [
+        ("Передати показники", Stage.ENTER_ZONE),
+        ("передати показники!", Stage.ENTER_ZONE),
+        ("👉 Submit readings", Stage.ENTER_ZONE),
+        ("Коли передавати?", Stage.MENU),
+        ("Мова / Language", Stage.LANGUAGE),
+    ],
+)
+def test_a_buttons_label_typed_as_text_means_the_button(typed: str, stage: Stage) -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(typed)
+    assert chat.stage() is stage
+    assert translate("dialog.not_understood", "uk") not in chat.said
+
+
+def test_confirm_typed_at_the_confirmation_sends_the_reading() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send("Підтвердити")
+    assert any(isinstance(a, SubmitReading) for a in chat.actions)
+
+
+def test_a_second_tap_of_confirm_after_the_receipt_says_the_step_is_finished() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    chat.send(tap("confirm"))
+    assert translate("dialog.button_finished", "uk") in chat.said
+    assert translate("dialog.not_understood", "uk") not in chat.said
+    assert [type(a) for a in chat.actions].count(SubmitReading) == 1
+
+
+def test_a_contact_card_in_the_middle_of_a_reading_keeps_it_where_it_proves_nothing() -> None:
+    chat = at_menu(Chat(facts(account(), phone_sharing=False)))
+    chat.send(tap("menu:submit"))
+    chat.send(Incoming(IncomingKind.CONTACT, phone=""))
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert translate("dialog.contact_mid_entry", "uk") in chat.said
+
+
 def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))

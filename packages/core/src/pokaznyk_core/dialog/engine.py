@@ -69,6 +69,8 @@ _LANGUAGES = {
     "uk": "uk",
     "укр": "uk",
 }
+_ENTRY_BUTTONS = frozenset({x.CONFIRM, x.REENTER, x.ZERO})
+"""Buttons of a reading being entered, which mean nothing once it is sent."""
 _MENU_PAYLOADS = frozenset(
     {
         x.MENU_SUBMIT,
@@ -121,6 +123,8 @@ def _command(incoming: Incoming) -> str:
 
 def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -> Step:
     """Answer one message: the new state, the replies and at most one action."""
+    if incoming.kind is IncomingKind.TEXT and (pressed := x.typed_button(incoming.text)):
+        incoming = replace(incoming, kind=IncomingKind.BUTTON, payload=pressed, text="")
     seen = state.seen_at()
     fresh = state.stage is Stage.NEW
     state = replace(state, last_seen=now.isoformat())
@@ -154,12 +158,12 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if command:
         return _global(state, command, turn)
     if incoming.kind is IncomingKind.CONTACT:
+        if state.stage in _ENTERING and facts.accounts:
+            # Telegram keeps its share-phone button on screen, and a Viber contact card is
+            # one tap away: neither throws a reading in the middle away.
+            return _again(state, turn, x.t(turn.locale, "contact_mid_entry"))
         if not facts.phone_sharing:  # a channel whose contact cannot be the sender's own
             return _again(state, turn, x.t(turn.locale, "contact_not_accepted"))
-        if state.stage in _ENTERING and facts.accounts:
-            # Telegram keeps its share-phone button on screen: a tap in the middle of a
-            # reading must not throw the reading away.
-            return _again(state, turn, x.t(turn.locale, "contact_mid_entry"))
         return verify.on_contact(state, incoming, turn)
     if incoming.kind is IncomingKind.FOREIGN_CONTACT:
         return _again(state, turn, x.t(turn.locale, "contact_not_own"))
@@ -171,6 +175,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
         return answered
+    if incoming.payload in _ENTRY_BUTTONS and state.stage in (Stage.MENU, Stage.AWAIT_PHOTO):
+        # A second tap of a reading's button after it was sent (or an old message's).
+        return _again(state, turn, x.t(turn.locale, "button_finished"))
     return _again(state, turn, x.t(turn.locale, "not_understood"))
 
 

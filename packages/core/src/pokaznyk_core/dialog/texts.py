@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from pokaznyk_core.dialog.messages import Button, Reply
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
-from pokaznyk_core.i18n import catalogue, format_day, normalize_locale, render, translate
+from pokaznyk_core.i18n import (
+    SUPPORTED_LOCALES,
+    catalogue,
+    format_day,
+    normalize_locale,
+    render,
+    translate,
+)
 
 DIGITS = "digits"
 DECIMAL = "digits_decimal"
@@ -75,6 +83,50 @@ def button(locale: str, key: str, payload: str) -> Button:
     where the catalogue has one (a label too long for some platform's buttons)."""
     short = catalogue(normalize_locale(locale)).get(f"dialog.button_short.{key}", "")
     return Button(label=t(locale, f"button.{key}"), payload=payload, short=short)
+
+
+_TYPED_BUTTONS: tuple[tuple[str, str], ...] = (
+    ("submit", MENU_SUBMIT),
+    ("readings_and_bills", MENU_STATUS),
+    ("status", MENU_STATUS),
+    ("link", MENU_LINK),
+    ("link_first", MENU_LINK),
+    ("window", MENU_WINDOW),
+    ("contacts", MENU_CONTACTS),
+    ("language", MENU_LANGUAGE),
+    ("language_voice", MENU_LANGUAGE),
+    ("latest_and_bills", LATEST),
+    ("confirm", CONFIRM),
+    ("reenter", REENTER),
+    ("zero", ZERO),
+)
+"""Buttons whose label typed as a message means the button (the reminders' toggle is left
+out: its label says the opposite of what it does once pressed)."""
+
+
+def typed_label_key(text: str) -> str:
+    """`text` folded the way `typed_button` compares labels: case, spaces, emoji and
+    punctuation around the words do not count."""
+    words = "".join(c if c.isalnum() or c in "'’ʼ" else " " for c in text.casefold())
+    return " ".join(words.replace("’", "'").replace("ʼ", "'").split())
+
+
+@cache
+def _typed_buttons() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for locale in SUPPORTED_LOCALES:
+        labels = catalogue(locale)
+        for key, payload in _TYPED_BUTTONS:
+            for name in (f"dialog.button.{key}", f"dialog.button_short.{key}"):
+                if name in labels:
+                    found.setdefault(typed_label_key(labels[name]), payload)
+    return found
+
+
+def typed_button(text: str) -> str | None:
+    """The payload of the button whose label `text` is (in either language), or None:
+    a customer who types "Передати показники" or "Підтвердити" means the button."""
+    return _typed_buttons().get(typed_label_key(text))
 
 
 def not_handled(locale: str) -> Reply:
