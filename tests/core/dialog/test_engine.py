@@ -38,7 +38,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.i18n import render, translate
 
-from .conversation import TODAY, USER, Answer, Chat, account, facts, meter, tap
+from .conversation import TODAY, USER, Answer, Chat, account, facts, meter, tap, text
 
 LATEST = "status:latest"
 
@@ -297,6 +297,20 @@ def test_a_contact_card_in_the_middle_of_a_reading_keeps_it_where_it_proves_noth
     chat.send(Incoming(IncomingKind.CONTACT, phone=""))
     assert chat.stage() is Stage.ENTER_ZONE
     assert translate("dialog.contact_mid_entry", "uk") in chat.said
+
+
+@pytest.mark.parametrize("then", [tap("confirm"), text("1200")])
+def test_a_meter_replaced_while_its_reading_is_typed_is_told_and_nothing_sent(
+    then: Incoming,
+) -> None:
+    chat = at_menu(Chat(facts(account(1, meter(7)))))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.facts = facts(account(1, meter(9, serial="NEW-9")))  # replaced meanwhile
+    chat.send(then)
+    assert translate("dialog.meter_gone", "uk") in chat.said
+    assert chat.stage() is Stage.MENU
+    assert not any(isinstance(a, SubmitReading) for a in chat.actions)
 
 
 def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:

@@ -172,6 +172,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return _again(state, turn, x.t(turn.locale, key))
     if incoming.kind is IncomingKind.PHOTO:
         return _again(state, turn, x.t(turn.locale, "photo_unexpected"))
+    if state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and turn.meter(state) is None:
+        # The meter was replaced or the account closed while the values were typed.
+        return menu.menu_step(state, turn, x.t(turn.locale, "meter_gone"))
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
         return answered
