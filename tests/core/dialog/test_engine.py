@@ -313,6 +313,19 @@ def test_a_meter_replaced_while_its_reading_is_typed_is_told_and_nothing_sent(
     assert not any(isinstance(a, SubmitReading) for a in chat.actions)
 
 
+def test_english_asked_for_in_the_middle_of_a_reading_keeps_the_values_typed() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(7, ("100.0", "50.0", "20.0"))))))
+    chat.send(tap("menu:submit"))
+    chat.send("110")
+    chat.send("English")
+    assert translate("dialog.language_set", "en") in chat.said
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 1
+    assert chat.state.locale == "en" and chat.state.values[0] == "110.0"
+    chat.send("55")
+    chat.send("21")
+    assert chat.stage() is Stage.CONFIRM
+
+
 def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))
@@ -641,9 +654,13 @@ def test_switches_to_english_and_back() -> None:
     assert "English" in chat.said and chat.replies[-1].locale == "en"
     chat.send(tap("menu:submit"))
     assert "Enter the meter reading" in chat.said
-    chat.send(tap("lang:uk"))
+    chat.send(tap("lang:uk"))  # mid-entry: the same question, in Ukrainian
     assert chat.actions[-1] == SetLanguage("uk")
-    assert translate("dialog.menu", "uk") in chat.said
+    assert "Введіть показник лічильника" in chat.said
+    chat.send(tap("cancel"))
+    chat.send(tap("menu:language"))
+    chat.send(tap("lang:en"))  # from the language menu: back to the menu
+    assert translate("dialog.menu", "en") in chat.said
 
 
 def test_speaks_the_users_remembered_language() -> None:

@@ -237,9 +237,14 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return _back(state, turn)
     if command.startswith(x.LANG_PREFIX):
         chosen = normalize_locale(command[len(x.LANG_PREFIX) :])
-        switched = replace(menu.reset(state), locale=chosen)
         new_turn = Turn(turn.facts, chosen, turn.now)
-        said = menu.menu_step(switched, new_turn, x.t(chosen, "language_set"))
+        if state.stage in _ENTERING or state.stage in (Stage.ASK_ACCOUNT, Stage.ASK_SURNAME):
+            # "English" typed in the middle: the same question in the new language, the
+            # values typed so far kept.
+            said = _again(replace(state, locale=chosen), new_turn, x.t(chosen, "language_set"))
+        else:
+            switched = replace(menu.reset(state), locale=chosen)
+            said = menu.menu_step(switched, new_turn, x.t(chosen, "language_set"))
         return Step(said.state, said.replies, SetLanguage(chosen))
     if command == x.MENU_SUBMIT:
         base = menu.reset(state)
