@@ -134,6 +134,9 @@ def test_renders_a_reply_with_a_keyboard_and_a_short_sender_name() -> None:
     buttons = request["keyboard"]["Buttons"]
     assert [b["ActionBody"] for b in buttons] == ["btn:confirm", "btn:reenter"]
     assert all(b["ActionType"] == "reply" and b["Columns"] == 3 for b in buttons)
+    # a button's body is hidden (Silent) only where the message asks for API version 6+
+    assert all(b["Silent"] is True for b in buttons) and request["min_api_version"] >= 6
+    assert "min_api_version" not in viber.render(Reply(text="Дякуємо"), "user-1", "Показник")
 
 
 def test_offers_no_share_phone_button_since_viber_cannot_prove_the_number() -> None:

@@ -115,6 +115,11 @@ def parse(payload: Any) -> ParseResult:
     return IGNORED  # webhook, delivered, seen, failed, client_status …
 
 
+KEYBOARD_MIN_API_VERSION = 6
+"""The API version a message with buttons asks for: the first whose clients hide a
+Silent button's body (Viber clients of 2018 and later)."""
+
+
 def _keyboard(reply: Reply) -> dict[str, Any] | None:
     buttons: list[dict[str, Any]] = []  # no share-phone: see `_message`
     for row in reply.buttons:
@@ -145,6 +150,9 @@ def render_message(reply: Reply, sender_name: str) -> dict[str, Any]:
     keyboard = _keyboard(reply)
     if keyboard is not None:
         request["keyboard"] = keyboard
+        # Clients honour a button's Silent (the pressed button's "btn:…" body is not shown
+        # as the customer's message) only for messages that ask for API version 6 or later.
+        request["min_api_version"] = KEYBOARD_MIN_API_VERSION
     return request
 
 
