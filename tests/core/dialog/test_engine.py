@@ -326,6 +326,14 @@ def test_english_asked_for_in_the_middle_of_a_reading_keeps_the_values_typed() -
     assert chat.stage() is Stage.CONFIRM
 
 
+@pytest.mark.parametrize("typed", ["12#34", "1*5"])
+def test_the_phones_keypad_signs_are_no_part_of_a_value_typed_in_a_chat(typed: str) -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.send(typed)
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("",)
+
+
 def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))
@@ -739,7 +747,7 @@ def test_an_unverified_caller_submits_without_hearing_account_data() -> None:
     chat.send("0123456789")
     assert chat.stage() is Stage.ENTER_ZONE
     assert "4321" not in chat.said and "SN-001" not in chat.said
-    chat.send("4400*5")
+    chat.send("4400.5")  # as the phone line hands on 4400*5
     assert chat.stage() is Stage.CONFIRM and "78" not in chat.said
     chat.send(tap("confirm"))
     assert translate("dialog.unverified_check", "uk") in chat.said

@@ -178,8 +178,7 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
     if incoming.kind is not IncomingKind.TEXT:
         return None
-    typed = incoming.text.replace("*", ".").replace("#", "")
-    parsed = parse_value(typed, meter.spec)
+    parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
     if isinstance(parsed, Problem):
         return Step(state, (x.reply(loc, x.problem_text(parsed, loc)), prompt_zone(state, turn)))
     typed_values = list(_padded(state.values, meter.spec.zone_count))
