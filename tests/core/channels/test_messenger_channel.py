@@ -96,6 +96,20 @@ def test_renders_buttons_as_at_most_thirteen_short_quick_replies() -> None:
     assert quick[1]["payload"] == "btn:p0"
 
 
+def test_choices_beyond_thirteen_are_named_in_the_text_and_cancel_stays_a_button() -> None:
+    accounts = tuple((Button(f"00000000{i:02d}", f"acc:{i}"),) for i in range(1, 16))
+    nav = (Button("Назад", "back"), Button("Скасувати", "cancel"))
+    request = messenger.render(Reply(text="Для якого рахунку?", buttons=(*accounts, nav)), "P")
+
+    quick = request["message"]["quick_replies"]
+    assert len(quick) == 13
+    assert [q["payload"] for q in quick[-2:]] == ["btn:back", "btn:cancel"]
+    shown = {q["title"] for q in quick}
+    text = request["message"]["text"]
+    assert all(b.label in shown or b.label in text for (b,) in accounts)
+    assert "0000000015" in text and "0000000001" not in text
+
+
 @pytest.mark.parametrize("locale", ["uk", "en"])
 def test_every_dialog_button_fits_a_quick_reply_in_whole_words(locale: str) -> None:
     keys = sorted(

@@ -175,21 +175,33 @@ def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict
     """The Send API request for `reply`, with quick replies. `messaging_type` is RESPONSE
     for an answer to the customer's message and UPDATE for a message the service starts
     (a reminder); Meta delivers either only within 24 hours of the customer's last message."""
-    message: dict[str, Any] = {"text": reply.text or "…"}
+    text = reply.text or "…"
     quick: list[dict[str, Any]] = []
     if reply.request_contact:
         quick.append({"content_type": "user_phone_number"})
-    for row in reply.buttons:
-        for button in row:
-            quick.append(
-                {
-                    "content_type": "text",
-                    "title": _title(button),
-                    "payload": BUTTON_PREFIX + button.payload,
-                }
-            )
+    buttons = [button for row in reply.buttons for button in row]
+    room = QUICK_REPLY_LIMIT - len(quick)
+    if len(buttons) > room:
+        # More choices than Meta shows (a customer with many accounts): the last row
+        # (back, cancel) stays a button, the ones that do not fit are named in the text,
+        # where typing one (an account number, a serial) chooses it.
+        last_row = list(reply.buttons[-1])
+        kept = buttons[: room - len(last_row)]
+        left_out = buttons[len(kept) : len(buttons) - len(last_row)]
+        names = ", ".join(button.label for button in left_out)
+        text = f"{text}\n\n{translate('dialog.more_choices', reply.locale, choices=names)}"
+        buttons = [*kept, *last_row]
+    for button in buttons:
+        quick.append(
+            {
+                "content_type": "text",
+                "title": _title(button),
+                "payload": BUTTON_PREFIX + button.payload,
+            }
+        )
+    message: dict[str, Any] = {"text": text}
     if quick:
-        message["quick_replies"] = quick[:QUICK_REPLY_LIMIT]
+        message["quick_replies"] = quick
     return {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
 
 
