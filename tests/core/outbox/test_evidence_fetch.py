@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from pokaznyk_core.dialog import Incoming, IncomingKind
-from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, Channel
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.outbox import run_worker
 from pokaznyk_core.outbox.evidence_fetch import (
@@ -33,9 +33,9 @@ from pokaznyk_core.outbox.evidence_fetch import (
 )
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.conversation import handle_incoming
-from pokaznyk_core.services.evidence import MAX_PHOTO_BYTES
+from pokaznyk_core.services.evidence import MAX_PHOTO_BYTES, attach_chat_photo
 from pokaznyk_core.storage.engine import Database
-from pokaznyk_core.storage.tables import AuditEntry, ReadingEvidence
+from pokaznyk_core.storage.tables import AuditEntry, Reading, ReadingEvidence
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeMediaHost, FakeTelegram
 
@@ -232,6 +232,27 @@ async def test_a_download_that_is_no_photo_is_given_up_with_the_reason_and_keeps
     clock.advance(timedelta(days=2))
     assert await a_round(platforms_context) == PhotoFetchRound()  # never tried again
     assert len(media_host.requests) == 1
+
+
+async def test_a_photo_given_up_leaves_room_for_another_within_the_limit(
+    platforms_context: ServiceContext, media_host: FakeMediaHost
+) -> None:
+    url = media_host.put("page.jpg", b"<html>not an image</html>")
+    photo = await photo_sent_in_a_chat(platforms_context, Channel.VIBER, url)
+    assert (await a_round(platforms_context)).given_up == 1
+    reading = (await evidence(photo))["reading"]
+    [row] = await Reading.select(Reading.submitted_by).where(Reading.id == reading)
+    for n in range(MAX_PHOTOS_PER_READING):
+        refused = await attach_chat_photo(
+            reading,
+            reference=f"https://media.example/{n}.jpg",
+            channel="viber",
+            submitted_by=row["submitted_by"],
+            now=platforms_context.now(),
+        )
+        assert refused is None, n  # the one given up does not count
+    stored = await ReadingEvidence.count().where(ReadingEvidence.reading == reading)
+    assert stored == MAX_PHOTOS_PER_READING + 1
 
 
 async def test_a_telegram_file_over_the_limit_is_given_up_without_downloading_it(

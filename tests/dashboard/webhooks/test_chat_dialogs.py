@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -50,6 +51,17 @@ def chat(request: pytest.FixtureRequest, web: httpx.AsyncClient) -> Chat:
 
 async def readings_of(meter_id: int) -> list[dict]:
     return await Reading.select().where(Reading.meter == meter_id)
+
+
+async def flagged_reading(chat: Chat, context: ServiceContext) -> dict[str, Any]:
+    """The customer verifies and sends 300 kWh a day for a month: flagged for review."""
+    fixture = await make_meter_fixture(context, installed_on=A_MONTH_AGO)
+    await chat.verifies(fixture)
+    await chat.says("9000")
+    await chat.presses("confirm")
+    [reading] = await readings_of(fixture.meter_id)
+    assert reading["status"] == "flagged"
+    return reading
 
 
 async def test_a_three_zone_reading_is_asked_zone_by_zone_and_stored_per_zone(
@@ -252,11 +264,7 @@ async def test_a_burst_of_presses_at_the_confirmation_stores_one_reading(
 async def test_a_flagged_reading_takes_three_photos_and_says_so_of_a_fourth(
     chat: Chat, web_context: ServiceContext
 ) -> None:
-    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
-    await chat.verifies(fixture)
-    await chat.says("9000")
-    await chat.presses("confirm")
-    [reading] = await readings_of(fixture.meter_id)
+    reading = await flagged_reading(chat, web_context)
 
     for n in range(3):
         assert "фото додано" in texts(await chat.sends_photo(f"https://media.example/{n}.jpg"))
@@ -272,11 +280,7 @@ async def test_a_flagged_reading_takes_three_photos_and_says_so_of_a_fourth(
 async def test_a_photo_of_a_flagged_reading_is_taken_after_a_greeting_or_an_hour_away(
     chat: Chat, web_context: ServiceContext, clock: FixedClock
 ) -> None:
-    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
-    await chat.verifies(fixture)
-    await chat.says("9000")
-    await chat.presses("confirm")
-    [reading] = await readings_of(fixture.meter_id)
+    reading = await flagged_reading(chat, web_context)
 
     await chat.says("Добрий день!")
     after_greeting = await chat.sends_photo("https://media.example/a.jpg")
@@ -293,11 +297,7 @@ async def test_a_photo_of_a_flagged_reading_is_taken_after_a_greeting_or_an_hour
 async def test_a_photo_during_the_next_entry_is_not_taken_for_the_flagged_reading(
     chat: Chat, web_context: ServiceContext
 ) -> None:
-    fixture = await make_meter_fixture(web_context, installed_on=A_MONTH_AGO)
-    await chat.verifies(fixture)
-    await chat.says("9000")
-    await chat.presses("confirm")
-    [reading] = await readings_of(fixture.meter_id)
+    reading = await flagged_reading(chat, web_context)
     await chat.presses("menu:submit")  # the next entry: its meter, not the last reading's
 
     answer = await chat.sends_photo("https://media.example/c.jpg")

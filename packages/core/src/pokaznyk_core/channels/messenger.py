@@ -18,6 +18,7 @@ from pokaznyk_core.channels import (
     digits_of,
     secrets_match,
 )
+from pokaznyk_core.channels.lengths import TEXT_LIMITS
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Button, Incoming, IncomingKind, Reply
 from pokaznyk_core.i18n import translate
@@ -189,7 +190,11 @@ def render(reply: Reply, psid: str, *, messaging_type: str = "RESPONSE") -> dict
         kept = buttons[: room - len(last_row)]
         left_out = buttons[len(kept) : len(buttons) - len(last_row)]
         names = ", ".join(button.label for button in left_out)
-        text = f"{text}\n\n{translate('dialog.more_choices', reply.locale, choices=names)}"
+        more = translate("dialog.more_choices", reply.locale, choices=names)
+        room_left = TEXT_LIMITS["messenger"] - len(more) - 2
+        if len(text) > room_left:  # the question stays whole, its list gives way
+            text = text[: max(room_left - 1, 0)].rstrip() + "…"
+        text = f"{text}\n\n{more}"
         buttons = [*kept, *last_row]
     for button in buttons:
         quick.append(

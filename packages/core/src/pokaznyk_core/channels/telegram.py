@@ -15,6 +15,7 @@ from pokaznyk_core.channels import (
 )
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
+from pokaznyk_core.domain.readings import PHOTO_TYPES
 from pokaznyk_core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -107,7 +108,7 @@ def _incoming_of_message(
     document = message.get("document")
     if isinstance(document, dict):  # a picture sent as a file is a photo too
         file_id, mime = document.get("file_id"), document.get("mime_type")
-        if isinstance(file_id, str) and isinstance(mime, str) and mime.startswith("image/"):
+        if isinstance(file_id, str) and mime in PHOTO_TYPES:  # HEIC, GIF…: not a photo
             return Incoming(kind=IncomingKind.PHOTO, photo_ref=file_id, language_hint=hint)
     text = message.get("text")
     if not isinstance(text, str):

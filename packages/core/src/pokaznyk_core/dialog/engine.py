@@ -144,17 +144,24 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return _global(greeted, command, turn).after(hello)
     if fresh or command == "start":
         return menu.greeting(state, turn)
-    photo_for_flagged = incoming.kind is IncomingKind.PHOTO and bool(state.reading_id)
-    if photo_for_flagged:  # taken down to the meter, however long that took
+    expired = seen is not None and now - seen > IDLE_TIMEOUT
+    idle = state.stage in (Stage.MENU, Stage.AWAIT_PHOTO) or expired
+    if incoming.kind is IncomingKind.PHOTO and state.reading_id and idle:
+        # The photo of the flagged reading's meter, however long going down to it took;
+        # in the middle of another step (a meter or an account being chosen) it is not.
         return Step(
             state.at(Stage.AWAIT_PHOTO), (), AttachPhoto(UUID(state.reading_id), incoming.photo_ref)
         )
-    if seen is not None and now - seen > IDLE_TIMEOUT and state.stage is not Stage.MENU:
+    if expired and state.stage is not Stage.MENU:
         note = x.t(turn.locale, "expired")
         state = menu.at_start(state)
         if not command or command in (x.CANCEL, x.BACK, x.MENU):
             return menu.menu_step(state, turn, note)
         return _global(state, command, turn).after(x.reply(turn.locale, note))
+    gone = state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and turn.meter(state) is None
+    if gone and command in ("", x.BACK):
+        # The meter was replaced or the account closed while the values were typed.
+        return menu.menu_step(state, turn, x.t(turn.locale, "meter_gone"))
     if command:
         return _global(state, command, turn)
     if incoming.kind is IncomingKind.CONTACT:
@@ -172,13 +179,11 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return _again(state, turn, x.t(turn.locale, key))
     if incoming.kind is IncomingKind.PHOTO:
         return _again(state, turn, x.t(turn.locale, "photo_unexpected"))
-    if state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and turn.meter(state) is None:
-        # The meter was replaced or the account closed while the values were typed.
-        return menu.menu_step(state, turn, x.t(turn.locale, "meter_gone"))
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
         return answered
-    if incoming.payload in _ENTRY_BUTTONS and state.stage in (Stage.MENU, Stage.AWAIT_PHOTO):
+    finished = state.stage in (Stage.MENU, Stage.AWAIT_PHOTO) and state.nonce > 0
+    if incoming.payload in _ENTRY_BUTTONS and finished:
         # A second tap of a reading's button after it was sent (or an old message's).
         return _again(state, turn, x.t(turn.locale, "button_finished"))
     return _again(state, turn, x.t(turn.locale, "not_understood"))
@@ -238,13 +243,16 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
     if command.startswith(x.LANG_PREFIX):
         chosen = normalize_locale(command[len(x.LANG_PREFIX) :])
         new_turn = Turn(turn.facts, chosen, turn.now)
-        if state.stage in _ENTERING or state.stage in (Stage.ASK_ACCOUNT, Stage.ASK_SURNAME):
+        if _asks_again(state, turn):
             # "English" typed in the middle: the same question in the new language, the
             # values typed so far kept.
             said = _again(replace(state, locale=chosen), new_turn, x.t(chosen, "language_set"))
         else:
             switched = replace(menu.reset(state), locale=chosen)
-            said = menu.menu_step(switched, new_turn, x.t(chosen, "language_set"))
+            intro = x.t(chosen, "language_set")
+            if state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM):  # its meter is gone
+                intro = x.join(intro, x.t(chosen, "meter_gone"))
+            said = menu.menu_step(switched, new_turn, intro)
         return Step(said.state, said.replies, SetLanguage(chosen))
     if command == x.MENU_SUBMIT:
         base = menu.reset(state)
@@ -298,6 +306,17 @@ def _back(state: DialogState, turn: Turn) -> Step:
         back = state.at(Stage.CHOOSE_ACCOUNT, account_id=None, meter_id=None, values=())
         return Step(back, (entry.prompt_account(turn, turn.accounts(state)),))
     return menu.menu_step(state, turn)
+
+
+def _asks_again(state: DialogState, turn: Turn) -> bool:
+    """The customer is in the middle of verifying or entering a reading whose question can
+    be asked again (its account and meter still there)."""
+    stage = state.stage
+    if stage in (Stage.ASK_ACCOUNT, Stage.ASK_SURNAME, Stage.CHOOSE_ACCOUNT):
+        return True
+    if stage is Stage.CHOOSE_METER:
+        return turn.account(state) is not None
+    return stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and turn.meter(state) is not None
 
 
 def _again(state: DialogState, turn: Turn, intro: str) -> Step:

@@ -48,3 +48,5 @@ CUSTOMER_CHANNELS: frozenset[Channel] = frozenset(
 
 MAX_PHOTOS_PER_READING = 3
 """How many photos of the meter one reading may carry, whatever the channel."""
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+"""The image types a photo of the meter is taken in (others are refused, on every channel)."""

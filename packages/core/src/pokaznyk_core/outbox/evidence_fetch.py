@@ -107,7 +107,7 @@ WHERE id IN (
     SELECT id FROM reading_evidence
     WHERE {TO_FETCH} AND content_type = ANY({{}})
         AND (fetch_next_at IS NULL OR fetch_next_at <= {{}})
-    ORDER BY fetch_next_at, id
+    ORDER BY fetch_next_at NULLS FIRST, id
     LIMIT {{}}
     FOR UPDATE SKIP LOCKED
 )
@@ -120,7 +120,8 @@ def _sqlite_due(types: list[str]) -> str:
     return (
         "SELECT id, reading, content_type, content, fetch_attempts FROM reading_evidence"
         f" WHERE {TO_FETCH} AND content_type IN ({marks})"
-        " AND (fetch_next_at IS NULL OR fetch_next_at <= {}) ORDER BY fetch_next_at, id LIMIT {}"
+        " AND (fetch_next_at IS NULL OR fetch_next_at <= {})"
+        " ORDER BY fetch_next_at NULLS FIRST, id LIMIT {}"
     )
 
 

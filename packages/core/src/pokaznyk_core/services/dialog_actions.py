@@ -16,13 +16,13 @@ from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.domain.accounts import normalize_phone_digits
 from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, Channel, ReadingStatus
+from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services import identities
-from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.evidence import attach_chat_photo
 from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
 from pokaznyk_core.services.verification import (
     VerificationOutcome,
@@ -37,7 +37,6 @@ from pokaznyk_core.storage.tables import (
     AccountPhone,
     Meter,
     Reading,
-    ReadingEvidence,
 )
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
@@ -195,37 +194,25 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
 
 
 async def _attach_photo(who: Who, action: act.AttachPhoto) -> act.Done:
-    mine = await (
-        Reading.select(Reading.status)
-        .where((Reading.id == action.reading_id) & (Reading.submitted_by == who.key[:80]))
-        .first()
-    )
-    if mine is None or not action.photo_ref:
+    if not action.photo_ref:
         return act.Done(ok=False)
-    if mine["status"] != ReadingStatus.FLAGGED.value:  # reviewed, or superseded: as the form
-        return act.Done(ok=False, reason=act.NOT_FLAGGED)
-    attached = await ReadingEvidence.count().where(ReadingEvidence.reading == action.reading_id)
-    if attached >= MAX_PHOTOS_PER_READING:  # as on the web form
-        return act.Done(ok=False, reason=act.TOO_MANY_PHOTOS)
-    await ReadingEvidence.insert(
-        ReadingEvidence(
-            reading=action.reading_id,
-            content_type=f"{who.channel.value}/file-ref",
-            content=action.photo_ref,
-            source=who.key[:200],
-            attached_at=who.now,
-        )
+    refused = await attach_chat_photo(
+        action.reading_id,
+        reference=action.photo_ref,
+        channel=who.channel.value,
+        submitted_by=who.key,
+        now=who.now,
     )
-    await record_audit(
-        at=who.now,
-        actor=who.key,
-        action="reading.photo_attached",
-        entity="reading",
-        entity_id=str(action.reading_id),
-        details={"channel": who.channel.value, "kind": "file-ref"},
-        source=who.key,
-    )
-    return act.Done()
+    if refused is None:
+        return act.Done()
+    return act.Done(ok=False, reason=_PHOTO_REFUSALS.get(refused.key, ""))
+
+
+_PHOTO_REFUSALS = {
+    "evidence.too_many": act.TOO_MANY_PHOTOS,
+    "evidence.not_flagged": act.NOT_FLAGGED,
+}
+"""What a chat is told of a photo `services.evidence` refused (anything else: "failed")."""
 
 
 def _status(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -93,30 +94,80 @@ async def attach_photo(
     checked = check_photo(content)
     if isinstance(checked, Refusal):
         return checked
+    return await _attach(
+        reading_id,
+        content_type=checked,
+        content=base64.b64encode(content).decode("ascii"),
+        source=source,
+        now=context.now(),
+        details={
+            "content_type": checked,
+            "declared_content_type": content_type[:100],
+            "bytes": len(content),
+        },
+        customer_id=customer_id,
+    )
+
+
+async def attach_chat_photo(
+    reading_id: UUID, *, reference: str, channel: str, submitted_by: str, now: datetime
+) -> Refusal | None:
+    """Attach a photo sent in a chat, as the platform's reference (the worker downloads it
+    later, `outbox.evidence_fetch`), to a flagged reading that chat user submitted; None
+    when it is stored. The same rules as `attach_photo`, under the same lock."""
+    return await _attach(
+        reading_id,
+        content_type=f"{channel}/file-ref",
+        content=reference,
+        source=submitted_by,
+        now=now,
+        details={"channel": channel, "kind": "file-ref"},
+        submitted_by=submitted_by,
+    )
+
+
+async def _attach(
+    reading_id: UUID,
+    *,
+    content_type: str,
+    content: str,
+    source: str,
+    now: datetime,
+    details: dict[str, Any],
+    customer_id: int | None = None,
+    submitted_by: str | None = None,
+) -> Refusal | None:
+    """Store one photo of a flagged reading with its audit entry, in one transaction; the
+    limit per reading holds under concurrency because the reading's meter is locked first.
+    A photo whose download was given up does not count towards it."""
     unknown = Refusal("evidence.unknown_reading", field=PHOTO_FIELD)
-    encoded = base64.b64encode(content).decode("ascii")
-    now = context.now()
     async with write_transaction():
         found = await Reading.select(Reading.meter).where(Reading.id == reading_id).first()
         if found is None:
             return unknown
         await lock_for_update("meter", found["meter"])
         reading = await (
-            Reading.select(Reading.account, Reading.status).where(Reading.id == reading_id).first()
+            Reading.select(Reading.account, Reading.status, Reading.submitted_by)
+            .where(Reading.id == reading_id)
+            .first()
         )
         assert reading is not None
         if customer_id is not None and not await _customer_holds(customer_id, reading["account"]):
             return unknown
+        if submitted_by is not None and reading["submitted_by"] != submitted_by[:80]:
+            return unknown
         if reading["status"] != ReadingStatus.FLAGGED.value:
             return Refusal("evidence.not_flagged", field=PHOTO_FIELD)
-        count = await ReadingEvidence.count().where(ReadingEvidence.reading == reading_id)
+        count = await ReadingEvidence.count().where(
+            (ReadingEvidence.reading == reading_id) & ReadingEvidence.fetch_failed_at.is_null()
+        )
         if count >= MAX_PHOTOS_PER_READING:
             return Refusal("evidence.too_many", {"max": MAX_PHOTOS_PER_READING}, PHOTO_FIELD)
         await ReadingEvidence.insert(
             ReadingEvidence(
                 reading=reading_id,
-                content_type=checked,
-                content=encoded,
+                content_type=content_type,
+                content=content,
                 source=source[:200],
                 attached_at=now,
             )
@@ -127,12 +178,7 @@ async def attach_photo(
             action="reading.photo_attached",
             entity="reading",
             entity_id=str(reading_id),
-            details={
-                "content_type": checked,
-                "declared_content_type": content_type[:100],
-                "bytes": len(content),
-                "photo": count + 1,
-            },
+            details={**details, "photo": count + 1},
             source=source,
         )
     return None
@@ -144,7 +190,7 @@ async def photo_counts(reading_ids: Collection[UUID]) -> dict[UUID, int]:
     if not counts:
         return counts
     rows = await ReadingEvidence.select(ReadingEvidence.reading).where(
-        ReadingEvidence.reading.is_in(list(counts))
+        ReadingEvidence.reading.is_in(list(counts)) & ReadingEvidence.fetch_failed_at.is_null()
     )
     for row in rows:
         key = row["reading"] if isinstance(row["reading"], UUID) else UUID(str(row["reading"]))

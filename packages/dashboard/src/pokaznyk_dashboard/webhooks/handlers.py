@@ -26,7 +26,9 @@ from pokaznyk_core.dialog.messages import IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox.inbound import dispatch, handle_message
 from pokaznyk_core.outbox.queue import load_spoken_by_key, store_spoken
+from pokaznyk_core.services.admission import message_turn
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.transactions import write_transaction
 from pokaznyk_dashboard.webhooks.common import (
     MAX_BODY,
     Refusal,
@@ -116,15 +118,18 @@ async def _conversation_started(context: ServiceContext, item: InboundMessage) -
     our answer did not reach it, so a redelivery gets the same welcome (the dialog does not
     move twice)."""
     key = f"viber:welcome:{item.update_key}" if item.update_key else None
-    result = await handle_message(context, Channel.VIBER, item, enqueue=False)
-    replies = list(result.replies)
-    if result.duplicate:
-        kept = await load_spoken_by_key(key) if key else None
-        replies = kept[1] if kept is not None else []
-    elif key is not None:
-        await store_spoken(
-            item.platform_user_id, replies, now=context.now(), dedupe_key=key, channel="viber"
-        )
+    # The turn and its welcome are kept together: a redelivery that comes while the first
+    # delivery is still being answered waits for it, then finds the welcome.
+    async with message_turn(context), write_transaction():
+        result = await handle_message(context, Channel.VIBER, item, enqueue=False)
+        replies = list(result.replies)
+        if result.duplicate:
+            kept = await load_spoken_by_key(key) if key else None
+            replies = kept[1] if kept is not None else []
+        elif key is not None:
+            await store_spoken(
+                item.platform_user_id, replies, now=context.now(), dedupe_key=key, channel="viber"
+            )
     return answer(200, _welcome(tuple(replies), context.settings.viber_sender_name))
 
 
