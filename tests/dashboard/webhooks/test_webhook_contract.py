@@ -265,35 +265,3 @@ async def test_messenger_refuses_a_wrong_signature_and_dedupes_by_mid(
     assert (
         await web.post("/webhooks/messenger", content=b"{}", headers=hub_signed(b"{}"))
     ).status_code == 400
-
-
-async def test_a_passing_database_failure_asks_the_platform_to_retry_and_loses_nothing(
-    web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sqlite3
-
-    from pokaznyk_core.services import conversation
-
-    update = {
-        "update_id": 777_001,
-        "message": {
-            "message_id": 1,
-            "from": {"id": 777, "is_bot": False, "first_name": "Ірина"},
-            "chat": {"id": 777, "type": "private"},
-            "date": 1,
-            "text": "/start",
-        },
-    }
-    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
-    real = conversation.handle_incoming
-
-    async def busy(*args: object, **kwargs: object) -> object:
-        raise sqlite3.OperationalError("database is locked")
-
-    monkeypatch.setattr(conversation, "handle_incoming", busy)
-    refused = await web.post("/webhooks/telegram", json=update, headers=headers)
-    assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
-    monkeypatch.setattr(conversation, "handle_incoming", real)
-    retried = await web.post("/webhooks/telegram", json=update, headers=headers)
-    assert retried.status_code == 200
-    assert await OutboxMessage.count().where(OutboxMessage.recipient == "777") >= 1

@@ -99,10 +99,11 @@ class Settings:
     PostgreSQL connections: a message uses one at a time."""
 
     statement_timeout_seconds: int = 10
-    """How long a server process (`serve`) lets one PostgreSQL statement run or wait (for a
-    lock, for a lost connection) before it gives up: the platform is answered 429 and
-    delivers the message again. Under the platforms' own patience (Twilio waits 15 s for
-    an answer). 0: no limit. Commands (close-period, imports, `worker`) have none."""
+    """How long a server process (`serve`) lets one statement run or wait before it gives
+    up (on PostgreSQL for a lock or a lost connection, on SQLite for another process's
+    writer): the platform is answered 429 and delivers the message again. Under the
+    platforms' own patience (Twilio waits 15 s for an answer). 0: no limit on PostgreSQL,
+    SQLite's 30 s. Commands (close-period, imports, `worker`) have none (30 s on SQLite)."""
 
     demo: bool = False
     """Demo mode: one-time sign-in links are printed to the log."""

@@ -15,7 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from pokaznyk_core.storage import piccolo_conf
-from pokaznyk_core.storage.sqlite_pool import PooledSQLiteEngine
+from pokaznyk_core.storage.sqlite_pool import BUSY_TIMEOUT_MS, PooledSQLiteEngine
 from pokaznyk_core.storage.tables import TABLES
 from pokaznyk_core.storage.urls import engine_from_url, sqlite_path
 
@@ -74,9 +74,10 @@ async def connect(
     """Open the database at `url` and bind the tables to it.
 
     A missing SQLite file is an error unless `create` is set (only `db upgrade` creates one),
-    so a mistyped path never silently starts an empty database. On PostgreSQL a positive
-    `statement_timeout` (seconds) bounds each statement's wait, a lock's or a lost
-    connection's included: it fails with TimeoutError, a passing failure.
+    so a mistyped path never silently starts an empty database. A positive
+    `statement_timeout` (seconds) bounds each statement's wait: on PostgreSQL a lock's or a
+    lost connection's included (it fails with TimeoutError), on SQLite another process's
+    writer's (it fails with "database is locked"); both are passing failures.
     """
     if url.startswith("sqlite:///"):
         path = Path(sqlite_path(url))
@@ -86,7 +87,8 @@ async def connect(
             )
         if create and path.parent != Path():
             path.parent.mkdir(parents=True, exist_ok=True)
-    engine = engine_from_url(url)
+    waits = round(statement_timeout * 1000) if statement_timeout > 0 else BUSY_TIMEOUT_MS
+    engine = engine_from_url(url, busy_timeout_ms=waits)
     if isinstance(engine, PostgresEngine):
         try:
             await engine.start_connection_pool(

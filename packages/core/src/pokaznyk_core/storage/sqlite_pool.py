@@ -151,7 +151,9 @@ async def _in_thread(
 
 
 _patient: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
-"""Connections whose busy timeout is `BUSY_TIMEOUT_MS`; the others' is 0."""
+"""Connections whose busy timeout is their engine's (`_patience`); the others' is 0."""
+_patience: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+"""Each connection's busy timeout when it waits, in milliseconds (its engine's)."""
 
 
 def _be_patient(connection: aiosqlite.Connection, patient: bool) -> None:
@@ -161,7 +163,8 @@ def _be_patient(connection: aiosqlite.Connection, patient: bool) -> None:
     costs what a short statement does, and the dialog's connections stay on the loop."""
     if (connection in _patient) is patient:
         return
-    _pragma(_sqlite(connection), f"busy_timeout = {BUSY_TIMEOUT_MS if patient else 0}")
+    waits = _patience.get(connection, BUSY_TIMEOUT_MS) if patient else 0
+    _pragma(_sqlite(connection), f"busy_timeout = {waits}")
     if patient:
         _patient.add(connection)
     else:
@@ -214,8 +217,13 @@ def _pragma(raw: sqlite3.Connection, pragma: str) -> list[Any]:
 class PooledSQLiteEngine(SQLiteEngine):
     """SQLiteEngine with reused connections and in-process queuing of write transactions."""
 
-    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+    def __init__(
+        self, path: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **connection_kwargs: Any
+    ) -> None:
         super().__init__(path=path, **connection_kwargs)
+        self.busy_timeout_ms = busy_timeout_ms
+        """How long a statement waits for another process's writer before "database is
+        locked" (a passing failure: a webhook answers 429 and the platform retries)."""
         _use_fast_converters()
         self._idle: list[aiosqlite.Connection] = []
         self._all: set[aiosqlite.Connection] = set()
@@ -269,7 +277,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         connection = await aiosqlite.connect(**self.connection_kwargs, check_same_thread=False)
         connection.row_factory = dict_factory  # type: ignore[assignment]
         await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        _patience[connection] = self.busy_timeout_ms
         _patient.add(connection)
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA wal_autocheckpoint = 0")  # see `committed`
