@@ -28,6 +28,13 @@ def test_gives_the_same_receipt_for_the_same_reading() -> None:
     assert receipt_from_uuid(READING) == receipt_from_uuid(READING)
 
 
+def test_a_receipt_cannot_be_worked_out_without_the_services_key() -> None:
+    keyed = receipt_from_uuid(READING, key=b"the service's secret")
+    assert keyed == receipt_from_uuid(READING, key=b"the service's secret")
+    assert keyed != receipt_from_uuid(READING)
+    assert keyed != receipt_from_uuid(READING, key=b"another secret")
+
+
 def test_gives_another_receipt_with_another_salt() -> None:
     assert receipt_from_uuid(READING, salt=1) != receipt_from_uuid(READING)
 

@@ -37,8 +37,10 @@ _TYPED = str.maketrans(
 _DROPPED = frozenset(" -‐‑–—_.\t\n\r\u00a0\u2009\u202f")
 
 
-def receipt_from_uuid(reading_id: UUID, salt: int = 0) -> str:
-    """The receipt code of a reading: a deterministic hash of its id.
+def receipt_from_uuid(reading_id: UUID, salt: int = 0, key: bytes = b"") -> str:
+    """The receipt code of a reading: a deterministic hash of its id, keyed with the
+    service's secret ``key`` (a chat's reading ids follow from the user's platform id, so
+    without a key anyone could work out someone's receipt codes).
 
     A different ``salt`` gives an unrelated code, for the rare collision with a code
     already in use.
@@ -46,6 +48,7 @@ def receipt_from_uuid(reading_id: UUID, salt: int = 0) -> str:
     digest = hashlib.blake2b(
         reading_id.bytes + salt.to_bytes(8, "big", signed=True),
         digest_size=8,
+        key=hashlib.sha256(key).digest() if key else b"",
         person=b"pokaznyk-receipt",
     ).digest()
     number = int.from_bytes(digest, "big")

@@ -117,6 +117,7 @@ async def store_reading(
     *,
     superseded: Sequence[UUID],
     audit: Sequence[Any],
+    receipt_key: bytes = b"",
 ) -> str:
     """Insert the reading under the first free receipt number derived from its id, mark
     the readings it supersedes and write its audit entry (`audit_values`); returns the
@@ -126,7 +127,7 @@ async def store_reading(
     another reading (27^9 codes: practically never); the next salt gives another code.
     """
     for salt in range(16):
-        receipt = receipt_from_uuid(reading_id, salt=salt)
+        receipt = receipt_from_uuid(reading_id, salt=salt, key=receipt_key)
         if is_postgres():
             if await Reading.raw(
                 _STORE_PG, reading_id, receipt, *columns, list(superseded), *audit

@@ -284,6 +284,7 @@ async def submit_reading(
                 meter.spec.to_units(consumption_total),
             ),
             superseded=superseded,
+            receipt_key=context.settings.secret_key.encode(),
             audit=audit_values(
                 at=now,
                 actor=submission.submitted_by,
