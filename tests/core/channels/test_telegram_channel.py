@@ -100,6 +100,8 @@ def test_reads_a_photo_as_its_largest_file_id() -> None:
 def test_reads_a_picture_sent_as_a_file_as_a_photo_and_a_sticker_as_unreadable() -> None:
     picture = {"document": {"file_id": "doc-1", "mime_type": "image/jpeg"}}
     assert only(telegram.parse(update(picture))).incoming.photo_ref == "doc-1"
+    big = {"document": {"file_id": "doc-3", "mime_type": "image/jpeg", "file_size": 7_340_136}}
+    assert only(telegram.parse(update(big))).incoming.kind is IncomingKind.PHOTO_TOO_LARGE
     heic = {"document": {"file_id": "doc-2", "mime_type": "image/heic"}}  # not taken later
     for other in ({"sticker": {}}, {"voice": {"file_id": "v"}}, {"location": {}}, heic):
         assert only(telegram.parse(update(other))).incoming.kind is IncomingKind.UNREADABLE

@@ -501,7 +501,21 @@ def test_a_photo_while_the_next_meter_is_chosen_is_not_taken_for_the_flagged_rea
     chat.send(tap("menu:submit"))  # choosing the next meter now
     chat.send(Incoming(IncomingKind.PHOTO, photo_ref="file-of-meter-8"))
     assert chat.stage() is Stage.CHOOSE_METER
+    assert translate("dialog.photo_mid_step", "uk") in chat.said
     assert not any(isinstance(a, AttachPhoto) for a in chat.actions)
+
+
+def test_a_photo_file_over_the_limit_is_refused_at_once_saying_how_to_send_it() -> None:
+    flagged = replace(STORED, status="flagged", flags=frozenset({Flag.ZONES_SWAPPED}))
+    chat = at_menu(Chat(facts(account()), lambda a, c: flagged))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("confirm"))
+    chat.send(Incoming(IncomingKind.PHOTO_TOO_LARGE))
+    assert translate("evidence.too_large", "uk", max_mb=5) in chat.said
+    assert translate("dialog.photo_as_photo", "uk") in chat.said
+    assert not any(isinstance(a, AttachPhoto) for a in chat.actions)
+    assert chat.stage() is Stage.AWAIT_PHOTO  # a smaller one still goes with the reading
 
 
 def test_a_photo_of_a_reading_reviewed_meanwhile_is_not_wanted_and_not_asked_again() -> None:

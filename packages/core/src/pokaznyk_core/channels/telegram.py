@@ -15,7 +15,7 @@ from pokaznyk_core.channels import (
 )
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
-from pokaznyk_core.domain.readings import PHOTO_TYPES
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, PHOTO_TYPES
 from pokaznyk_core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translate
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -109,6 +109,9 @@ def _incoming_of_message(
     if isinstance(document, dict):  # a picture sent as a file is a photo too
         file_id, mime = document.get("file_id"), document.get("mime_type")
         if isinstance(file_id, str) and mime in PHOTO_TYPES:  # HEIC, GIF…: not a photo
+            size = document.get("file_size")
+            if isinstance(size, int) and size > MAX_PHOTO_BYTES:  # refused now, not later
+                return Incoming(kind=IncomingKind.PHOTO_TOO_LARGE, language_hint=hint)
             return Incoming(kind=IncomingKind.PHOTO, photo_ref=file_id, language_hint=hint)
     text = message.get("text")
     if not isinstance(text, str):

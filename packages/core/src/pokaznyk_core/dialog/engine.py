@@ -29,7 +29,7 @@ from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
-from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING
 from pokaznyk_core.domain.receipts import normalize_receipt
 from pokaznyk_core.i18n import normalize_locale, translate
 
@@ -146,6 +146,11 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         return menu.greeting(state, turn)
     expired = seen is not None and now - seen > IDLE_TIMEOUT
     idle = state.stage in (Stage.MENU, Stage.AWAIT_PHOTO) or expired
+    if incoming.kind is IncomingKind.PHOTO_TOO_LARGE and state.reading_id and idle:
+        too_large = translate("evidence.too_large", turn.locale, max_mb=MAX_PHOTO_BYTES >> 20)
+        return Step(
+            state, (x.reply(turn.locale, x.join(too_large, x.t(turn.locale, "photo_as_photo"))),)
+        )
     if incoming.kind is IncomingKind.PHOTO and state.reading_id and idle:
         # The photo of the flagged reading's meter, however long going down to it took;
         # in the middle of another step (a meter or an account being chosen) it is not.
@@ -177,8 +182,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if incoming.kind is IncomingKind.UNREADABLE:
         key = "photo_as_picture" if state.stage is Stage.AWAIT_PHOTO else "unreadable"
         return _again(state, turn, x.t(turn.locale, key))
-    if incoming.kind is IncomingKind.PHOTO:
-        return _again(state, turn, x.t(turn.locale, "photo_unexpected"))
+    if incoming.kind in (IncomingKind.PHOTO, IncomingKind.PHOTO_TOO_LARGE):
+        key = "photo_mid_step" if state.reading_id else "photo_unexpected"
+        return _again(state, turn, x.t(turn.locale, key))
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
         return answered

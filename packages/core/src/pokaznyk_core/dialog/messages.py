@@ -21,6 +21,7 @@ class IncomingKind(StrEnum):
     BUTTON = "button"  # pressed a button: `payload` is the button's payload
     CONTACT = "contact"  # shared their own phone contact: `phone`
     PHOTO = "photo"  # sent a picture: `photo_ref` (platform file id or URL)
+    PHOTO_TOO_LARGE = "photo_too_large"  # a picture the platform says is over the limit
     FOREIGN_CONTACT = "foreign_contact"  # shared a contact that is not their own
     UNREADABLE = "unreadable"  # a sticker, voice, location, file: nothing the dialog reads
 

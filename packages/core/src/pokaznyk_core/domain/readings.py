@@ -48,5 +48,7 @@ CUSTOMER_CHANNELS: frozenset[Channel] = frozenset(
 
 MAX_PHOTOS_PER_READING = 3
 """How many photos of the meter one reading may carry, whatever the channel."""
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+"""The largest photo of the meter taken: 5 MiB."""
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 """The image types a photo of the meter is taken in (others are refused, on every channel)."""

@@ -34,11 +34,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES
 from pokaznyk_core.outbox.sender import LEASE, backoff
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
-from pokaznyk_core.services.evidence import MAX_PHOTO_BYTES, check_photo
+from pokaznyk_core.services.evidence import check_photo
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.tables import ReadingEvidence
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction

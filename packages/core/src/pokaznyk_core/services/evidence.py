@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict
-from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, ReadingStatus
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING, ReadingStatus
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.audit import record_audit
@@ -29,8 +29,6 @@ from pokaznyk_core.storage.tables import CustomerAccount, Meter, Reading, Readin
 from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-"""The largest photo taken: 5 MiB."""
 PHOTO_FIELD = "photo"
 """The form field a refusal belongs to."""
 

@@ -23,12 +23,11 @@ from litestar.response import Template
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
 
-from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
 from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.services.evidence import (
-    MAX_PHOTO_BYTES,
     PHOTO_FIELD,
     photo_counts,
     stored_receipt,
