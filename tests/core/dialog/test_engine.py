@@ -320,6 +320,17 @@ def test_a_meter_replaced_while_its_reading_is_typed_is_told_and_nothing_sent(
     assert not any(isinstance(a, SubmitReading) for a in chat.actions)
 
 
+def test_the_language_menu_in_the_middle_of_a_reading_keeps_the_values_typed() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(7, ("100.0", "50.0", "20.0"))))))
+    chat.send(tap("menu:submit"))
+    chat.send("110")
+    chat.send(tap("menu:language"))  # Telegram's /language, or its label typed
+    assert chat.payloads[:2] == ["lang:uk", "lang:en"]
+    chat.send(tap("lang:en"))
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values[0] == "110.0"
+    assert chat.state.locale == "en"
+
+
 def test_english_asked_for_in_the_middle_of_a_reading_keeps_the_values_typed() -> None:
     chat = at_menu(Chat(facts(account(1, meter(7, ("100.0", "50.0", "20.0"))))))
     chat.send(tap("menu:submit"))

@@ -276,7 +276,7 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
     if command == x.MENU_CONTACTS:
         return menu.menu_step(state, turn, x.t(loc, "contacts"))
     if command == x.MENU_LANGUAGE:
-        return menu.language_step(state, turn)
+        return menu.language_step(state, turn, keep=_asks_again(state, turn))
     # x.MENU_REMINDERS
     enabled = not turn.facts.reminders
     toggled = Turn(replace(turn.facts, reminders=enabled), loc, turn.now)  # what the menu offers

@@ -215,13 +215,15 @@ def _bill_text(bill: BillStatus, loc: str) -> str:
     return x.t(loc, key, period=period, kwh=x.show_value(bill.kwh, loc))
 
 
-def language_step(state: DialogState, turn: Turn) -> Step:
-    """Offer the two languages."""
+def language_step(state: DialogState, turn: Turn, *, keep: bool = False) -> Step:
+    """Offer the two languages; with `keep` (asked in the middle of a reading or a
+    verification) the customer stays where they are, and a language chosen asks that
+    question again in it."""
     loc = turn.locale
     buttons = (
         (Button(label="Українська", payload=f"{x.LANG_PREFIX}uk"),),
         (Button(label="English", payload=f"{x.LANG_PREFIX}en"),),
         x.nav(loc),
     )
-    next_state = reset(state).at(Stage.LANGUAGE)
+    next_state = state if keep else reset(state).at(Stage.LANGUAGE)
     return Step(next_state, (x.reply(loc, x.t(loc, "choose_language"), buttons, hint=x.CHOICE),))
