@@ -280,6 +280,16 @@ def test_confirm_typed_at_the_confirmation_sends_the_reading() -> None:
     assert any(isinstance(a, SubmitReading) for a in chat.actions)
 
 
+@pytest.mark.parametrize("command", ["/help", "/settings"])
+def test_an_unknown_command_at_the_surname_is_not_a_failed_verification(command: str) -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:submit"))
+    chat.send("0123456789")
+    chat.send(command)
+    assert chat.stage() is Stage.ASK_SURNAME and chat.actions == []
+    assert translate("dialog.not_understood", "uk") in chat.said
+
+
 def test_a_second_tap_of_confirm_after_the_receipt_says_the_step_is_finished() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))

@@ -182,6 +182,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if incoming.kind is IncomingKind.UNREADABLE:
         key = "photo_as_picture" if state.stage is Stage.AWAIT_PHOTO else "unreadable"
         return _again(state, turn, x.t(turn.locale, key))
+    if incoming.kind is IncomingKind.TEXT and incoming.text.lstrip().startswith("/"):
+        # A command this bot does not have (/help, /settings): never a surname or a value.
+        return _again(state, turn, x.t(turn.locale, "not_understood"))
     if incoming.kind in (IncomingKind.PHOTO, IncomingKind.PHOTO_TOO_LARGE):
         key = "photo_mid_step" if state.reading_id else "photo_unexpected"
         return _again(state, turn, x.t(turn.locale, key))
