@@ -247,6 +247,9 @@ async def test_a_shared_own_contact_verifies_and_someone_elses_is_refused(
     own = {"phone_number": "380671112233", "first_name": "Олена", "user_id": chat.user["id"]}
     prompt = await chat.send(chat.message(contact=own))
     assert prompt[-1]["input_hint"] == "digits_decimal"
+    await deliver_outbox(web_context)
+    verified = [m for m in fake_telegram.sent_messages() if m["text"] == prompt[0]["text"]]
+    assert verified[-1]["reply_markup"] == {"remove_keyboard": True}  # the button's job done
     await chat.submits("1500")
     [reading] = await readings_of(fixture.meter_id)
     assert (reading["value_1"], reading["status"]) == (15000, "accepted")

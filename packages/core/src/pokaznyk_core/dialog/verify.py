@@ -121,6 +121,8 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
     if result.account_ids:
         count = len(result.account_ids)
         said = x.reply(loc, x.t(loc, "verified" if count == 1 else "verified_many", count=count))
+        # Verified: the share-phone button, if it was offered, is not needed any more.
+        said = replace(said, hide_keyboard=turn.facts.phone_sharing and not turn.facts.voice)
         if state.purpose is Purpose.SUBMIT:
             # One account: straight to it. A phone on several: asked which, like any
             # customer with several accounts, so no reading lands on a guessed one.
@@ -129,7 +131,7 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
             return start_submit(chosen, turn).after(said)
         if state.purpose is Purpose.STATUS:
             return latest_step(cleared, turn).after(said)
-        return menu_step(cleared, turn, said.text)
+        return menu_step(cleared, turn).after(said)
     problem = result.problem
     if problem is None:  # a shared phone that is on no account
         return Step(
