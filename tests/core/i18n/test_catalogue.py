@@ -143,3 +143,13 @@ def test_a_one_zone_meter_is_spoken_of_without_naming_its_zone() -> None:
     assert "«ніч»" in render(night, "uk")
     shown = translate("dialog.confirm_zone", "uk", zone=translate("zone.total", "uk"), value="5")
     assert shown == "Показник: 5"
+
+
+def test_a_meter_without_decimals_is_told_it_shows_whole_numbers() -> None:
+    whole = Problem(Code.VALUE_TOO_MANY_DECIMALS, {"max_decimals": 0})
+    tenths = Problem(Code.VALUE_TOO_MANY_DECIMALS, {"max_decimals": 1})
+    assert "лише цілі числа" in render(whole, "uk")
+    assert "whole numbers only" in render(whole, "en")
+    assert "без зірочки" in render(whole, "uk", voice=True)
+    assert "не більше 1" in render(tenths, "uk")
+    assert "зірочки" in render(tenths, "uk", voice=True)

@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any
 
 import httpx
+import pytest
 from tests.dashboard.ivr.calls import Call, gather_of
 
 from pokaznyk_core.channels import ivr
@@ -371,10 +372,27 @@ async def test_on_a_meter_without_decimals_the_star_key_is_still_the_decimal_poi
     entry_action, _ = await call.reaches_the_entry(fixture.account_number)
 
     again_action, refusal = await call.press(entry_action, "130*5")
-    assert "Забагато цифр після коми" in refusal, "130*5 is not 1305"
+    assert "лише цілі числа" in refusal, "130*5 is not 1305"
     confirm_action, confirmation = await call.press(again_action, "130*0")
     assert "Показник: 130 (спожито 10 " in confirmation, "130*0 is 130, not 1300"
     await call.choice(confirm_action, "confirm")
 
     [reading] = await readings_of(fixture.meter_id)
     assert (reading["value_1"], reading["consumption_total"]) == (130, 10)
+
+
+@pytest.mark.parametrize("keys", ["1**2", "1*2*3"])
+async def test_a_value_keyed_wrong_is_explained_in_keys_not_in_commas(
+    phone: httpx.AsyncClient, phone_context: ServiceContext, keys: str
+) -> None:
+    number = new_number()
+    fixture = await make_meter_fixture(phone_context, phones=(number,))
+    call = Call(phone, f"CA-wrong-{keys}", number)
+    entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+
+    again_action, said = await call.press(entry_action, keys)
+
+    assert "зірочкою" in said
+    assert "комою або крапкою" not in said and "надішліть" not in said.lower()
+    assert again_action  # asked again
+    assert await readings_of(fixture.meter_id) == []

@@ -180,7 +180,8 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return None
     parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
     if isinstance(parsed, Problem):
-        return Step(state, (x.reply(loc, x.problem_text(parsed, loc)), prompt_zone(state, turn)))
+        said = x.problem_text(parsed, loc, voice=turn.facts.voice)
+        return Step(state, (x.reply(loc, said), prompt_zone(state, turn)))
     typed_values = list(_padded(state.values, meter.spec.zone_count))
     typed_values[state.zone_index] = meter.spec.format(parsed)
     missing = [i for i, v in enumerate(typed_values) if not v]

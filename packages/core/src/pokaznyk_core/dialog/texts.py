@@ -49,9 +49,9 @@ def t(locale: str, key: str, **params: object) -> str:
     return translate(f"dialog.{key}", locale, **params)
 
 
-def problem_text(problem: Problem, locale: str) -> str:
-    """The words for a domain outcome."""
-    return render(problem, locale)
+def problem_text(problem: Problem, locale: str, *, voice: bool = False) -> str:
+    """The words for a domain outcome (on the phone line, its keypad's words)."""
+    return render(problem, locale, voice=voice)
 
 
 def zone_name(zone: str, locale: str) -> str:

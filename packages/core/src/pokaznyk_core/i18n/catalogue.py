@@ -116,12 +116,18 @@ def _display(name: str, value: object, locale: str) -> object:
     return value
 
 
-def render(problem: Problem, locale: str) -> str:
-    """The words for ``problem`` in ``locale``.
+def render(problem: Problem, locale: str, *, voice: bool = False) -> str:
+    """The words for ``problem`` in ``locale``; with ``voice``, the phone line's words
+    where the catalogue has them (``<code>.voice``: keys to press, not characters to type).
 
     Zone names are translated, decimal values written the local way (``1234,5`` in
     Ukrainian) and ISO dates spelled out.
     """
     chosen = normalize_locale(locale)
     params = {name: _display(name, value, chosen) for name, value in problem.params.items()}
-    return translate(problem.code.value, chosen, **params)
+    key = problem.code.value
+    if problem.params.get("max_decimals") == 0 and f"{key}.whole" in catalogue(chosen):
+        key = f"{key}.whole"  # "not more than 0 digits after the comma" says it badly
+    if voice and f"{key}.voice" in catalogue(chosen):
+        key = f"{key}.voice"
+    return translate(key, chosen, **params)
