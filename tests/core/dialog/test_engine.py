@@ -290,6 +290,15 @@ def test_an_unknown_command_at_the_surname_is_not_a_failed_verification(command:
     assert translate("dialog.not_understood", "uk") in chat.said
 
 
+def test_an_old_no_consumption_button_at_a_later_zone_keeps_the_values_typed() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(7, ("100.0", "50.0", "20.0"))))))
+    chat.send(tap("menu:submit"))
+    chat.send("110")
+    chat.send(tap("zero"))  # under the first zone's question, tapped at the second
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 1
+    assert chat.state.values[0] == "110.0"
+
+
 def test_a_second_tap_of_confirm_after_the_receipt_says_the_step_is_finished() -> None:
     chat = at_menu(Chat(facts(account()), submitting()))
     chat.send(tap("menu:submit"))

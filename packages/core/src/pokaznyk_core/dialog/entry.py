@@ -172,7 +172,9 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     if account is None or meter is None:
         return None
     loc = turn.locale
-    if incoming.payload == x.ZERO and account.verified:
+    if incoming.payload == x.ZERO and account.verified and state.zone_index == 0:
+        # Offered with the first zone only: a tap on an old message's button at a later
+        # zone would throw away the values typed since.
         previous = meter.previous.values
         values = tuple(meter.spec.format(previous[z]) for z in meter.spec.zones)
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
