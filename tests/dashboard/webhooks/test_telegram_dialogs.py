@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import date, timedelta
 from itertools import count
+from typing import Any
 
 import httpx
 from tests.dashboard.webhooks.chats import (
@@ -15,6 +16,7 @@ from tests.dashboard.webhooks.chats import (
     send_once,
 )
 
+from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
@@ -272,3 +274,31 @@ async def test_the_command_menu_starts_a_submission_and_cancels_it(
     assert state["stage"] == "enter_zone"
     assert "zero" in payloads(again)
     assert await readings_of(fixture.meter_id) == []
+
+
+async def test_a_user_who_blocked_the_bot_gets_no_reminders_until_they_write_again(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await chat.presses("menu")
+
+    def reminders_queued() -> Any:
+        return (
+            OutboxMessage.count()
+            .where(OutboxMessage.recipient == chat.user_id)
+            .where(OutboxMessage.dedupe_key.like("remind:%"))
+        )
+
+    fake_telegram.refusal = (403, "Forbidden: bot was blocked by the user")
+    await deliver_outbox(web_context)
+    failed = [r for r in await chat.outbox_rows() if r["status"] == "failed"]
+    assert failed and "blocked" in failed[-1]["last_error"]
+    await send_reminders(web_context)
+    assert await reminders_queued() == 0
+
+    fake_telegram.refusal = None
+    await chat.says("привіт")  # unblocked and wrote again
+    await send_reminders(web_context)
+    assert await reminders_queued() == 1

@@ -33,6 +33,9 @@ class Outcome:
     retry: bool = False
     retry_after: float | None = None
     error: str = ""
+    unreachable: bool = False
+    """The recipient cannot be written to until they write again (a Telegram user who
+    blocked the bot or whose account is deleted): no reminders meanwhile."""
 
 
 DELIVERED = Outcome(delivered=True)
@@ -121,6 +124,9 @@ def telegram_outcome(response: httpx.Response) -> Outcome:
         return trouble
     if response.status_code in (401, 404):  # a wrong or revoked token: fixable by the operator
         return _retry(f"{response.status_code} {description}")
+    if response.status_code == 403:  # "bot was blocked by the user", "user is deactivated"
+        error = f"403 {description}"[:500]
+        return Outcome(delivered=False, retry=False, error=error, unreachable=True)
     return _give_up(f"{response.status_code} {description}")
 
 

@@ -61,7 +61,10 @@ async def dispatch(
                     dedupe_key=f"telegram:callback:{item.callback_id}",
                 ),
             )
-        results.append((item, await handle_message(context, channel, item, also_queue=answer)))
+        result = await handle_message(context, channel, item, also_queue=answer)
+        if result.was_unreachable and channel is not Channel.VIBER:  # Viber says so itself
+            await set_subscribed(channel.value, item.platform_user_id, True)
+        results.append((item, result))
     return results
 
 

@@ -26,7 +26,7 @@ from pokaznyk_core.outbox.delivery import (
     load_payload,
     outcome_of,
 )
-from pokaznyk_core.outbox.queue import FAILED, PENDING, SENT
+from pokaznyk_core.outbox.queue import FAILED, PENDING, SENT, set_subscribed
 from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage
@@ -228,6 +228,8 @@ async def _deliver_in_order(
         attempts = message.attempts if flood else message.attempts + 1
         if not outcome.retry or attempts >= MAX_ATTEMPTS:
             await _mark_failed(message, outcome.error)
+            if outcome.unreachable:  # no reminders until they write again
+                await set_subscribed(message.channel, message.recipient, False)
             continue
         delay = backoff(attempts)
         if outcome.retry_after is not None:  # the platform said how long: exactly that

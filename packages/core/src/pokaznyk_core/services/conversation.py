@@ -61,6 +61,9 @@ class ConversationResult:
     replies: tuple[Reply, ...]
     duplicate: bool
     identity_id: int | None
+    was_unreachable: bool = False
+    """The user's identity was marked unsubscribed (a Telegram user who had blocked the
+    bot): a message from them means they can be reached again."""
 
 
 async def handle_incoming(
@@ -207,7 +210,12 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         return _DUPLICATE
     if committed is turns.Committed.CONFLICT:
         return None
-    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+    return ConversationResult(
+        replies=tuple(replies),
+        duplicate=False,
+        identity_id=who.identity_id,
+        was_unreachable=not snapshot.identity.get("subscribed", True),
+    )
 
 
 async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationResult:
@@ -250,7 +258,12 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
         state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
         queued = turn.outbox_rows(replies, who.identity_id)
         await store.save_state_and_enqueue(row_id, state_json, version + 1, queued, now=now)
-    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+    return ConversationResult(
+        replies=tuple(replies),
+        duplicate=False,
+        identity_id=who.identity_id,
+        was_unreachable=not identity.get("subscribed", True),
+    )
 
 
 async def _facts(
