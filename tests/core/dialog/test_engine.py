@@ -794,6 +794,24 @@ def test_an_unknown_receipt_is_said_so() -> None:
     assert translate("dialog.receipt_not_found", "uk") in chat.said
 
 
+@pytest.mark.parametrize(
+    ("caller", "notice"), [("+380671112233", "guest_notice"), ("", "guest_notice_hidden")]
+)
+def test_a_caller_not_verified_is_told_why_their_number_proves_nothing(
+    caller: str, notice: str
+) -> None:
+    guest = account(5, meter(last=("4321.0",)), verified=False)
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        chat.facts = replace(chat.facts, guest=guest)
+        return Verified(guest_account_id=5)
+
+    chat = at_menu(Chat(facts(voice=True, caller_phone=caller), answer))
+    chat.send(tap("menu:submit"))
+    chat.send("0123456789")
+    assert translate(f"dialog.{notice}", "uk") in chat.said
+
+
 def test_an_unverified_caller_submits_without_hearing_account_data() -> None:
     guest = account(5, meter(last=("4321.0",)), verified=False)
 

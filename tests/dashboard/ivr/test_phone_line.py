@@ -169,7 +169,7 @@ async def test_a_sip_address_is_the_callers_number_only_from_the_companys_own_pb
         digits = fixture.account_number + "#"
         return gather_of(await call.post(account_action, digits, signed=signed))[1]
 
-    assert "немає в цьому рахунку" in await heard_after_the_account(phone, "CA-sip-1", True)
+    assert "не бачимо вашого номера" in await heard_after_the_account(phone, "CA-sip-1", True)
     settings = Settings(
         database_url=database.url, ivr_allow_unsigned=True, extra={"outbox_in_serve": "0"}
     )

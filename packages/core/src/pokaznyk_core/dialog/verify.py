@@ -116,7 +116,10 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
             if known:
                 return latest_step(call, turn)
             return menu_step(call, turn, x.t(loc, "status_own_phone"))
-        notice = x.reply(loc, x.t(loc, "caller_verified" if known else "guest_notice"))
+        key = "caller_verified" if known else "guest_notice"
+        if not known and not turn.facts.caller_phone:  # a hidden number: not "not on it"
+            key = "guest_notice_hidden"
+        notice = x.reply(loc, x.t(loc, key))
         return start_submit(call, turn).after(notice)
     if result.account_ids:
         count = len(result.account_ids)
