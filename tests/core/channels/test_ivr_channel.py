@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from pokaznyk_core.channels import ivr
 from pokaznyk_core.dialog.messages import Button, IncomingKind, Reply
 
@@ -136,6 +138,24 @@ def test_says_abbreviations_in_words_and_spells_a_code_of_letters_only() -> None
     assert "30 днів" in said and "2026 року" in said and "60 хвилин" in said
     assert ivr.speakable("Used 120 kWh.", "en") == "Used 120 kilowatt hours."
     assert ivr.speakable("Показник 51200") == "Показник 51200"  # a value is said as a number
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("1 кВт·год", "1 кіловат-година"),
+        ("21 кВт·год", "21 кіловат-година"),
+        ("22 кВт·год", "22 кіловат-години"),
+        ("12 кВт·год", "12 кіловат-годин"),
+        ("111 кВт·год", "111 кіловат-годин"),
+        ("2,5 кВт·год", "2,5 кіловат-години"),
+        ("1 хв.", "1 хвилина"),
+        ("3 дн.", "3 дні"),
+    ],
+)
+def test_says_a_unit_in_the_form_its_number_wants(written: str, spoken: str) -> None:
+    assert ivr.speakable(f"Спожито {written}") == f"Спожито {spoken}"
+    assert ivr.speakable("Used 1 kWh.", "en") == "Used 1 kilowatt hour."
 
 
 def test_offers_each_language_in_its_own_language_and_voice() -> None:

@@ -16,7 +16,7 @@ import hmac
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -70,16 +70,47 @@ _CODE = re.compile(r"\b(?:(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]
 """Codes read one character at a time: receipts (letters and digits, or letters only),
 account numbers."""
 
-_SPOKEN: Mapping[str, Sequence[tuple[re.Pattern[str], str]]] = {
+
+def _uk_count(one: str, few: str, many: str) -> Callable[[re.Match[str]], str]:
+    """The number and its noun in the form Ukrainian wants after it (1 кіловат-година,
+    2 кіловат-години, 5 кіловат-годин; a fraction takes the genitive singular)."""
+
+    def spoken(found: re.Match[str]) -> str:
+        number = found.group(1)
+        if not number.isdigit():
+            return f"{number} {few}"
+        n = int(number)
+        if n % 10 == 1 and n % 100 != 11:
+            return f"{number} {one}"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return f"{number} {few}"
+        return f"{number} {many}"
+
+    return spoken
+
+
+def _en_count(one: str, many: str) -> Callable[[re.Match[str]], str]:
+    return lambda found: f"{found.group(1)} {one if found.group(1) == '1' else many}"
+
+
+_NUMBER = r"(\d+(?:[,.]\d+)?)\s*"
+_SPOKEN: Mapping[str, Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]] = {
     "uk": (
         (re.compile(r"(\d{4})\s*р\.(?=\W|$)"), r"\1 року"),
-        (re.compile(r"(\d)\s*хв\.?(?=\W|$)"), r"\1 хвилин"),
-        (re.compile(r"(\d)\s*дн\.?(?=\W|$)"), r"\1 днів"),
+        (re.compile(_NUMBER + r"хв\.?(?=\W|$)"), _uk_count("хвилина", "хвилини", "хвилин")),
+        (re.compile(_NUMBER + r"дн\.?(?=\W|$)"), _uk_count("день", "дні", "днів")),
+        (
+            re.compile(_NUMBER + r"кВт·год"),
+            _uk_count("кіловат-година", "кіловат-години", "кіловат-годин"),
+        ),
         (re.compile(r"кВт·год"), "кіловат-годин"),
     ),
-    "en": ((re.compile(r"\bkWh\b"), "kilowatt hours"),),
+    "en": (
+        (re.compile(_NUMBER + r"kWh\b"), _en_count("kilowatt hour", "kilowatt hours")),
+        (re.compile(r"\bkWh\b"), "kilowatt hours"),
+    ),
 }
-"""Abbreviations a voice would spell or stumble on, in words."""
+"""Abbreviations a voice would spell or stumble on, in words that agree with their number."""
 
 
 def signature(url: str, params: Iterable[tuple[str, str]], auth_token: str) -> str:
