@@ -29,6 +29,7 @@ from pokaznyk_core.outbox.delivery import (
 from pokaznyk_core.outbox.queue import FAILED, PENDING, SENT, set_subscribed
 from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.storage.sender_lease import SenderLease
 from pokaznyk_core.storage.tables import OutboxMessage
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 
@@ -281,7 +282,11 @@ async def run_worker(
     """Send due messages until `stop` is set; run the reminders every `remind_every` and
     the housekeeping (`services.housekeeping`) every `prune_every`; download the chat
     photos that are due (`outbox.evidence_fetch`) beside the sending, one round of them at
-    a time, so no reply waits for a download."""
+    a time, so no reply waits for a download.
+
+    Only the process that holds the sender's lease (`storage.sender_lease`) sends, so the
+    platforms' rate limits hold whatever the number of processes; the others queue the
+    reminders and download photos, and take over when it stops."""
     from pokaznyk_core.outbox.reminders import send_reminders
 
     channels = configured_channels(context.settings)
@@ -293,6 +298,7 @@ async def run_worker(
     own_client = client is None
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
     limiter = RateLimiter()
+    lease = SenderLease(context.settings.database_url)
     next_remind = next_prune = context.now()
     photos: asyncio.Task[None] | None = None
     try:
@@ -309,7 +315,8 @@ async def run_worker(
                 if context.now() >= next_prune:
                     next_prune = context.now() + prune_every
                     await _housekeeping(context)
-                busy = await send_due(context, http, limiter=limiter) > 0
+                if await lease.held():
+                    busy = await send_due(context, http, limiter=limiter) > 0
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")
             if not busy:
@@ -319,6 +326,7 @@ async def run_worker(
         if photos is not None:  # a download cut short is tried again when its lease ends
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(photos, timeout=PHOTOS_STOP_SECONDS)
+        await lease.release()
         if own_client:
             await http.aclose()
 

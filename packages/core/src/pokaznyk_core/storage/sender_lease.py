@@ -1,0 +1,95 @@
+"""The sender's lease: one process at a time sends the outbox.
+
+The platforms' rate limits (about 30 messages a second across a Telegram bot's chats, one
+a second in a chat) are kept by the sending process (`outbox.ratelimit`). With several
+processes sending, each would allow the whole rate, and the platform would answer with
+flood control. So the workers of every process (`pokaznyk worker`, and each `serve`
+worker) take this lease first, and only its holder sends; the others go on queuing
+reminders and downloading chat photos, and take the lease over when its holder stops.
+
+On PostgreSQL the lease is a session advisory lock on a connection of its own, released
+when the holder's connection closes (the process stopped or died). On SQLite, where the
+processes share one machine, it is an exclusive `flock` on a file beside the database,
+released when the holder's file is closed (likewise by the kernel when it dies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import IO
+
+import asyncpg
+
+from pokaznyk_core.storage.urls import sqlite_path
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: one process is assumed to send
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("pokaznyk.outbox")
+
+LOCK_KEY = 0x706F6B617A6E796B  # "pokaznyk": the advisory lock of the sender's lease
+"""The PostgreSQL advisory lock key of the lease (one per database)."""
+
+
+class SenderLease:
+    """Whether this process may send the outbox; `held()` takes the lease when it is free."""
+
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._connection: asyncpg.Connection | None = None
+        self._file: IO[bytes] | None = None
+        self._held = False
+
+    async def held(self) -> bool:
+        """True when this process holds the lease (taking it now if no other does)."""
+        if self._url.startswith("sqlite:///"):
+            return self._held or self._take_file()
+        if self._held and self._connection is not None and not self._connection.is_closed():
+            return True
+        return await self._take_lock()
+
+    def _take_file(self) -> bool:
+        if fcntl is None:
+            self._held = True
+            return True
+        if self._file is None:
+            self._file = open(sqlite_path(self._url) + ".sender", "ab")  # noqa: SIM115
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another process sends
+            return False
+        self._held = True
+        log.info("outbox: this process sends (it holds the sender's lease)")
+        return True
+
+    async def _take_lock(self) -> bool:
+        self._held = False
+        try:
+            if self._connection is None or self._connection.is_closed():
+                self._connection = await asyncpg.connect(self._url, timeout=10)
+            taken = await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+        except (OSError, asyncpg.PostgresError) as error:  # tried again next round
+            log.warning("outbox: the sender's lease could not be checked: %s", error)
+            await self._close_connection()
+            return False
+        if taken:
+            self._held = True
+            log.info("outbox: this process sends (it holds the sender's lease)")
+        return bool(taken)
+
+    async def _close_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+        self._connection = None
+
+    async def release(self) -> None:
+        """Give the lease up (the next worker to ask takes it)."""
+        self._held = False
+        await self._close_connection()
+        if self._file is not None:
+            self._file.close()  # closing the file releases its flock
+            self._file = None
