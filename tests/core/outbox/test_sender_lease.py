@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+import pytest
+
 from pokaznyk_core.outbox import run_worker
 from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
@@ -59,3 +62,24 @@ async def test_a_worker_without_the_lease_leaves_the_sending_to_its_holder(
 
     assert [m["text"] for m in fake_telegram.sent_messages()] == ["Дякуємо"]
     assert await OutboxMessage.count().where(OutboxMessage.status == "sent") == 1
+
+
+async def test_a_holder_whose_session_the_server_ended_stops_sending(database: Database) -> None:
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL's sessions: SQLite's lock goes with the process")
+    holder, other = SenderLease(database.url), SenderLease(database.url)
+    try:
+        assert await holder.held()
+        admin = await asyncpg.connect(database.url)
+        try:  # a failover, or an idle connection reaped: the lock is freed silently
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await admin.close()
+        assert await other.held()
+        assert not await holder.held()  # it asks, rather than sending on beside the other
+    finally:
+        await holder.release()
+        await other.release()

@@ -156,3 +156,32 @@ async def test_a_write_cancelled_while_waiting_leaves_no_connection_holding_the_
     other.execute("COMMIT")
     other.close()
     assert await stored_keys("cancelled") == {f"after{n}" for n in range(5)}
+
+
+async def test_a_writer_waiting_for_this_processs_turn_gives_up_as_locked_after_the_timeout(
+    sqlite_database: Path,
+) -> None:
+    patient_briefly = PooledSQLiteEngine(path=str(sqlite_database), busy_timeout_ms=50)
+    release = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def long_writer() -> None:  # held up itself by another process's writer
+        async with patient_briefly.writer_turn():
+            holding.set()
+            await release.wait()
+
+    async def next_writer() -> None:
+        async with patient_briefly.writer_turn():
+            pass
+
+    first = asyncio.create_task(long_writer())
+    await holding.wait()
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            # bounded only so that a regression fails instead of hanging the suite
+            await asyncio.wait_for(next_writer(), timeout=30)
+    finally:
+        release.set()
+        await first
+    async with patient_briefly.writer_turn():  # the turn is free again
+        pass

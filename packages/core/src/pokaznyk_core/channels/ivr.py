@@ -72,8 +72,9 @@ account numbers."""
 
 
 def _uk_count(one: str, few: str, many: str) -> Callable[[re.Match[str]], str]:
-    """The number and its noun in the form Ukrainian wants after it (1 кіловат-година,
-    2 кіловат-години, 5 кіловат-годин; a fraction takes the genitive singular)."""
+    """The number and its noun in the form Ukrainian wants after it, as the lines say them
+    (спожито 1 кіловат-годину, 2 кіловат-години, 5 кіловат-годин; через 1 хвилину; a
+    fraction takes the genitive singular)."""
 
     def spoken(found: re.Match[str]) -> str:
         number = found.group(1)
@@ -97,11 +98,11 @@ _NUMBER = r"(\d+(?:[,.]\d+)?)\s*"
 _SPOKEN: Mapping[str, Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]] = {
     "uk": (
         (re.compile(r"(\d{4})\s*р\.(?=\W|$)"), r"\1 року"),
-        (re.compile(_NUMBER + r"хв\.?(?=\W|$)"), _uk_count("хвилина", "хвилини", "хвилин")),
+        (re.compile(_NUMBER + r"хв\.?(?=\W|$)"), _uk_count("хвилину", "хвилини", "хвилин")),
         (re.compile(_NUMBER + r"дн\.?(?=\W|$)"), _uk_count("день", "дні", "днів")),
         (
             re.compile(_NUMBER + r"кВт·год"),
-            _uk_count("кіловат-година", "кіловат-години", "кіловат-годин"),
+            _uk_count("кіловат-годину", "кіловат-години", "кіловат-годин"),
         ),
         (re.compile(r"кВт·год"), "кіловат-годин"),
     ),

@@ -124,7 +124,8 @@ def telegram_outcome(response: httpx.Response) -> Outcome:
         return trouble
     if response.status_code in (401, 404):  # a wrong or revoked token: fixable by the operator
         return _retry(f"{response.status_code} {description}")
-    if response.status_code == 403:  # "bot was blocked by the user", "user is deactivated"
+    if response.status_code == 403 and data.get("error_code") == 403:  # the Bot API's own:
+        # "bot was blocked by the user", "user is deactivated" (a proxy's 403 is not)
         error = f"403 {description}"[:500]
         return Outcome(delivered=False, retry=False, error=error, unreachable=True)
     return _give_up(f"{response.status_code} {description}")

@@ -315,7 +315,7 @@ async def run_worker(
                 if context.now() >= next_prune:
                     next_prune = context.now() + prune_every
                     await _housekeeping(context)
-                if await lease.held():
+                if channels and await lease.held():  # a process that cannot send leaves it
                     busy = await send_due(context, http, limiter=limiter) > 0
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,10 @@ from pokaznyk_core.services.reading_store import readings_and_bills, store_readi
 from pokaznyk_core.storage.tables import Account, Meter, Reading, RejectedSubmission
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 from pokaznyk_core.storage.values import columns_from_values, spec_of, values_from_row
+
+_UNSET_KEY = secrets.token_bytes(32)
+"""The receipts' key where POKAZNYK_SECRET_KEY is not set (the demo, a command): random
+to this process, so receipts still cannot be worked out; a stored reading keeps its own."""
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,7 @@ async def submit_reading(
                 meter.spec.to_units(consumption_total),
             ),
             superseded=superseded,
-            receipt_key=context.settings.secret_key.encode(),
+            receipt_key=context.settings.secret_key.encode() or _UNSET_KEY,
             audit=audit_values(
                 at=now,
                 actor=submission.submitted_by,

@@ -87,7 +87,9 @@ async def connect(
             )
         if create and path.parent != Path():
             path.parent.mkdir(parents=True, exist_ok=True)
-    waits = round(statement_timeout * 1000) if statement_timeout > 0 else BUSY_TIMEOUT_MS
+    # On SQLite a writer may wait twice: for this process's writers, then for another
+    # process's; each wait gets half, so that both together stay within the limit.
+    waits = round(statement_timeout * 500) if statement_timeout > 0 else BUSY_TIMEOUT_MS
     engine = engine_from_url(url, busy_timeout_ms=waits)
     if isinstance(engine, PostgresEngine):
         try:

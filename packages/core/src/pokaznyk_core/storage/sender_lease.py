@@ -15,7 +15,6 @@ released when the holder's file is closed (likewise by the kernel when it dies).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import IO
 
@@ -32,6 +31,15 @@ log = logging.getLogger("pokaznyk.outbox")
 
 LOCK_KEY = 0x706F6B617A6E796B  # "pokaznyk": the advisory lock of the sender's lease
 """The PostgreSQL advisory lock key of the lease (one per database)."""
+CHECK_SECONDS = 5.0
+"""How long asking the database about the lease may take before it counts as lost."""
+KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5"}
+"""The server notices a holder whose connection died silently (a host gone, a NAT reaped)
+in under a minute, and frees its lock for another process."""
+_STILL_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+    " AND pid = pg_backend_pid() AND granted)"
+)
 
 
 class SenderLease:
@@ -47,44 +55,58 @@ class SenderLease:
         """True when this process holds the lease (taking it now if no other does)."""
         if self._url.startswith("sqlite:///"):
             return self._held or self._take_file()
-        if self._held and self._connection is not None and not self._connection.is_closed():
-            return True
         return await self._take_lock()
 
     def _take_file(self) -> bool:
         if fcntl is None:
             self._held = True
             return True
-        if self._file is None:
-            self._file = open(sqlite_path(self._url) + ".sender", "ab")  # noqa: SIM115
         try:
+            if self._file is None:
+                self._file = open(sqlite_path(self._url) + ".sender", "ab")  # noqa: SIM115
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # another process sends
+        except BlockingIOError:  # another process sends
             return False
+        except OSError as error:  # the lock file cannot be made: nobody could send
+            log.warning("outbox: the sender's lease file failed (%s); sending anyway", error)
+            return True
         self._held = True
         log.info("outbox: this process sends (it holds the sender's lease)")
         return True
 
     async def _take_lock(self) -> bool:
-        self._held = False
+        """Ask every round, the holder too: a session ended on the server's side (a
+        failover, a reaped idle connection) frees the lock without a word to the holder,
+        and another process may take it."""
+        was_held, self._held = self._held, False
         try:
             if self._connection is None or self._connection.is_closed():
-                self._connection = await asyncpg.connect(self._url, timeout=10)
-            taken = await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
-        except (OSError, asyncpg.PostgresError) as error:  # tried again next round
+                self._connection = await asyncpg.connect(
+                    self._url, timeout=CHECK_SECONDS, server_settings=KEEPALIVE
+                )
+            query = _STILL_HELD if was_held else "SELECT pg_try_advisory_lock($1)"
+            args = () if was_held else (LOCK_KEY,)
+            taken = await self._connection.fetchval(query, *args, timeout=CHECK_SECONDS)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("outbox: the sender's lease could not be checked: %s", error)
-            await self._close_connection()
+            await self._close_connection()  # the lock goes with the session
             return False
-        if taken:
-            self._held = True
+        if taken and not was_held:
             log.info("outbox: this process sends (it holds the sender's lease)")
-        return bool(taken)
+        if not taken and was_held:
+            log.warning("outbox: the sender's lease was lost; another process may send")
+            await self._close_connection()
+        self._held = bool(taken)
+        return self._held
 
     async def _close_connection(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close()
-        self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.close(timeout=2)
+        except Exception:  # a dead peer: drop the socket
+            connection.terminate()
 
     async def release(self) -> None:
         """Give the lease up (the next worker to ask takes it)."""

@@ -33,7 +33,7 @@ import contextlib
 import logging
 import sqlite3
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -269,6 +269,24 @@ class PooledSQLiteEngine(SQLiteEngine):
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
+    @contextlib.asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write, waited for at most the busy timeout: a writer of
+        another process holding the file holds every one of ours up, and each would then
+        wait its own busy timeout after the one before it; past it, the wait fails as
+        SQLite's own does ("database is locked", a passing failure)."""
+        lock = self.write_lock()
+        try:
+            async with asyncio.timeout(self.busy_timeout_ms / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            locked = "database is locked (this process's writers wait)"
+            raise sqlite3.OperationalError(locked) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
     async def acquire(self) -> aiosqlite.Connection:
         """An idle connection, or a new one set up for the service."""
         if self._idle:
@@ -336,7 +354,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         """Run `work` in one write transaction of its own, in its turn among this process's
         writers, on the event loop once the transaction began: committed when `work`
         returns, rolled back when it raises."""
-        async with self.write_lock():  # the lock first: waiting writers hold no connection
+        async with self.writer_turn():  # the turn first: waiting writers hold no connection
             connection = await self.acquire()
             try:
                 await begin(connection)

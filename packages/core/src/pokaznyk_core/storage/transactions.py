@@ -72,7 +72,7 @@ async def write_transaction() -> AsyncIterator[None]:
         async with engine.transaction(transaction_type=TransactionType.immediate):
             yield
         return
-    async with engine.write_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+    async with engine.writer_turn(), engine.transaction(transaction_type=TransactionType.immediate):
         yield
 
 
