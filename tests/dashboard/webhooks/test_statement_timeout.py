@@ -95,6 +95,13 @@ async def test_a_message_held_up_past_the_timeout_is_answered_429_and_handled_on
     finally:
         await other.close()
 
+    await nothing_stored_then_handled_once(web, held, before, replies_before)
+
+
+async def nothing_stored_then_handled_once(
+    web: httpx.AsyncClient, held: dict[str, object], before: int, replies_before: int
+) -> None:
+    """The held message left nothing behind; delivered twice again, it is handled once."""
     assert await version() == before
     assert await OutboxMessage.count() == replies_before
     assert not await ProcessedUpdate.exists().where(ProcessedUpdate.update_key == "2")
