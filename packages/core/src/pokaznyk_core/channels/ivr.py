@@ -155,9 +155,14 @@ class VoicePrompt:
         return bool(self.choices) or self.hint in ("digits", "digits_decimal", "choice")
 
 
+def keys_of(digits: str) -> str:
+    """The keys pressed, without the `#` that ends an entry."""
+    return digits.strip().removesuffix("#")
+
+
 def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
     """The dialog message for the keys pressed at `prompt`, or REPEAT to say it again."""
-    keys = digits.strip().removesuffix("#")
+    keys = keys_of(digits)
     if not keys or keys == "0":  # 0 repeats at every prompt
         return REPEAT
     if prompt.choices:

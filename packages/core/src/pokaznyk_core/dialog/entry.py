@@ -15,7 +15,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
-from pokaznyk_core.domain.values import parse_value
+from pokaznyk_core.domain.values import ascii_int, parse_value
 from pokaznyk_core.domain.window import Period, place_reading, window_of
 from pokaznyk_core.domain.zones import Zone
 
@@ -137,11 +137,11 @@ def on_choose_account(state: DialogState, incoming: Incoming, turn: Turn) -> Ste
     accounts = turn.accounts(state)
     chosen: AccountInfo | None = None
     if incoming.payload.startswith(x.ACCOUNT_PREFIX):
-        chosen = turn.facts.account(_int(incoming.payload[len(x.ACCOUNT_PREFIX) :]))
+        chosen = turn.facts.account(ascii_int(incoming.payload[len(x.ACCOUNT_PREFIX) :]))
     elif incoming.kind is IncomingKind.TEXT:
         text = incoming.text.strip()
         chosen = next((a for a in accounts if a.number == text), None)
-        place = _int(text)
+        place = ascii_int(text)
         if chosen is None and place is not None and 1 <= place <= len(accounts):
             chosen = accounts[place - 1]
     if chosen is None:
@@ -156,11 +156,11 @@ def on_choose_meter(state: DialogState, incoming: Incoming, turn: Turn) -> Step 
         return None
     meter: MeterInfo | None = None
     if incoming.payload.startswith(x.METER_PREFIX):
-        meter = account.meter(_int(incoming.payload[len(x.METER_PREFIX) :]))
+        meter = account.meter(ascii_int(incoming.payload[len(x.METER_PREFIX) :]))
     elif incoming.kind is IncomingKind.TEXT:
         text = incoming.text.strip()
         meter = next((m for m in account.meters if account.verified and m.serial == text), None)
-        place = _int(text)
+        place = ascii_int(text)
         if meter is None and place is not None and 1 <= place <= len(account.meters):
             meter = account.meters[place - 1]
     return None if meter is None else start_entry(state, meter, turn)
@@ -404,9 +404,3 @@ def _off_window(period_text: str, turn: Turn) -> str:
         opens=x.show_date(opens, loc),
         closes=x.show_date(closes, loc),
     )
-
-
-def _int(text: str) -> int | None:
-    """The number `text` is in ASCII digits ("²" and "①" are digits to `str.isdigit`, not
-    to `int`), else None."""
-    return int(text) if text.isascii() and text.isdigit() else None

@@ -155,6 +155,7 @@ def reply(
     *,
     hint: str = NONE,
     request_contact: bool = False,
+    hide_keyboard: bool = False,
     speech: tuple[str, ...] = (),
 ) -> Reply:
     """A reply in ``locale``."""
@@ -165,6 +166,7 @@ def reply(
         input_hint=hint,
         locale=locale,
         speech=speech,
+        hide_keyboard=hide_keyboard,
     )
 
 

@@ -3,8 +3,6 @@ on the phone line the caller's number."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, VerifyPhone
 from pokaznyk_core.dialog.messages import Incoming, Reply
@@ -42,7 +40,7 @@ def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None =
     if turn.facts.caller_phone is not None:
         text = x.t(loc, "ask_account_voice", length=length)
         return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS)
-    sharing = turn.facts.phone_sharing and not turn.facts.voice
+    sharing = _offers_phone_sharing(turn)
     text = x.t(loc, "ask_account" if sharing else "ask_account_typed", length=length)
     if purpose is not None and not turn.facts.voice:
         why = purpose.value
@@ -52,12 +50,18 @@ def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None =
     return x.reply(loc, x.join(intro, text), (x.nav(loc),), hint=x.DIGITS, request_contact=sharing)
 
 
+def _offers_phone_sharing(turn: Turn) -> bool:
+    """Whether this chat offers a share-phone button (where the platform proves the number
+    is the sender's own; never on the phone line)."""
+    return turn.facts.phone_sharing and not turn.facts.voice
+
+
 def prompt_surname(turn: Turn) -> Reply:
     """The question for the holder's surname; a chat that offered its share-phone button
     with the account question takes it away, since the number was typed."""
     loc = turn.locale
-    sharing = turn.facts.phone_sharing and not turn.facts.voice
-    return replace(x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),)), hide_keyboard=sharing)
+    hide = _offers_phone_sharing(turn)
+    return x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),), hide_keyboard=hide)
 
 
 def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
@@ -123,9 +127,12 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
         return start_submit(call, turn).after(notice)
     if result.account_ids:
         count = len(result.account_ids)
-        said = x.reply(loc, x.t(loc, "verified" if count == 1 else "verified_many", count=count))
         # Verified: the share-phone button, if it was offered, is not needed any more.
-        said = replace(said, hide_keyboard=turn.facts.phone_sharing and not turn.facts.voice)
+        said = x.reply(
+            loc,
+            x.t(loc, "verified" if count == 1 else "verified_many", count=count),
+            hide_keyboard=_offers_phone_sharing(turn),
+        )
         if state.purpose is Purpose.SUBMIT:
             # One account: straight to it. A phone on several: asked which, like any
             # customer with several accounts, so no reading lands on a guessed one.

@@ -11,6 +11,15 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 _NUMBER = re.compile(r"(-?)([0-9]*)(?:[.,]([0-9]*))?")
 
 
+def ascii_int(text: str, *, max_digits: int = 18) -> int | None:
+    """The whole number `text` is, written in ASCII digits only, or None: `str.isdigit`
+    also takes "²", "①" and other scripts' digits, which `int` refuses or reads as other
+    numbers. At most `max_digits` digits (a database's bigint holds 18)."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 def parse_value(
     text: str, meter: MeterSpec, *, truncate_extra_decimals: bool = False
 ) -> Decimal | Problem:

@@ -260,43 +260,51 @@ def _still_a_reference(photo: _Claimed) -> Any:
     )
 
 
-async def _store(context: ServiceContext, photo: _Claimed, content: bytes, media: str) -> bool:
-    """Replace the reference with the image, with its audit entry; False when another
-    worker got there first."""
-    now = context.now()
+async def _settle(
+    photo: _Claimed, changes: dict[Any, Any], *, action: str, details: dict[str, Any], at: datetime
+) -> bool:
+    """Write what came of a claimed photo, with its audit entry, in one transaction; False
+    when the row no longer holds the reference this worker claimed (another got there)."""
     async with write_transaction():
         changed = await (
-            ReadingEvidence.update(
-                {
-                    ReadingEvidence.content: base64.b64encode(content).decode("ascii"),
-                    ReadingEvidence.content_type: media,
-                    ReadingEvidence.fetch_attempts: photo.attempts + 1,
-                    ReadingEvidence.fetch_next_at: None,
-                    ReadingEvidence.fetch_error: "",
-                }
-            )
+            ReadingEvidence.update(changes)
             .where(_still_a_reference(photo))
             .returning(ReadingEvidence.id)
         )
         if not changed:
             return False
         await record_audit(
-            at=now,
+            at=at,
             actor=ACTOR,
-            action="reading.photo_fetched",
+            action=action,
             entity="reading",
             entity_id=photo.reading,
             details={
                 "evidence": photo.id,
                 "channel": photo.channel,
                 "reference": photo.reference,
-                "content_type": media,
-                "bytes": len(content),
+                **details,
                 "attempts": photo.attempts + 1,
             },
             source=photo.channel,
         )
     return True
+
+
+async def _store(context: ServiceContext, photo: _Claimed, content: bytes, media: str) -> bool:
+    """Replace the reference with the image, with its audit entry; False when another
+    worker got there first."""
+    changes = {
+        ReadingEvidence.content: base64.b64encode(content).decode("ascii"),
+        ReadingEvidence.content_type: media,
+        ReadingEvidence.fetch_attempts: photo.attempts + 1,
+        ReadingEvidence.fetch_next_at: None,
+        ReadingEvidence.fetch_error: "",
+    }
+    details = {"content_type": media, "bytes": len(content)}
+    return await _settle(
+        photo, changes, action="reading.photo_fetched", details=details, at=context.now()
+    )
 
 
 async def _retry_later(context: ServiceContext, photo: _Claimed, failure: _Failure) -> None:
@@ -322,35 +330,14 @@ async def _give_up(context: ServiceContext, photo: _Claimed, failure: _Failure) 
     """Keep the reference, say why, and never try again; with an audit entry."""
     now = context.now()
     log.warning("chat photo %s (%s) given up: %s", photo.id, photo.channel, failure.reason)
-    async with write_transaction():
-        changed = await (
-            ReadingEvidence.update(
-                {
-                    ReadingEvidence.fetch_attempts: photo.attempts + 1,
-                    ReadingEvidence.fetch_next_at: None,
-                    ReadingEvidence.fetch_error: failure.reason,
-                    ReadingEvidence.fetch_failed_at: now,
-                }
-            )
-            .where(_still_a_reference(photo))
-            .returning(ReadingEvidence.id)
-        )
-        if changed:
-            await record_audit(
-                at=now,
-                actor=ACTOR,
-                action="reading.photo_not_fetched",
-                entity="reading",
-                entity_id=photo.reading,
-                details={
-                    "evidence": photo.id,
-                    "channel": photo.channel,
-                    "reference": photo.reference,
-                    "reason": failure.reason,
-                    "attempts": photo.attempts + 1,
-                },
-                source=photo.channel,
-            )
+    changes = {
+        ReadingEvidence.fetch_attempts: photo.attempts + 1,
+        ReadingEvidence.fetch_next_at: None,
+        ReadingEvidence.fetch_error: failure.reason,
+        ReadingEvidence.fetch_failed_at: now,
+    }
+    details = {"reason": failure.reason}
+    await _settle(photo, changes, action="reading.photo_not_fetched", details=details, at=now)
 
 
 def _is_final(failure: _Failure, attempts: int) -> bool:

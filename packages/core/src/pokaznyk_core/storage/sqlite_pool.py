@@ -276,12 +276,15 @@ class PooledSQLiteEngine(SQLiteEngine):
         wait its own busy timeout after the one before it; past it, the wait fails as
         SQLite's own does ("database is locked", a passing failure)."""
         lock = self.write_lock()
-        try:
-            async with asyncio.timeout(self.busy_timeout_ms / 1000):
-                await lock.acquire()
-        except TimeoutError:
-            locked = "database is locked (this process's writers wait)"
-            raise sqlite3.OperationalError(locked) from None
+        if lock.locked():  # only a wait needs its deadline; a free turn is taken at once
+            try:
+                async with asyncio.timeout(self.busy_timeout_ms / 1000):
+                    await lock.acquire()
+            except TimeoutError:
+                locked = "database is locked (this process's writers wait)"
+                raise sqlite3.OperationalError(locked) from None
+        else:
+            await lock.acquire()
         try:
             yield
         finally:

@@ -10,6 +10,8 @@ import hmac
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from pokaznyk_core.domain.values import ascii_int
+
 ACCOUNT_TOKEN_LIFETIME = timedelta(minutes=30)
 READING_TOKEN_LIFETIME = timedelta(hours=2)
 """How long a receipt page can still take a photo."""
@@ -53,7 +55,7 @@ def sign_account(secret: str, account_id: int, now: datetime) -> str:
 def verified_account(secret: str, token: str, now: datetime) -> int | None:
     """The account id in a valid, unexpired token; None for anything else."""
     value = _verified(secret, "account", token, now)
-    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+    return ascii_int(value) if value is not None else None
 
 
 def sign_reading(secret: str, reading_id: UUID, now: datetime) -> str:

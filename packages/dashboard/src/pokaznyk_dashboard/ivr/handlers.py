@@ -20,6 +20,7 @@ from litestar.response import Response
 import pokaznyk_core.channels.ivr as ivr
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.domain.readings import Channel
+from pokaznyk_core.domain.values import ascii_int
 from pokaznyk_core.outbox.queue import load_spoken, load_spoken_by_key, store_spoken
 from pokaznyk_core.services.admission import message_turn
 from pokaznyk_core.services.context import ServiceContext
@@ -77,11 +78,6 @@ async def _signed_form(request: Request[Any, Any, Any], context: ServiceContext)
     if not form.get("CallSid"):
         raise Refusal(_refused(400, "not a Twilio voice request"))
     return form
-
-
-def _number(text: str) -> int | None:
-    """A query parameter's number in ASCII digits (`str.isdigit` takes "²" too), or None."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def _caller(form: dict[str, str], *, pbx: bool = False) -> tuple[str, str | None]:
@@ -183,7 +179,7 @@ async def ivr_language(
 
     async def body() -> Response[str]:
         form = await _signed_form(request, context)
-        digits = form.get("Digits", "").strip().removesuffix("#")
+        digits = ivr.keys_of(form.get("Digits", ""))
         if digits and digits not in ("1", "2"):  # 0 repeats, as does a key that is no choice
             action = _link(context, "/ivr/language")
             return twiml(ivr.language_menu(action, redirect_url=action))
@@ -209,9 +205,9 @@ async def ivr_gather(
     async def body() -> Response[str]:
         form = await _signed_form(request, context)
         prompt_ref = request.query_params.get("p", "")
-        silent = _number(request.query_params.get("silent", "")) or 0
+        silent = ascii_int(request.query_params.get("silent", "")) or 0
         caller, _phone = _caller(form, pbx=context.settings.ivr_allow_unsigned)
-        prompt_id = _number(prompt_ref)
+        prompt_id = ascii_int(prompt_ref)
         replies = await load_spoken(prompt_id, caller) if prompt_id is not None else None
         if not replies:
             return twiml(ivr.spoken_message("goodbye", "uk"))
@@ -222,8 +218,8 @@ async def ivr_gather(
             if not digits and silent >= SILENT_REPEATS:
                 return twiml(ivr.spoken_message("goodbye", prompt.locale))
             # 0 says everything again (a receipt number too); silence, only the question
-            again = replies if digits.strip().removesuffix("#") == "0" else replies[-1:]
-            return _render(context, int(prompt_ref), again, silent=silent if not digits else 0)
+            again = replies if ivr.keys_of(digits) == "0" else replies[-1:]
+            return _render(context, prompt_id, again, silent=silent if not digits else 0)
         return await _converse(context, form, incoming, step=prompt_ref)
 
     return await _guard(body)
