@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from tests.conftest import create_postgres_database, drop_postgres_database, pos
 from pokaznyk_core.domain.window import window_state
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
+from pokaznyk_core.storage.sender_lease import SenderLease
+from pokaznyk_core.testing_platforms import FakeTelegram
 
 DEMO_ACCOUNTS = 60
 
@@ -39,15 +42,17 @@ async def database_url(
         await drop_postgres_database(url)
 
 
-def pokaznyk(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POKAZNYK_")}
-    env["POKAZNYK_DATABASE_URL"] = url
+def pokaznyk(
+    url: str, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("POKAZNYK_")}
+    environment |= (env or {}) | {"POKAZNYK_DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "-m", "pokaznyk_core.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
         timeout=120,
         check=False,
     )
@@ -295,3 +300,44 @@ def test_worker_runs_until_sigterm_and_stops_cleanly(database_url: str) -> None:
         worker.kill()
         _out, err = worker.communicate()
     assert "Traceback" not in err
+
+
+async def test_telegram_poll_once_sends_only_when_no_other_process_holds_the_senders_lease(
+    database_url: str,
+) -> None:
+    assert pokaznyk(database_url, "db", "upgrade").returncode == 0
+    env = {
+        "POKAZNYK_TELEGRAM_BOT_TOKEN": FakeTelegram.token,
+        "POKAZNYK_TELEGRAM_SECRET_TOKEN": "cli-secret",
+    }
+    start = {
+        "update_id": 7001,
+        "message": {
+            "message_id": 1,
+            "from": {"id": 4701, "is_bot": False, "first_name": "Olena", "language_code": "uk"},
+            "chat": {"id": 4701, "type": "private"},
+            "date": 1764547200,
+            "text": "/start",
+        },
+    }
+    sender = SenderLease(database_url)  # a running worker elsewhere sends
+    fake = FakeTelegram(updates=[start])
+    with fake.running_in_thread():
+        env["POKAZNYK_TELEGRAM_API_BASE"] = fake.url
+        try:
+            assert await sender.held()
+            polled = await asyncio.to_thread(
+                pokaznyk, database_url, "telegram", "poll", "--once", env=env
+            )
+            assert polled.returncode == 0, polled.stderr
+            assert polled.stdout == "handled 1 update(s)\n"
+            assert fake.sent_messages() == []  # left to the lease's holder
+        finally:
+            await sender.release()
+
+        again = await asyncio.to_thread(
+            pokaznyk, database_url, "telegram", "poll", "--once", env=env
+        )
+        assert again.returncode == 0, again.stderr
+        [greeting] = fake.sent_messages()  # the update was handled once, its reply sent once
+        assert greeting["chat_id"] == 4701

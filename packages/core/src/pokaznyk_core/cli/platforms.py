@@ -16,7 +16,7 @@ from pokaznyk_core.channels import messenger, telegram, viber
 from pokaznyk_core.cli.runner import fail, load_settings, run, with_database
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import window_state
-from pokaznyk_core.outbox import run_worker, send_due, send_reminders
+from pokaznyk_core.outbox import run_worker, send_due_once, send_reminders
 from pokaznyk_core.outbox.delivery import quiet_http_client_logs
 from pokaznyk_core.outbox.inbound import dispatch
 from pokaznyk_core.services.context import ServiceContext
@@ -188,8 +188,8 @@ def telegram_poll(once: bool, no_worker: bool) -> None:
                         handled, _offset = await _poll_round(client, context, 0, wait_seconds=0)
                     except BotApiError as error:
                         fail(str(error))
-                    if not no_worker:
-                        await send_due(context, client)
+                    if not no_worker and await send_due_once(context, client) is None:
+                        log.info("the outbox is sent by the process holding the lease")
                 else:
                     handled = await poll_updates(client, context, stop)
             finally:

@@ -270,6 +270,18 @@ async def send_due(
     return sum(await asyncio.gather(*(one(g) for g in groups.values())))
 
 
+async def send_due_once(context: ServiceContext, client: httpx.AsyncClient) -> int | None:
+    """One round of `send_due` for a command that runs once, under the sender's lease;
+    None when another process holds it (that process sends these messages)."""
+    lease = SenderLease(context.settings.database_url)
+    try:
+        if not await lease.held():
+            return None
+        return await send_due(context, client)
+    finally:
+        await lease.release()
+
+
 async def run_worker(
     context: ServiceContext,
     stop: asyncio.Event,
