@@ -62,8 +62,6 @@ async def dispatch(
                 ),
             )
         result = await handle_message(context, channel, item, also_queue=answer)
-        if result.was_unreachable and channel is not Channel.VIBER:  # Viber says so itself
-            await set_subscribed(channel.value, item.platform_user_id, True)
         results.append((item, result))
     return results
 

@@ -61,9 +61,6 @@ class ConversationResult:
     replies: tuple[Reply, ...]
     duplicate: bool
     identity_id: int | None
-    was_unreachable: bool = False
-    """The user's identity was marked unsubscribed (a Telegram user who had blocked the
-    bot): a message from them means they can be reached again."""
 
 
 async def handle_incoming(
@@ -181,6 +178,8 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         return _DUPLICATE
     if snapshot.identity is None or snapshot.state is None:
         return await _locked_turn(turn, None)
+    if _reachable_again(turn.channel, snapshot.identity):
+        return await _locked_turn(turn, None)
     who = turn.who(int(snapshot.identity["id"]))
     accounts = await identities.accounts_from_rows(
         snapshot.fact_rows, today=who.context.today(), window=who.context.window
@@ -210,12 +209,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         return _DUPLICATE
     if committed is turns.Committed.CONFLICT:
         return None
-    return ConversationResult(
-        replies=tuple(replies),
-        duplicate=False,
-        identity_id=who.identity_id,
-        was_unreachable=not snapshot.identity.get("subscribed", True),
-    )
+    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
 
 
 async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationResult:
@@ -258,12 +252,16 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
         state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
         queued = turn.outbox_rows(replies, who.identity_id)
         await store.save_state_and_enqueue(row_id, state_json, version + 1, queued, now=now)
-    return ConversationResult(
-        replies=tuple(replies),
-        duplicate=False,
-        identity_id=who.identity_id,
-        was_unreachable=not identity.get("subscribed", True),
-    )
+        if _reachable_again(channel, identity):
+            await identities.mark_reachable(who.identity_id)
+    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+
+
+def _reachable_again(channel: Channel, identity: dict[str, Any]) -> bool:
+    """Whether this message shows that a user marked unreachable (a Telegram user who had
+    blocked the bot) can be reached again: marked with the turn, in its transaction. Viber
+    says so itself, with its `subscribed` event."""
+    return channel is not Channel.VIBER and not identity.get("subscribed", True)
 
 
 async def _facts(

@@ -87,6 +87,13 @@ async def link_account(identity_id: int, account_id: int, method: str, now: date
     return bool(inserted)
 
 
+async def mark_reachable(identity_id: int) -> None:
+    """The user wrote again after being marked unreachable (they had blocked the bot)."""
+    await MessengerIdentity.raw(
+        "UPDATE messenger_identity SET subscribed = {} WHERE id = {}", True, identity_id
+    )
+
+
 async def linked_account_ids(identity_id: int) -> list[int]:
     """The ids of the active accounts linked to the identity, oldest link first."""
     rows = await (
