@@ -66,6 +66,12 @@ def test_zero_or_an_unknown_key_repeats_the_prompt() -> None:
     assert ivr.incoming_of_digits(prompt, "") == ivr.REPEAT
 
 
+def test_any_number_of_keys_at_a_one_key_prompt_repeats_it() -> None:
+    prompt = ivr.VoicePrompt.of(confirm_reply())
+    assert ivr.incoming_of_digits(prompt, "1" * 5000) == ivr.REPEAT  # a PBX's burst
+    assert ivr.incoming_of_digits(prompt, "²") == ivr.REPEAT
+
+
 def test_reads_the_star_key_as_the_decimal_point_in_a_meter_value() -> None:
     prompt = ivr.VoicePrompt.of(Reply(text="Показник зони день", input_hint="digits_decimal"))
     incoming = ivr.incoming_of_digits(prompt, "1234*5#")
@@ -138,6 +144,25 @@ def test_says_abbreviations_in_words_and_spells_a_code_of_letters_only() -> None
     assert "30 днів" in said and "2026 року" in said and "60 хвилин" in said
     assert ivr.speakable("Used 120 kWh.", "en") == "Used 120 kilowatt hours."
     assert ivr.speakable("Показник 51200") == "Показник 51200"  # a value is said as a number
+
+
+@pytest.mark.parametrize(
+    ("serial", "spelled"),
+    [
+        ("NIK2102-925465", "N, I, K, 2, 1, 0, 2, 9, 2, 5, 4, 6, 5"),
+        ("GAMA-300-160769", "G, A, M, A, 3, 0, 0, 1, 6, 0, 7, 6, 9"),
+        ("EM-0041435", "E, M, 0, 0, 4, 1, 4, 3, 5"),
+    ],
+)
+def test_spells_a_meter_serial_whole_with_its_leading_zeros(serial: str, spelled: str) -> None:
+    assert ivr.speakable(f"Лічильник {serial}: натисніть 1") == f"Лічильник {spelled}: натисніть 1"
+
+
+def test_a_line_that_ends_without_a_stop_is_said_with_one() -> None:
+    said = ivr.speakable("Спробуйте ще раз через 60 хв\n\nЩо бажаєте зробити?\n1) день")
+    assert said == "Спробуйте ще раз через 60 хвилин. Що бажаєте зробити? 1) день"
+    listed = ivr.speakable("Попередній показник: 14810,3 (3 листопада 2026 р.)\nДалі:\nдень")
+    assert listed == "Попередній показник: 14810,3 (3 листопада 2026 року). Далі: день"
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from typing import Final
 from pokaznyk_core.channels import secrets_match
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.dialog.texts import ZERO
+from pokaznyk_core.domain.values import ascii_int
 
 SIGNATURE_HEADER = "x-twilio-signature"
 REPEAT: Final = "repeat"
@@ -66,9 +67,15 @@ LANGUAGE_MENU: Sequence[tuple[str, str]] = (
 )
 """The first thing a caller hears: the language, one key each (1 Ukrainian, 2 English)."""
 
-_CODE = re.compile(r"\b(?:(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,}|[A-Z]{8,})\b")
+_CODE = re.compile(
+    r"(?<![\w-])(?:[0-9A-Z]+(?:-[0-9A-Z]+)+"
+    r"|(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,}|[A-Z]{8,})(?![\w-])"
+)
 """Codes read one character at a time: receipts (letters and digits, or letters only),
-account numbers."""
+account numbers, and meter serials in parts (NIK2102-925465, EM-0041435), whole and with
+their leading zeros, the hyphens left unsaid."""
+_LINE_END = re.compile(r"(?<=[^\s.!?:;,…])[ \t]*\n\s*")
+"""A line or paragraph that ends without a stop: said with one, not run into the next."""
 
 
 def _uk_count(one: str, few: str, many: str) -> Callable[[re.Match[str]], str]:
@@ -166,11 +173,10 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
     if not keys or keys == "0":  # 0 repeats at every prompt
         return REPEAT
     if prompt.choices:
-        if not (keys.isascii() and keys.isdigit()) or not 1 <= int(keys) <= len(prompt.choices):
+        chosen = ascii_int(keys, max_digits=3)  # a PBX may send any number of keys
+        if chosen is None or not 1 <= chosen <= len(prompt.choices):
             return REPEAT
-        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[int(keys) - 1])
-    if prompt.hint == "choice" and keys == "0":
-        return REPEAT
+        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[chosen - 1])
     if prompt.star and keys == STAR:
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star)
     # `*` is the decimal point at every entry: on a meter without decimals too, where
@@ -185,8 +191,8 @@ def speakable(text: str, locale: str = "uk") -> str:
     plain = plain.replace("\u202f", " ").replace("\u00a0", " ")
     for pattern, words in _SPOKEN.get(locale, ()):
         plain = pattern.sub(words, plain)
-    spelled = _CODE.sub(lambda m: ", ".join(m.group(0)), plain)
-    return re.sub(r"\s+", " ", spelled).strip()
+    spelled = _CODE.sub(lambda m: ", ".join(m.group(0).replace("-", "")), plain)
+    return re.sub(r"\s+", " ", _LINE_END.sub(". ", spelled.strip())).strip()
 
 
 def _words(locale: str) -> Mapping[str, str]:
