@@ -18,8 +18,10 @@ PUBLIC = "https://ivr.example.com"
 class Call:
     """One phone call, signing each request as Twilio does."""
 
-    def __init__(self, web: httpx.AsyncClient, sid: str, caller: str) -> None:
+    def __init__(self, web: httpx.AsyncClient, sid: str, caller: str, user: str = "") -> None:
         self.web, self.sid, self.caller = web, sid, caller
+        self.user = user or caller
+        """Whom the service takes the caller for (a hidden number: `call:<CallSid>`)."""
 
     def form(self, digits: str | None) -> dict[str, str]:
         fields = {
@@ -54,13 +56,13 @@ class Call:
         language_action, _ = gather_of(await self.post("/ivr/voice"))
         menu_action, _ = await self.press(language_action, "1")
         account_action, _ = await self.press(
-            menu_action, await digit_for(menu_action, self.caller, "menu:submit")
+            menu_action, await digit_for(menu_action, self.user, "menu:submit")
         )
         return await self.press(account_action, account_number + "#")
 
     async def choice(self, action: str, payload: str) -> tuple[str, str]:
         """Press the key the prompt at `action` offers for `payload`."""
-        return await self.press(action, await digit_for(action, self.caller, payload))
+        return await self.press(action, await digit_for(action, self.user, payload))
 
 
 def gather_of(response: httpx.Response) -> tuple[str, str]:

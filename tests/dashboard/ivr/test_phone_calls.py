@@ -396,3 +396,31 @@ async def test_a_value_keyed_wrong_is_explained_in_keys_not_in_commas(
     assert "комою або крапкою" not in said and "надішліть" not in said.lower()
     assert again_action  # asked again
     assert await readings_of(fixture.meter_id) == []
+
+
+@pytest.mark.parametrize("withheld", ["+266696687", "+7378742833", "+8656696", "anonymous", ""])
+async def test_callers_who_hide_their_number_are_each_a_caller_of_their_own(
+    phone: httpx.AsyncClient, phone_context: ServiceContext, withheld: str
+) -> None:
+    """Twilio gives a withheld number as a placeholder ("ANONYMOUS" keyed on the phone's
+    letters): two such callers share no dialog and no count of failed attempts."""
+    fixture = await make_meter_fixture(phone_context, initial={Zone.TOTAL: Decimal("100")})
+    sid = f"CA-hidden-{withheld.strip('+') or 'none'}"
+    first = Call(phone, f"{sid}-1", withheld, user=f"call:{sid}-1")
+    second = Call(phone, f"{sid}-2", withheld, user=f"call:{sid}-2")
+
+    entry_action, asked = await first.reaches_the_entry(fixture.account_number)
+    assert "Ми не бачимо вашого номера телефону" in asked
+    language_action, _ = gather_of(await second.post("/ivr/voice"))
+    menu_action, _ = await second.press(language_action, "2")  # English
+    account_action, _ = await second.choice(menu_action, "menu:submit")
+    for _ in range(5):  # he uses up his attempts on a number that is no one's
+        account_action, refused = await second.press(account_action, "9999999990#")
+    assert "Too many failed attempts" in refused
+
+    confirm_action, confirmation = await first.press(entry_action, "150#")
+    _, receipt = await first.choice(confirm_action, "confirm")
+    assert "Показник: 150" in confirmation  # still in Ukrainian, on his own account
+    [reading] = await readings_of(fixture.meter_id)
+    assert spelled(reading["receipt"]) in receipt
+    assert reading["flags"] == "unverified_submitter"

@@ -34,6 +34,10 @@ _PHONE = re.compile(r"^(?:tel:)?(\+?[0-9]{6,15})$")
 _PBX_PHONE = re.compile(r"^(?:sips?:|tel:)?(\+?[0-9]{6,15})(?:@.*)?$")
 """A caller's number from the company's own PBX, which may give a SIP address: trusted only
 on a private network (POKAZNYK_IVR_ALLOW_UNSIGNED), since a SIP caller sets its own From."""
+_WITHHELD = frozenset({"266696687", "7378742833", "8656696", "2562533", "86282452253"})
+"""What Twilio gives as `From` for a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN,
+BLOCKED and UNAVAILABLE keyed on a phone's letters. Taken for a number, every hidden caller
+would share one dialog and one count of failed attempts."""
 SILENT_REPEATS = 2
 
 
@@ -83,10 +87,10 @@ async def _signed_form(request: Request[Any, Any, Any], context: ServiceContext)
 def _caller(form: dict[str, str], *, pbx: bool = False) -> tuple[str, str | None]:
     """(platform user id, the caller's number when the network gave one)."""
     found = (_PBX_PHONE if pbx else _PHONE).match(form.get("From", "").strip())
-    if found:
-        phone = "+" + found.group(1).lstrip("+")
-        return phone, phone
-    return f"call:{form['CallSid']}", None
+    digits = found.group(1).lstrip("+") if found else ""
+    if digits and digits not in _WITHHELD and digits.strip("0"):
+        return "+" + digits, "+" + digits
+    return f"call:{form['CallSid']}", None  # a hidden caller is a new user each call
 
 
 async def _speak(
