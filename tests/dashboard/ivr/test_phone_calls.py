@@ -17,7 +17,7 @@ from tests.dashboard.ivr.calls import Call, gather_of
 from pokaznyk_core.channels import ivr
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.tables import DialogState, Meter, Reading
+from pokaznyk_core.storage.tables import Account, DialogState, Meter, Reading, VerificationFailure
 from pokaznyk_core.testing import make_meter_fixture
 
 A_MONTH_AGO = date(2026, 9, 30)  # the fixed clock says 30 October 2026
@@ -414,8 +414,9 @@ async def test_callers_who_hide_their_number_are_each_a_caller_of_their_own(
     language_action, _ = gather_of(await second.post("/ivr/voice"))
     menu_action, _ = await second.press(language_action, "2")  # English
     account_action, _ = await second.choice(menu_action, "menu:submit")
+    nobodys = f"99999{next(_numbers):05d}#"
     for _ in range(5):  # he uses up his attempts on a number that is no one's
-        account_action, refused = await second.press(account_action, "9999999990#")
+        account_action, refused = await second.press(account_action, nobodys)
     assert "Too many failed attempts" in refused
 
     confirm_action, confirmation = await first.press(entry_action, "150#")
@@ -424,3 +425,55 @@ async def test_callers_who_hide_their_number_are_each_a_caller_of_their_own(
     [reading] = await readings_of(fixture.meter_id)
     assert spelled(reading["receipt"]) in receipt
     assert reading["flags"] == "unverified_submitter"
+
+
+async def test_an_account_with_its_days_failed_attempts_is_held_for_callers_not_on_it(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    """Refused values tell something of the stored reading, so the account's daily limit
+    holds whoever calls; a caller whose number is on the account keeps working."""
+    fixture = await make_meter_fixture(
+        phone_context, initial={Zone.TOTAL: Decimal("500")}, phones=("+380501110077",)
+    )
+    limit = phone_context.verification.account_failures
+    callers = [Call(phone, f"CA-probe-{n}", new_number()) for n in range(limit // 4)]
+    for caller in callers:  # four refused values each: within each caller's own limit
+        entry_action, _ = await caller.reaches_the_entry(fixture.account_number)
+        for _ in range(4):
+            confirm_action, _ = await caller.press(entry_action, "100#")
+            entry_action, refusal = await caller.choice(confirm_action, "confirm")
+            assert "не узгоджується" in refusal
+
+    _, held = await Call(phone, "CA-probe-next", new_number()).reaches_the_entry(
+        fixture.account_number
+    )
+    assert "Зараз не вдалося перевірити дані" in held
+    entry_action, asked = await Call(phone, "CA-holder", "+380501110077").reaches_the_entry(
+        fixture.account_number
+    )
+    assert "Показник" in asked and "Зараз не вдалося" not in asked
+    assert await readings_of(fixture.meter_id) == []
+
+
+async def test_the_holder_calling_about_a_closed_account_is_told_it_is_closed(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380501110088",))
+    await Account.update({Account.status: "closed"}).where(Account.id == fixture.account_id)
+
+    _, holder_hears = await Call(phone, "CA-closed-1", "+380501110088").reaches_the_entry(
+        fixture.account_number
+    )
+    stranger = new_number()
+    _, stranger_hears = await Call(phone, "CA-closed-2", stranger).reaches_the_entry(
+        fixture.account_number
+    )
+    assert "Цей особовий рахунок закрито" in holder_hears
+    assert "закрито" not in stranger_hears  # to anyone else, as a number that is no one's
+
+    async def failures_of(caller: str) -> int:
+        return await VerificationFailure.count().where(
+            VerificationFailure.user_key == f"ivr:{caller}"
+        )
+
+    assert (await failures_of("+380501110088"), await failures_of(stranger)) == (0, 1)

@@ -27,7 +27,7 @@ from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, 
 from pokaznyk_core.services.verification import (
     VerificationOutcome,
     accounts_with_phone,
-    cooldown_problem,
+    attempt_problem,
     find_account,
     record_failure,
     serialize_attempts,
@@ -121,25 +121,32 @@ async def _verify_phone(who: Who, action: act.VerifyPhone) -> act.Verified:
 async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     """A caller may submit for any account number (the design's phone line), which tells
     whether the number exists: so numbers that do not count as failed verifications of
-    the caller's number, and the same limits as everywhere hold the caller back."""
-    typed = action.account_or_eic.strip()[:40]
+    the caller's number, and the same limits as everywhere hold the caller back, the
+    account's daily hold included unless the caller's number is on the account."""
     caller = who.key  # a caller hiding their number is a new user each call
-    await serialize_attempts(caller, typed)  # the turn's transaction holds it to the end
-    held = await cooldown_problem(who.context, caller)
+    account = await find_account(who.context, action.account_or_eic)
+    key = account["number"] if account is not None else action.account_or_eic.strip()[:40]
+    await serialize_attempts(caller, key)  # the turn's transaction holds it to the end
+    digits = normalize_phone_digits(action.caller_phone)
+    on_account = (
+        account is not None
+        and len(digits) >= 9
+        and await AccountPhone.exists().where(
+            (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
+        )
+    )
+    held = await attempt_problem(who.context, caller, "" if on_account else key)
     if held is not None:
         return act.Verified(problem=held)
-    account = await find_account(who.context, action.account_or_eic)
+    if account is not None and account["status"] != "active" and on_account:
+        return act.Verified(problem=Problem(Code.ACCOUNT_CLOSED))  # told to its holder
     if account is None or account["status"] != "active":
-        failed = await record_failure(who.context, user_key=caller, account_key=typed)
+        failed = await record_failure(who.context, user_key=caller, account_key=key)
         if failed.problem is None or failed.problem.code is not Code.VERIFICATION_FAILED:
             return act.Verified(problem=failed.problem)
         return act.Verified(
             problem=Problem(Code.ACCOUNT_UNKNOWN), attempts_left=failed.attempts_left
         )
-    digits = normalize_phone_digits(action.caller_phone)
-    on_account = len(digits) >= 9 and await AccountPhone.exists().where(
-        (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
-    )
     return act.Verified(guest_account_id=account["id"], caller_verified=bool(on_account))
 
 
@@ -151,7 +158,7 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
     account_key = facts.guest.number if action.unverified and facts.guest is not None else ""
     if action.unverified:
         await serialize_attempts(who.key, account_key)
-        held = await cooldown_problem(who.context, who.key)
+        held = await attempt_problem(who.context, who.key, account_key)
         if held is not None:
             return act.Submitted(stored=False, error=held)
     try:

@@ -193,13 +193,28 @@ async def serialize_attempts(user_key: str, account_key: str = "") -> None:
     await serialize_on(*keys)
 
 
-async def cooldown_problem(context: ServiceContext, user_key: str) -> Problem | None:
-    """The cooldown answer when `user_key` used up its failed attempts, else None."""
+async def attempt_problem(
+    context: ServiceContext, user_key: str, account_key: str = ""
+) -> Problem | None:
+    """What holds back an attempt of `user_key` on `account_key` (an account's number, or
+    the number typed when no account has it; "" for none): the user's cooldown once their
+    failed attempts are used up, or the account's hold for the day once it had its
+    failures. None when the attempt may go on."""
     now = context.now()
     limits = context.verification
-    since = now - limits.user_window - limits.user_cooldown
-    failures = await _failures(VerificationFailure.user_key, user_key[:120], since)
-    gate = verification_gate(failures, [], now, limits)
+    rows = await VerificationFailure.raw(
+        _FAILURES,
+        user_key[:120],
+        now - limits.user_window - limits.user_cooldown,
+        account_key,
+        now - limits.account_window,
+    )
+    gate = verification_gate(
+        [r["failed_at"] for r in rows if r["counted"] == "user"],
+        [r["failed_at"] for r in rows if r["counted"] == "account"],
+        now,
+        limits,
+    )
     return None if gate.allowed else gate.problem
 
 
