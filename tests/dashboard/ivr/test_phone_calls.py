@@ -477,3 +477,26 @@ async def test_the_holder_calling_about_a_closed_account_is_told_it_is_closed(
         )
 
     assert (await failures_of("+380501110088"), await failures_of(stranger)) == (0, 1)
+
+
+async def test_a_caller_who_keyed_another_account_names_the_right_one_within_the_call(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    mistyped = await make_meter_fixture(phone_context, phones=("+380501110099",))
+    own = await make_meter_fixture(phone_context, phones=("+380501110098",))
+    call = Call(phone, "CA-typo", "+380501110098")
+
+    entry_action, asked = await call.reaches_the_entry(mistyped.account_number)
+    assert "Вашого номера телефону немає в цьому рахунку" in asked
+    confirm_action, _ = await call.press(entry_action, "150#")
+    menu_action, _ = await call.choice(confirm_action, "cancel")
+    account_action, asked_again = await call.choice(menu_action, "menu:submit")
+    assert "номер особового рахунку" in asked_again.casefold()
+    entry_action, asked = await call.press(account_action, own.account_number + "#")
+    assert "Вашого номера телефону немає" not in asked  # his own account: verified
+    confirm_action, _ = await call.press(entry_action, "150#")
+    await call.choice(confirm_action, "confirm")
+
+    [reading] = await readings_of(own.meter_id)
+    assert reading["flags"] == ""
+    assert await readings_of(mistyped.meter_id) == []

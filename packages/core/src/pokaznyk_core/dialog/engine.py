@@ -265,6 +265,9 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return Step(said.state, said.replies, SetLanguage(chosen))
     if command == x.MENU_SUBMIT:
         base = menu.reset(state)
+        if turn.facts.voice:  # a call names the account of each reading: a mistyped number
+            # can be put right, and a second account named, within the call
+            base = base.at(Stage.MENU, guest_account_id=None, caller_verified=False)
         if not turn.accounts(base):
             return verify.ask_account(base, turn, Purpose.SUBMIT)
         return entry.start_submit(base.at(Stage.CHOOSE_ACCOUNT, account_id=None), turn)
