@@ -836,6 +836,44 @@ def test_an_unverified_caller_submits_without_hearing_account_data() -> None:
     assert chat.stage() is Stage.MENU  # no photo on the phone
 
 
+def test_an_unverified_caller_tells_the_meters_apart_by_their_zones_not_their_serials() -> None:
+    guest = account(
+        5, meter(7, ("4321.0",), serial="SN-A"), meter(8, ("10.0", "20.0"), serial="SN-B"),
+        verified=False,
+    )  # fmt: skip
+
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        chat.facts = replace(chat.facts, guest=guest)
+        return Verified(guest_account_id=5)
+
+    chat = at_menu(Chat(facts(voice=True, caller_phone="+380671112233"), answer))
+    chat.send(tap("menu:submit"))
+    chat.send("0123456789")
+    labels = [b.label for row in chat.replies[-1].buttons for b in row]
+    assert labels[:2] == ["Лічильник 1, однозонний", "Лічильник 2, зони: день, ніч"]
+    assert "SN-" not in chat.said
+
+
+def test_the_phone_line_names_the_key_that_enters_swapped_zones_again() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("1000.0", "500.0"))), voice=True)))
+    chat.send(tap("menu:submit"))
+    chat.send("510")  # the night's value keyed as the day's, and the other way round
+    chat.send("1010")
+    assert chat.stage() is Stage.CONFIRM
+    assert "натисніть 2, щоб ввести знову" in chat.replies[-1].text
+    assert "«Ввести знову»" not in chat.replies[-1].text
+
+
+def test_the_phone_line_says_a_value_is_too_low_once_then_asks_again() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("5000.0",))), voice=True)))
+    chat.send(tap("menu:submit"))
+    chat.send("4000")
+    assert chat.stage() is Stage.ENTER_ZONE
+    said = chat.replies[-2].text
+    assert said.startswith("Показник менший за попередній (5000,0).")
+    assert "надішліть ще раз" not in said
+
+
 def test_state_survives_json_and_an_old_version_starts_again() -> None:
     chat = at_menu(Chat(facts(account(1, meter(last=("500.0", "200.0"))))))
     chat.send(tap("menu:submit"))

@@ -84,9 +84,18 @@ def prompt_meter(turn: Turn, account: AccountInfo) -> Reply:
     loc = turn.locale
     buttons = []
     for number, meter in enumerate(account.meters, start=1):
-        label = meter.serial if account.verified else x.t(loc, "meter_number", number=number)
+        label = meter.serial if account.verified else _anonymous_label(meter, number, loc)
         buttons.append((Button(label=label, payload=f"{x.METER_PREFIX}{meter.meter_id}"),))
     return x.reply(loc, x.t(loc, "choose_meter"), (*buttons, x.nav(loc)), hint=x.CHOICE)
+
+
+def _anonymous_label(meter: MeterInfo, number: int, loc: str) -> str:
+    """A meter told apart without its serial (a caller who may hear no account data): by
+    its zones."""
+    if meter.spec.zone_count == 1:
+        return x.t(loc, "meter_number_one_zone", number=number)
+    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
+    return x.t(loc, "meter_number_zones", number=number, zones=zones)
 
 
 def prompt_zone(state: DialogState, turn: Turn) -> Reply:
@@ -247,7 +256,7 @@ def preview(state: DialogState, turn: Turn) -> Step:
     if verdict.consumption and (swapped or len(meter.spec.zones) > 1):  # else said
         total = x.show_value(meter.spec.format(verdict.total_consumption), loc)
         lines.append(x.t(loc, "confirm_total", used=total))
-    notes = _preview_notes(verdict, loc)
+    notes = _preview_notes(verdict, loc, voice=turn.facts.voice)
     return _confirm(state, ["\n".join(lines), *notes], turn)
 
 
@@ -275,7 +284,7 @@ def _confirm(state: DialogState, parts: list[str], turn: Turn) -> Step:
     return Step(state.at(Stage.CONFIRM), (x.reply(loc, text, buttons, hint=x.CHOICE),))
 
 
-def _preview_notes(verdict: ReadingVerdict, loc: str) -> list[str]:
+def _preview_notes(verdict: ReadingVerdict, loc: str, *, voice: bool) -> list[str]:
     notes = []
     for notice in verdict.notices:
         params = dict(notice.params)
@@ -283,7 +292,7 @@ def _preview_notes(verdict: ReadingVerdict, loc: str) -> list[str]:
             notes.append(
                 x.t(
                     loc,
-                    "preview_swapped",
+                    "preview_swapped_voice" if voice else "preview_swapped",
                     zone=x.zone_name(str(params["zone"]), loc),
                     other_zone=x.zone_name(str(params["other_zone"]), loc),
                 )
@@ -313,7 +322,7 @@ def back_to_problems(
     values = tuple("" if i in wrong else v for i, v in enumerate(_padded(state.values, len(zones))))
     next_state = state.at(Stage.ENTER_ZONE, values=values, zone_index=min(wrong))
     if account.verified:
-        said = [x.problem_text(p, loc) for p in problems]
+        said = [x.problem_text(p, loc, voice=turn.facts.voice) for p in problems]
     else:
         said = [x.t(loc, "guest_rejected")]
     text = x.join(*dict.fromkeys(said), x.t(loc, "enter_again"))
@@ -374,7 +383,7 @@ def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
         notices = result.notices
         if any(n.code is Code.READING_ABOVE_HOUSEHOLD_CAP for n in notices):  # says it all
             notices = tuple(n for n in notices if n.code is not Code.READING_HIGH_CONSUMPTION)
-        parts += [x.problem_text(n, loc) for n in notices]
+        parts += [x.problem_text(n, loc, voice=turn.facts.voice) for n in notices]
     if flagged and not verified:
         parts.append(x.t(loc, "unverified_check"))
     elif flagged and not (result.flags & _PHOTO_NOTICES):
