@@ -103,7 +103,9 @@ def test_reads_a_picture_sent_as_a_file_as_a_photo_and_a_sticker_as_unreadable()
     big = {"document": {"file_id": "doc-3", "mime_type": "image/jpeg", "file_size": 7_340_136}}
     assert only(telegram.parse(update(big))).incoming.kind is IncomingKind.PHOTO_TOO_LARGE
     heic = {"document": {"file_id": "doc-2", "mime_type": "image/heic"}}  # not taken later
-    for other in ({"sticker": {}}, {"voice": {"file_id": "v"}}, {"location": {}}, heic):
+    dice = {"dice": {"emoji": "🎲", "value": 3}}  # a lone 🎲 is sent as one
+    poll = {"poll": {"id": "1", "question": "?", "options": []}}
+    for other in ({"sticker": {}}, {"voice": {"file_id": "v"}}, {"location": {}}, heic, dice, poll):
         assert only(telegram.parse(update(other))).incoming.kind is IncomingKind.UNREADABLE
 
 
@@ -120,7 +122,15 @@ def test_reads_a_picture_sent_as_a_file_as_a_photo_and_a_sticker_as_unreadable()
                 "text": "x",
             },
         },
-        {"update_id": 1, "message": {"message_id": 1, "from": USER, "chat": CHAT, "dice": {}}},
+        {  # a service message in the chat, not one the customer wrote
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "from": USER,
+                "chat": CHAT,
+                "message_auto_delete_timer_changed": {"message_auto_delete_time": 86400},
+            },
+        },
     ],
 )
 def test_ignores_updates_it_does_not_handle(payload: dict[str, Any]) -> None:

@@ -44,6 +44,9 @@ def test_takes_the_companys_account_number_length() -> None:
         ("Мар’яненко", "Мар'яненко"),
         ("Марʼяненко", "Мар'яненко"),
         ("Мар`яненко", "Мар'яненко"),
+        ("Маряненко", "Мар'яненко"),  # a phone keyboard without the apostrophe
+        ("Маръяненко", "Мар'яненко"),  # a Russian layout's hard sign for it
+        ('Мар"яненко', "Мар'яненко"),
         ("Kовальчук", "Ковальчук"),  # Latin K
         ("Тkачук", "Ткачук"),  # Latin k
         ("Cиpoтa", "Сирота"),  # Latin C, p, o, a

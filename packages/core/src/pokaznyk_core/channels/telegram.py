@@ -82,7 +82,21 @@ def _language(sender: dict[str, Any]) -> str | None:
 
 
 _UNREADABLE = frozenset(
-    {"sticker", "voice", "audio", "video", "video_note", "document", "location", "venue"}
+    {
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "video_note",
+        "animation",
+        "document",
+        "location",
+        "venue",
+        "dice",  # a lone 🎲, 🎯, ⚽, 🏀, 🎳 or 🎰 is sent as one
+        "poll",
+        "game",
+        "story",
+    }
 )
 """A customer's messages the dialog cannot read: answered with what it can."""
 

@@ -19,7 +19,9 @@ _ACCOUNT_LABEL = re.compile(
 )
 
 # Apostrophes people type in Ukrainian surnames (Мар'яна, Solov’iov): one letter.
-_APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`‘´ʹ′", "'"))
+_APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`‘´ʹ′\"ъ", None))
+"""Apostrophes in any of their forms, left out: phone keyboards often have none, so
+Лук'яненко is typed Лукяненко (or Лукъяненко, on a Russian layout)."""
 # Latin letters that look like Cyrillic ones, typed with the wrong keyboard layout.
 # Applied (after casefolding) only to a surname with Cyrillic letters.
 _LATIN_LOOKALIKES = str.maketrans(
@@ -67,9 +69,9 @@ def _normalize_surname(text: str, cyrillic: bool) -> str:
 def surname_matches(given: str, on_file: str) -> bool:
     """Whether the surname a person typed is the holder's surname on file.
 
-    Case, surrounding and repeated whitespace, the apostrophe variant and Latin letters
-    that look like Cyrillic ones (in a Cyrillic surname) do not matter; every other
-    letter must be the same (``і`` and ``и`` are different letters).
+    Case, surrounding and repeated whitespace, an apostrophe (in any form, or none) and
+    Latin letters that look like Cyrillic ones (in a Cyrillic surname) do not matter;
+    every other letter must be the same (``і`` and ``и`` are different letters).
     A surname followed by the name (and the patronymic), the order Ukrainian documents
     use, matches too: ``Чорновол Іван``.
     """

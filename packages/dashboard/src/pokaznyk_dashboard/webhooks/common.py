@@ -73,6 +73,8 @@ def decode_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise Refusal(bad_request("the body is not JSON")) from None
+    except RecursionError:  # arrays nested thousands deep: no platform sends that
+        raise Refusal(bad_request("the body is nested too deeply")) from None
 
 
 RETRY_AFTER_SECONDS = 5
