@@ -944,3 +944,30 @@ def test_a_shared_phone_in_the_middle_of_a_reading_keeps_the_reading() -> None:
     assert chat.actions == [] and chat.state.zone_index == 1
     chat.send("210")
     assert chat.stage() is Stage.CONFIRM
+
+
+def test_values_sent_on_lines_of_their_own_fill_the_zones_in_order() -> None:
+    three = meter(last=("4000.0", "8500.0", "1200.0"), digits=8)
+    chat = at_menu(Chat(facts(account(1, three))))
+    chat.send(tap("menu:submit"))
+    chat.send("4070\n8510\n\n1210")
+    assert chat.stage() is Stage.CONFIRM
+    assert chat.state.values == ("4070.0", "8510.0", "1210.0")
+
+
+def test_a_refused_value_among_several_lines_keeps_the_ones_before_it() -> None:
+    three = meter(last=("4000.0", "8500.0", "1200.0"))
+    chat = at_menu(Chat(facts(account(1, three))))
+    chat.send(tap("menu:submit"))
+    chat.send("4070\nвісім")
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 1
+    assert chat.state.values[0] == "4070.0"
+    assert render(Problem(Code.VALUE_NOT_A_NUMBER), "uk") in chat.said
+
+
+def test_more_values_than_zones_left_are_never_one_number() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("1000.0",), digits=8)))))
+    chat.send(tap("menu:submit"))
+    chat.send("1070\n8510")
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("",)
+    assert render(Problem(Code.VALUE_SEVERAL), "uk") in chat.said

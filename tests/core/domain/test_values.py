@@ -131,6 +131,13 @@ def test_ignores_spaces_between_digit_groups_and_takes_a_comma(
     assert parse_value(spaced, meter) == value
 
 
+@pytest.mark.parametrize("text", ["4070\n8510", "4070\r\n8510\n", "1\u20282"])
+def test_numbers_on_lines_of_their_own_are_several_values_never_one(text: str) -> None:
+    meter = MeterSpec(digits=8, decimals=1, zone_count=1)
+    assert parse_value(text, meter) == Problem(Code.VALUE_SEVERAL)
+    assert parse_value("4070\n", meter) == Decimal("4070.0")  # one line, its end typed too
+
+
 @given(meters, st.decimals(min_value=0, max_value=10**8, places=6, allow_nan=False))
 def test_truncation_never_gives_more_than_was_typed(meter: MeterSpec, typed: Decimal) -> None:
     parsed = parse_value(f"{typed:f}", meter, truncate_extra_decimals=True)

@@ -15,7 +15,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
-from pokaznyk_core.domain.values import ascii_int, parse_value
+from pokaznyk_core.domain.values import ascii_int, parse_value, value_lines
 from pokaznyk_core.domain.window import Period, place_reading, window_of
 from pokaznyk_core.domain.zones import Zone
 
@@ -189,6 +189,9 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
     if incoming.kind is not IncomingKind.TEXT:
         return None
+    lines = value_lines(incoming.text)
+    if 1 < len(lines) <= meter.spec.zone_count - state.zone_index:
+        return _several_zones(state, lines, turn)
     parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
     if isinstance(parsed, Problem):
         said = x.problem_text(parsed, loc, voice=turn.facts.voice)
@@ -202,6 +205,18 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         next_state = state.at(Stage.ENTER_ZONE, values=entered, zone_index=following[0])
         return Step(next_state, (prompt_zone(next_state, turn),))
     return preview(state.at(Stage.ENTER_ZONE, values=entered), turn)
+
+
+def _several_zones(state: DialogState, lines: list[str], turn: Turn) -> Step:
+    """Values on lines of their own, for this zone and the next ones in order, as if each
+    came in a message of its own; the first one refused is said, the ones before it kept."""
+    said = Step(state, ())
+    for line in lines:
+        before = said.state
+        said = on_zone(before, Incoming(kind=IncomingKind.TEXT, text=line), turn) or said
+        if said.state == before or said.state.stage is not Stage.ENTER_ZONE:
+            break  # refused, or all entered: what it says is the answer
+    return said
 
 
 def _padded(values: tuple[str, ...], count: int) -> tuple[str, ...]:

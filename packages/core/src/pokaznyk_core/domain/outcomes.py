@@ -34,6 +34,7 @@ class Code(StrEnum):
     VALUE_TOO_MANY_DIGITS = "value.too_many_digits"
     VALUE_TOO_MANY_DECIMALS = "value.too_many_decimals"
     VALUE_NEGATIVE = "value.negative"
+    VALUE_SEVERAL = "value.several"
 
     READING_ZONE_COUNT = "reading.zone_count"
     READING_TOO_LOW = "reading.too_low"
@@ -97,6 +98,7 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.VALUE_TOO_MANY_DIGITS: frozenset({"max_digits"}),
         Code.VALUE_TOO_MANY_DECIMALS: frozenset({"max_decimals"}),
         Code.VALUE_NEGATIVE: frozenset(),
+        Code.VALUE_SEVERAL: frozenset(),
         Code.READING_ZONE_COUNT: frozenset({"expected"}),
         Code.READING_TOO_LOW: frozenset({"zone", "previous"}),
         Code.READING_IN_FUTURE: frozenset({"today"}),

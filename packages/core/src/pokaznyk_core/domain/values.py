@@ -20,18 +20,26 @@ def ascii_int(text: str, *, max_digits: int = 18) -> int | None:
     return None
 
 
+def value_lines(text: str) -> list[str]:
+    """The lines of `text` that hold something: a value each, when several were sent in
+    one message (``"4070\n8510"``: two zones' values, not 40708510)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def parse_value(
     text: str, meter: MeterSpec, *, truncate_extra_decimals: bool = False
 ) -> Decimal | Problem:
     """Read a register value typed by a person (or sent by a smart meter).
 
-    Whitespace of any kind is ignored (``"12 345,6"``); one ``,`` or ``.`` separates the
-    decimals; anything else (apostrophes, signs, letters, a second separator) is not a
-    number. Leading zeros do not count towards the meter's digits. Decimals beyond the
-    meter's are refused, unless they are all zeros or ``truncate_extra_decimals`` is set,
-    when they are cut off (truncated, never rounded). The result has exactly
-    ``meter.decimals`` places.
+    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own are several
+    values, never one; one ``,`` or ``.`` separates the decimals; anything else
+    (apostrophes, signs, letters, a second separator) is not a number. Leading zeros do not
+    count towards the meter's digits. Decimals beyond the meter's are refused, unless they
+    are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
+    never rounded). The result has exactly ``meter.decimals`` places.
     """
+    if len(value_lines(text)) > 1:
+        return Problem(Code.VALUE_SEVERAL)
     compact = "".join(ch for ch in text if not ch.isspace())
     if not compact:
         return Problem(Code.VALUE_EMPTY)
