@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
+from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
@@ -55,3 +57,17 @@ async def platforms_context(
         graph_api_base=fake_graph.url,
     )
     return ServiceContext(settings=settings, clock=clock)
+
+
+async def queue_thanks(context: ServiceContext, recipient: str) -> None:
+    """A reply to a Telegram user, waiting in the outbox."""
+    reply = {"reply": {"text": "Дякуємо", "buttons": []}, "kind": "reply"}
+    await enqueue("telegram", recipient, reply, now=context.now(), dedupe_key=None)
+
+
+async def until_sent(fake: FakeTelegram, seconds: float = 5.0) -> None:
+    """Wait until the fake Bot API was sent a message (or `seconds` went by)."""
+    for _ in range(int(seconds / 0.02)):
+        if fake.sent_messages():
+            return
+        await asyncio.sleep(0.02)

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from tests.core.outbox.conftest import queue_thanks, until_sent
 
 from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
@@ -266,3 +267,20 @@ async def test_a_running_worker_reminds_when_the_window_opens_and_delivers_once(
     [reminder] = reminded()
     assert reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "menu:submit"
     assert await reminders_to("4242") == 1
+
+
+async def test_a_failing_round_of_reminders_holds_no_reply_up(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    await queue_thanks(platforms_context, "4343")
+    # The reminders' query fails (a table away for a migration, a lock past the timeout).
+    await LinkedAccount.raw("ALTER TABLE linked_account RENAME TO linked_account_away")
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(platforms_context, stop, idle_seconds=0.02))
+    try:
+        await until_sent(fake_telegram)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+        await LinkedAccount.raw("ALTER TABLE linked_account_away RENAME TO linked_account")
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["Дякуємо"]

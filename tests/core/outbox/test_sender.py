@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from pokaznyk_core.dialog.messages import Button, Reply
-from pokaznyk_core.outbox import MAX_ATTEMPTS, send_due, sender
+from pokaznyk_core.outbox import RETRY_FOR, send_due, sender
 from pokaznyk_core.outbox.queue import enqueue, telegram_call
 from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
@@ -142,20 +143,43 @@ async def test_waits_exactly_as_long_as_telegram_flood_control_says(
         assert await send_due(platforms_context, client) == 1
 
 
-async def test_gives_up_after_the_bound_and_records_why(
+async def test_an_outage_of_hours_delivers_the_backlog_in_order(
     platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
 ) -> None:
-    message_id = await queue(platforms_context, "telegram", "1004")
-    fake_telegram.fail_next(MAX_ATTEMPTS + 5, status=502)
+    first = await queue(platforms_context, "telegram", "1004", Reply(text="вітаю"))
+    second = await queue(platforms_context, "telegram", "1004", Reply(text="меню"))
+    fake_telegram.fail_next(10_000, status=502)  # the Bot API is down
     async with httpx.AsyncClient() as client:
-        for _ in range(MAX_ATTEMPTS + 3):
+        for _ in range(6 * 60):  # six hours, a round a minute
+            await send_due(platforms_context, client)
+            clock.advance(timedelta(minutes=1))
+        fake_telegram._failures.clear()  # back up
+        tried = len(fake_telegram.sent_messages())
+        for _ in range(70):
+            await send_due(platforms_context, client)
+            clock.advance(timedelta(minutes=1))
+    assert [m["text"] for m in fake_telegram.sent_messages()[tried:]] == ["вітаю", "меню"]
+    assert [(await row(i))["status"] for i in (first, second)] == ["sent", "sent"]
+
+
+async def test_gives_up_a_day_after_it_was_queued_and_records_why(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1005")
+    queued_at = clock.now()
+    fake_telegram.fail_next(10_000, status=502)
+    async with httpx.AsyncClient() as client:
+        while clock.now() < queued_at + RETRY_FOR - timedelta(hours=1):
+            await send_due(platforms_context, client)
+            clock.advance(timedelta(hours=1))
+        assert (await row(message_id))["status"] == "pending"
+        for _ in range(3):
             await send_due(platforms_context, client)
             clock.advance(timedelta(hours=1))
     stored = await row(message_id)
     assert stored["status"] == "failed"
-    assert stored["attempts"] == MAX_ATTEMPTS
     assert "502" in stored["last_error"]
-    assert len(fake_telegram.calls("/sendMessage")) == MAX_ATTEMPTS
+    assert stored["attempts"] == len(fake_telegram.calls("/sendMessage")) > 20
 
 
 async def test_gives_up_at_once_when_viber_says_the_receiver_is_not_subscribed(
@@ -264,10 +288,10 @@ async def test_flood_control_never_makes_a_message_give_up(
     platforms_context: ServiceContext, fake_telegram: FakeTelegram, clock: FixedClock
 ) -> None:
     message_id = await queue(platforms_context, "telegram", "1007")
-    fake_telegram.throttle_next(MAX_ATTEMPTS + 2, retry_after=1)  # a long reminder round
+    fake_telegram.throttle_next(40, retry_after=1)  # a long reminder round
     async with httpx.AsyncClient() as client:
         delivered = 0
-        for _ in range(MAX_ATTEMPTS + 3):
+        for _ in range(42):
             delivered += await send_due(platforms_context, client)
             clock.advance(timedelta(seconds=1))
     stored = await row(message_id)
@@ -290,3 +314,34 @@ async def test_flood_control_holds_the_whole_channel_for_as_long_as_it_says(
         clock.advance(timedelta(seconds=31))
         assert await send_due(platforms_context, client, limiter=limiter) == 2
     assert [m["text"] for m in fake_telegram.sent_messages()] == ["перша", "перша", "інша"]
+
+
+async def test_a_stopping_worker_starts_no_send_and_leaves_the_rest_due_at_once(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    message_id = await queue(platforms_context, "telegram", "1010")
+    stop = asyncio.Event()
+    stop.set()  # the process is stopping: what was claimed is not sent by it
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client, stop=stop) == 0
+        assert fake_telegram.sent_messages() == []
+        stored = await row(message_id)
+        assert stored["status"] == "pending"
+        assert stored["next_attempt_at"] <= platforms_context.now()  # not held for the lease
+        assert await send_due(platforms_context, client) == 1  # the next worker sends it
+
+
+async def test_a_token_the_http_client_cannot_put_in_a_url_is_tried_again_not_stuck(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    settings = platforms_context.settings
+    broken = replace(
+        platforms_context,
+        settings=replace(settings, telegram_bot_token=settings.telegram_bot_token + "\r"),
+    )
+    message_id = await queue(platforms_context, "telegram", "1011")
+    async with httpx.AsyncClient() as client:
+        assert await send_due(broken, client) == 0
+    stored = await row(message_id)
+    assert (stored["status"], stored["attempts"]) == ("pending", 1)
+    assert "InvalidURL" in stored["last_error"]

@@ -7,9 +7,9 @@ import asyncio
 
 import asyncpg
 import pytest
+from tests.core.outbox.conftest import queue_thanks, until_sent
 
 from pokaznyk_core.outbox import run_worker
-from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.sender_lease import SenderLease
@@ -36,13 +36,7 @@ async def test_one_holder_at_a_time_and_the_next_takes_over_when_it_lets_go(
 async def test_a_worker_without_the_lease_leaves_the_sending_to_its_holder(
     platforms_context: ServiceContext, fake_telegram: FakeTelegram
 ) -> None:
-    await enqueue(
-        "telegram",
-        "5005",
-        {"reply": {"text": "Дякуємо", "buttons": []}, "kind": "reply"},
-        now=platforms_context.now(),
-        dedupe_key=None,
-    )
+    await queue_thanks(platforms_context, "5005")
     elsewhere = SenderLease(platforms_context.settings.database_url)  # another process
     assert await elsewhere.held()
     stop = asyncio.Event()
@@ -51,10 +45,7 @@ async def test_a_worker_without_the_lease_leaves_the_sending_to_its_holder(
         await asyncio.sleep(0.3)  # rounds go by: the message waits for the sender
         assert fake_telegram.sent_messages() == []
         await elsewhere.release()  # the sender stopped: this worker takes over
-        for _ in range(250):
-            if fake_telegram.sent_messages():
-                break
-            await asyncio.sleep(0.02)
+        await until_sent(fake_telegram)
     finally:
         stop.set()
         await asyncio.wait_for(worker, 10)

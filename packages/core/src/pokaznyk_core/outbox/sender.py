@@ -31,11 +31,14 @@ from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.sender_lease import SenderLease
 from pokaznyk_core.storage.tables import OutboxMessage
-from pokaznyk_core.storage.transactions import is_postgres, write_transaction
+from pokaznyk_core.storage.transactions import is_postgres, is_transient, write_transaction
 
 log = logging.getLogger("pokaznyk.outbox")
 
-MAX_ATTEMPTS = 8
+RETRY_FOR = timedelta(hours=24)
+"""How long a message is tried again through passing failures (the platform down or
+refusing our token) before it is given up: an outage of hours, or a token being put right,
+still delivers the backlog, in order."""
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
@@ -48,6 +51,11 @@ HOLD_BACK = timedelta(seconds=2)
 """How soon a message held behind an earlier one of its chat is looked at again."""
 PHOTOS_STOP_SECONDS = 5.0
 """How long a stopping worker lets its round of chat photo downloads finish."""
+MARK_SENT_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""The pauses between tries to record a delivered message while the database is busy
+(another process's long write): well within `LEASE`, after which it would go again."""
+REMIND_RETRY = timedelta(minutes=5)
+"""How soon a round of reminders that failed is tried again."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class Claimed:
     recipient: str
     payload: Any
     attempts: int
+    created_at: datetime
 
 
 def backoff(attempts: int) -> float:
@@ -75,7 +84,7 @@ WHERE id IN (
     LIMIT {}
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, channel, recipient, payload, attempts
+RETURNING id, channel, recipient, payload, attempts, created_at
 """
 
 _COLUMNS = (
@@ -84,6 +93,7 @@ _COLUMNS = (
     OutboxMessage.recipient,
     OutboxMessage.payload,
     OutboxMessage.attempts,
+    OutboxMessage.created_at,
 )
 
 
@@ -110,7 +120,8 @@ async def claim(now: datetime, channels: tuple[str, ...], batch: int) -> list[Cl
                     OutboxMessage.id.is_in(ids)
                 )
     claimed = [
-        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"]) for r in rows
+        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"], r["created_at"])
+        for r in rows
     ]
     return await _in_order(sorted(claimed, key=lambda m: m.id), now)
 
@@ -157,6 +168,22 @@ async def _mark_sent(message: Claimed, now: datetime) -> None:
     ).where(OutboxMessage.id == message.id)
 
 
+async def _record_sent(message: Claimed, now: datetime) -> None:
+    """Mark a message the platform accepted as sent, through a passing failure of the
+    database too: left unmarked, its lease would end and the customer get it twice."""
+    for pause in MARK_SENT_PAUSES:
+        try:
+            await _mark_sent(message, now)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("outbox message %s was sent; recording it waits: %s", message.id, error)
+            await asyncio.sleep(pause)
+        else:
+            return
+    await _mark_sent(message, now)
+
+
 async def _mark_failed(message: Claimed, error: str) -> None:
     log.warning("outbox message %s to %s gave up: %s", message.id, message.channel, error)
     await OutboxMessage.update(
@@ -195,7 +222,7 @@ async def _call(context: ServiceContext, client: httpx.AsyncClient, message: Cla
         return Outcome(delivered=False, error=f"cannot build the request: {error}")
     try:
         response = await client.post(url, json=body, headers=headers, params=params)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # a token with a stray \r: put right
         return Outcome(delivered=False, retry=True, error=f"{type(error).__name__}: {error}"[:500])
     return outcome_of(message.channel, response)
 
@@ -205,11 +232,16 @@ async def _deliver_in_order(
     client: httpx.AsyncClient,
     limiter: RateLimiter,
     messages: list[Claimed],
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Send one recipient's messages in order; after a retryable failure hold the rest back."""
+    """Send one recipient's messages in order; after a retryable failure hold the rest back.
+    Once `stop` is set no more are sent: the rest are left due at once, for the next worker."""
     sent = 0
     budget = CHAT_WAIT_SECONDS
     for index, message in enumerate(messages):
+        if stop is not None and stop.is_set():
+            await _schedule_later([m.id for m in messages[index:]], context.now())
+            break
         started = time.monotonic()
         wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
         budget -= time.monotonic() - started
@@ -220,14 +252,14 @@ async def _deliver_in_order(
         outcome = await _call(context, client, message)
         now = context.now()
         if outcome.delivered:
-            await _mark_sent(message, now)
+            await _record_sent(message, now)
             sent += 1
             continue
         # Flood control (a 429 that says how long to wait) is not a failed attempt: the
         # platform only asked us to wait, so it never makes a message give up.
         flood = outcome.retry and outcome.retry_after is not None
         attempts = message.attempts if flood else message.attempts + 1
-        if not outcome.retry or attempts >= MAX_ATTEMPTS:
+        if not outcome.retry or (not flood and now - message.created_at >= RETRY_FOR):
             await _mark_failed(message, outcome.error)
             if outcome.unreachable:  # no reminders until they write again
                 await set_subscribed(message.channel, message.recipient, False)
@@ -251,8 +283,10 @@ async def send_due(
     *,
     batch: int = 50,
     limiter: RateLimiter | None = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Send the messages that are due now; returns how many were delivered."""
+    """Send the messages that are due now; returns how many were delivered. Once `stop`
+    is set, the calls under way finish and no other starts."""
     channels = configured_channels(context.settings)
     messages = await claim(context.now(), channels, batch)
     if not messages:
@@ -265,7 +299,7 @@ async def send_due(
 
     async def one(group: list[Claimed]) -> int:
         async with gate:
-            return await _deliver_in_order(context, client, limiter, group)
+            return await _deliver_in_order(context, client, limiter, group, stop)
 
     return sum(await asyncio.gather(*(one(g) for g in groups.values())))
 
@@ -318,17 +352,21 @@ async def run_worker(
             busy = False
             if photos is None or photos.done():
                 photos = asyncio.create_task(_fetch_photos(context, http), name="pokaznyk-photos")
-            try:
-                if context.now() >= next_remind:
+            if context.now() >= next_remind:  # a failure here must not hold the sending up
+                try:
                     reminders = await send_reminders(context)
                     if reminders.queued:
                         log.info("reminders: %d queued", reminders.queued)
                     next_remind = context.now() + remind_every
+                except Exception:
+                    log.exception("reminders failed; tried again in %s", REMIND_RETRY)
+                    next_remind = context.now() + REMIND_RETRY
+            try:
                 if context.now() >= next_prune:
                     next_prune = context.now() + prune_every
                     await _housekeeping(context)
                 if channels and await lease.held():  # a process that cannot send leaves it
-                    busy = await send_due(context, http, limiter=limiter) > 0
+                    busy = await send_due(context, http, limiter=limiter, stop=stop) > 0
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")
             if not busy:
