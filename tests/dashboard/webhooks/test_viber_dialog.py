@@ -163,6 +163,34 @@ async def test_an_unsubscribed_viber_user_gets_no_reminder_until_subscribed_agai
     assert await reminders() == 1
 
 
+async def test_an_unsubscribed_viber_user_who_writes_again_is_subscribed_by_writing(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    """Viber subscribes a user who sends a message without a `subscribed` event; a user
+    who only opens the chat is not subscribed."""
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.says("/start")
+    await chat.verifies(fixture)
+    await chat.send({"event": "unsubscribed", "timestamp": 1, "user_id": chat.user_id})
+
+    async def reminders() -> int:
+        await send_reminders(web_context)
+        return (
+            await OutboxMessage.count()
+            .where(OutboxMessage.recipient == chat.user_id)
+            .where(OutboxMessage.dedupe_key.like("remind:%"))
+        )
+
+    user = {"id": chat.user_id, "name": "Олена", "language": "uk", "api_version": 10}
+    opened = {"event": "conversation_started", "timestamp": 2, "message_token": 8}
+    await chat.send(opened | {"type": "open", "user": user, "subscribed": False})
+    assert chat.last_status == 200
+    assert await reminders() == 0
+    await chat.says("привіт")
+    assert await reminders() == 1
+
+
 async def test_reminders_switched_off_in_the_dialog_are_not_sent(
     web: httpx.AsyncClient, web_context: ServiceContext
 ) -> None:

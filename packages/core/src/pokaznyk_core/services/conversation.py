@@ -23,7 +23,7 @@ from pokaznyk_core.channels.lengths import fit
 from pokaznyk_core.dialog import actions as act
 from pokaznyk_core.dialog.engine import resume, step
 from pokaznyk_core.dialog.facts import AccountInfo, Facts
-from pokaznyk_core.dialog.messages import Incoming, Reply
+from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.dialog.state import DialogState
 from pokaznyk_core.dialog.turn import Step
 from pokaznyk_core.domain.readings import Channel
@@ -178,7 +178,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
         return _DUPLICATE
     if snapshot.identity is None or snapshot.state is None:
         return await _locked_turn(turn, None)
-    if _reachable_again(turn.channel, snapshot.identity):
+    if _reachable_again(turn, snapshot.identity):
         return await _locked_turn(turn, None)
     who = turn.who(int(snapshot.identity["id"]))
     accounts = await identities.accounts_from_rows(
@@ -252,16 +252,18 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
         state_json = json.dumps(out.state.to_json(), ensure_ascii=False)
         queued = turn.outbox_rows(replies, who.identity_id)
         await store.save_state_and_enqueue(row_id, state_json, version + 1, queued, now=now)
-        if _reachable_again(channel, identity):
+        if _reachable_again(turn, identity):
             await identities.mark_reachable(who.identity_id)
     return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
 
 
-def _reachable_again(channel: Channel, identity: dict[str, Any]) -> bool:
+def _reachable_again(turn: _Turn, identity: dict[str, Any]) -> bool:
     """Whether this message shows that a user marked unreachable (a Telegram user who had
-    blocked the bot) can be reached again: marked with the turn, in its transaction. Viber
-    says so itself, with its `subscribed` event."""
-    return channel is not Channel.VIBER and not identity.get("subscribed", True)
+    blocked the bot, a Viber user who unsubscribed) can be reached again: marked with the
+    turn, in its transaction. A Viber user who writes is subscribed by writing (Viber sends
+    no `subscribed` event for it); one who only opened the chat is not."""
+    opened = turn.channel is Channel.VIBER and turn.incoming.kind is IncomingKind.START
+    return not opened and not identity.get("subscribed", True)
 
 
 async def _facts(
