@@ -7,8 +7,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -299,6 +301,37 @@ def test_worker_runs_until_sigterm_and_stops_cleanly(database_url: str) -> None:
     finally:
         worker.kill()
         _out, err = worker.communicate()
+    assert "Traceback" not in err
+
+
+def test_serve_stops_cleanly_on_sigterm_with_exit_status_0(database_url: str) -> None:
+    assert pokaznyk(database_url, "db", "upgrade").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POKAZNYK_")}
+    env |= {"POKAZNYK_DATABASE_URL": database_url, "POKAZNYK_SECRET_KEY": "cli-test"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pokaznyk_core.cli", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
+        _out, err = server.communicate()
     assert "Traceback" not in err
 
 

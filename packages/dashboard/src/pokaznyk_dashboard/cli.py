@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 
 import click
@@ -61,7 +62,14 @@ def run_uvicorn(app: str, host: str, port: int, workers: int, *, factory: bool =
         proxy_headers=True,
     )
     if workers == 1:
-        uvicorn.Server(config).run()
+        # uvicorn hands the SIGTERM it stopped on to the handler that was there before it,
+        # which would end the process with 143 after a clean stop: a stop asked for is a
+        # success (0), as for `pokaznyk worker` and for several workers.
+        previous = signal.signal(signal.SIGTERM, lambda *_: None)
+        try:
+            uvicorn.Server(config).run()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return
     listener = config.bind_socket()
     # Worker processes rebuild the shared socket without its protocol number, so asyncio
