@@ -711,6 +711,30 @@ def test_an_idle_dialog_expires_back_to_the_menu() -> None:
     assert chat.actions == []
 
 
+def test_an_account_number_sent_after_the_dialog_expired_is_taken_as_at_the_menu() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:submit"))  # asked for the account number; went to find the bill
+    chat.wait(31)
+    chat.send("0123456789")
+    assert translate("dialog.expired", "uk") in chat.said
+    assert chat.stage() is Stage.ASK_SURNAME and chat.state.pending_account == "0123456789"
+
+
+def test_a_first_message_that_is_a_receipt_or_an_account_number_is_answered_after_hello() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        assert action == LookupReceipt("ACDEFHJKM")
+        return Found((ReceiptStatus("ACDEFHJKM", "flagged", "2026-10", "2026-10-30", True),))
+
+    looked_up = Chat(facts(), answer)
+    looked_up.send("ACDEFHJKM")
+    assert translate("dialog.greeting", "uk") in looked_up.replies[0].text
+    assert translate("dialog.status.flagged", "uk") in looked_up.said
+    verifying = Chat(facts())
+    verifying.send("0123456789")
+    assert translate("dialog.greeting", "uk") in verifying.replies[0].text
+    assert verifying.stage() is Stage.ASK_SURNAME
+
+
 def test_a_dialog_within_half_an_hour_goes_on() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(tap("menu:submit"))

@@ -142,6 +142,12 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
         locale = normalize_locale(chosen) if chosen else turn.locale  # greeted in the new one
         hello = x.reply(locale, x.t(locale, "greeting"))
         return _global(greeted, command, turn).after(hello)
+    if fresh and not command and incoming.kind is IncomingKind.TEXT:
+        # A first message that is an account number or a receipt code: the greeting, then
+        # what the menu answers to it.
+        answered = _at_menu(menu.at_start(state), incoming, turn)
+        if answered is not None:
+            return answered.after(x.reply(turn.locale, x.t(turn.locale, "greeting")))
     if fresh or command == "start":
         return menu.greeting(state, turn)
     expired = seen is not None and now - seen > IDLE_TIMEOUT
@@ -160,6 +166,9 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if expired and state.stage is not Stage.MENU:
         note = x.t(turn.locale, "expired")
         state = menu.at_start(state)
+        answered = None if command else _at_menu(state, incoming, turn)
+        if answered is not None:  # an account number or a receipt code, as at the menu
+            return answered.after(x.reply(turn.locale, note))
         if not command or command in (x.CANCEL, x.BACK, x.MENU):
             return menu.menu_step(state, turn, note)
         return _global(state, command, turn).after(x.reply(turn.locale, note))
