@@ -782,17 +782,21 @@ def test_a_messenger_clients_language_does_not_override_the_dialogs() -> None:
     assert chat.replies[-1].locale == "uk"
 
 
-def test_toggles_reminders() -> None:
+def test_switches_reminders_as_the_button_says_however_often_it_is_pressed() -> None:
     chat = at_menu(Chat(facts(account())))
-    chat.send(tap("menu:reminders"))
+    chat.send(tap("menu:reminders:off"))
     assert chat.actions[-1] == SetReminders(False)
     # The menu sent with the answer offers to switch them back on, not off again.
     assert chat.replies[-1].text.startswith(translate("dialog.reminders_off", "uk"))
-    assert "menu:reminders" in chat.payloads
     [label] = [
-        b.label for row in chat.replies[-1].buttons for b in row if b.payload == "menu:reminders"
+        b.label for row in chat.replies[-1].buttons for b in row if b.payload == "menu:reminders:on"
     ]
     assert label == translate("dialog.button.reminders_on", "uk")
+    chat.facts = replace(chat.facts, reminders=False)
+    chat.send(tap("menu:reminders:off"))  # a second tap, or an earlier menu's button
+    assert chat.actions[-1] == SetReminders(False)
+    chat.send(translate("dialog.button.reminders_on", "uk"))  # the label typed
+    assert chat.actions[-1] == SetReminders(True)
 
 
 def test_tells_when_to_submit() -> None:

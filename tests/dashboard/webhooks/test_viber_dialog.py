@@ -198,12 +198,12 @@ async def test_reminders_switched_off_in_the_dialog_are_not_sent(
     chat = customer(web)
     await chat.says("/start")
     await chat.verifies(fixture)
-    await chat.presses("menu:reminders")
+    await chat.presses("menu:reminders:off")
     await send_reminders(web_context)
     reminded = OutboxMessage.dedupe_key.like("remind:%")
     mine = OutboxMessage.recipient == chat.user_id
     assert await OutboxMessage.count().where(mine & reminded) == 0
-    await chat.presses("menu:reminders")  # and on again
+    await chat.presses("menu:reminders:on")  # and on again
     await send_reminders(web_context)
     assert await OutboxMessage.count().where(mine & reminded) == 1
 

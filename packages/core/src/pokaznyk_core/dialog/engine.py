@@ -80,6 +80,8 @@ _MENU_PAYLOADS = frozenset(
         x.MENU_CONTACTS,
         x.MENU_LANGUAGE,
         x.MENU_REMINDERS,
+        x.MENU_REMINDERS_ON,
+        x.MENU_REMINDERS_OFF,
         x.LATEST,
     }
 )
@@ -292,8 +294,11 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return menu.menu_step(state, turn, x.t(loc, "contacts"))
     if command == x.MENU_LANGUAGE:
         return menu.language_step(state, turn, keep=_asks_again(state, turn))
-    # x.MENU_REMINDERS
-    enabled = not turn.facts.reminders
+    # The reminders, switched as the button says: a second tap, or an earlier menu's
+    # button, never does the opposite. (An earlier version's toggle switches them over.)
+    enabled = {x.MENU_REMINDERS_ON: True, x.MENU_REMINDERS_OFF: False}.get(
+        command, not turn.facts.reminders
+    )
     toggled = Turn(replace(turn.facts, reminders=enabled), loc, turn.now)  # what the menu offers
     said = menu.menu_step(state, toggled, x.t(loc, "reminders_on" if enabled else "reminders_off"))
     return Step(said.state, said.replies, SetReminders(enabled))

@@ -46,7 +46,9 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
         x.button(loc, "window", x.MENU_WINDOW),
         x.button(loc, "contacts", x.MENU_CONTACTS),
         x.button(loc, "language", x.MENU_LANGUAGE),
-        x.button(loc, reminders, x.MENU_REMINDERS),
+        x.button(
+            loc, reminders, x.MENU_REMINDERS_OFF if turn.facts.reminders else x.MENU_REMINDERS_ON
+        ),
     )
     return x.reply(loc, x.join(intro, x.t(loc, "menu")), buttons, hint=x.CHOICE)
 

@@ -42,6 +42,9 @@ MENU_WINDOW = "menu:window"
 MENU_CONTACTS = "menu:contacts"
 MENU_LANGUAGE = "menu:language"
 MENU_REMINDERS = "menu:reminders"
+"""The reminders' toggle of earlier menus (still taken from their messages)."""
+MENU_REMINDERS_ON = "menu:reminders:on"
+MENU_REMINDERS_OFF = "menu:reminders:off"
 
 
 def t(locale: str, key: str, **params: object) -> str:
@@ -99,9 +102,10 @@ _TYPED_BUTTONS: tuple[tuple[str, str], ...] = (
     ("confirm", CONFIRM),
     ("reenter", REENTER),
     ("zero", ZERO),
+    ("reminders_on", MENU_REMINDERS_ON),
+    ("reminders_off", MENU_REMINDERS_OFF),
 )
-"""Buttons whose label typed as a message means the button (the reminders' toggle is left
-out: its label says the opposite of what it does once pressed)."""
+"""Buttons whose label typed as a message means the button."""
 
 
 def typed_label_key(text: str) -> str:
