@@ -277,6 +277,22 @@ async def test_a_flagged_reading_takes_three_photos_and_says_so_of_a_fourth(
     assert attached == 3
 
 
+async def test_photos_picked_at_once_in_messenger_are_each_attached_up_to_the_limit(
+    web: httpx.AsyncClient, web_context: ServiceContext
+) -> None:
+    chat = CHATS["messenger"](web, next(_users))
+    reading = await flagged_reading(chat, web_context)
+    images = [
+        {"type": "image", "payload": {"url": f"https://media.example/{n}.jpg"}} for n in range(5)
+    ]
+
+    said = texts(await chat.send(chat.event({"attachments": images})))
+
+    assert said.count("фото додано") == 3 and "вже додано 3 фото" in said
+    attached = await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"])
+    assert attached == 3
+
+
 async def test_a_photo_of_a_flagged_reading_is_taken_after_a_greeting_or_an_hour_away(
     chat: Chat, web_context: ServiceContext, clock: FixedClock
 ) -> None:

@@ -21,6 +21,7 @@ from pokaznyk_core.channels import (
 from pokaznyk_core.channels.lengths import TEXT_LIMITS
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Button, Incoming, IncomingKind, Reply
+from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING
 from pokaznyk_core.i18n import translate
 
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -88,34 +89,39 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _message_incoming(message: dict[str, Any]) -> Incoming | None:
+def _message_incoming(message: dict[str, Any]) -> list[Incoming]:
+    """What one message says to the dialog: one thing, or each of the photos picked at once
+    from the gallery (one more than a reading takes, so the limit is told once)."""
     if message.get("is_echo"):
-        return None  # our own message coming back
+        return []  # our own message coming back
     quick = message.get("quick_reply")
     if isinstance(quick, dict):
         payload = _str(quick.get("payload"))
         pressed = button_payload(payload)
         if pressed is not None:
-            return Incoming(kind=IncomingKind.BUTTON, payload=pressed)
+            return [Incoming(kind=IncomingKind.BUTTON, payload=pressed)]
         if digits_of(payload):  # the user_phone_number quick reply: the user's own number
-            return Incoming(kind=IncomingKind.CONTACT, phone="+" + digits_of(payload))
+            return [Incoming(kind=IncomingKind.CONTACT, phone="+" + digits_of(payload))]
     attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
+    photos = []
     for attachment in attachments:
         content = attachment.get("payload")
         content = content if isinstance(content, dict) else {}
         if attachment.get("type") == "image" and "sticker_id" not in content:  # not a 👍
             url = _str(content.get("url"))
             if url:
-                return Incoming(kind=IncomingKind.PHOTO, photo_ref=url)
+                photos.append(Incoming(kind=IncomingKind.PHOTO, photo_ref=url))
+    if photos:
+        return photos[: MAX_PHOTOS_PER_READING + 1]
     text = message.get("text")
     if isinstance(text, str):
-        return Incoming(kind=IncomingKind.TEXT, text=text)
+        return [Incoming(kind=IncomingKind.TEXT, text=text)]
     if attachments:  # a sticker, audio, video, file or location
-        return Incoming(kind=IncomingKind.UNREADABLE)
-    return None
+        return [Incoming(kind=IncomingKind.UNREADABLE)]
+    return []
 
 
-def _event(event: dict[str, Any]) -> InboundMessage | None:
+def _event(event: dict[str, Any]) -> list[InboundMessage]:
     sender = _object(event.get("sender"), "sender")
     psid = _str(sender.get("id"))
     if not psid:
@@ -123,23 +129,23 @@ def _event(event: dict[str, Any]) -> InboundMessage | None:
     timestamp = event.get("timestamp", "")
     if "message" in event:
         message = _object(event["message"], "message")
-        incoming = _message_incoming(message)
-        if incoming is None:
-            return None
         mid = _str(message.get("mid")) or None
-        return InboundMessage(psid, incoming, mid)
+        return [  # the second photo of a message on, each under a key of its own
+            InboundMessage(psid, incoming, f"{mid}#{n}" if mid and n else mid)
+            for n, incoming in enumerate(_message_incoming(message))
+        ]
     if "postback" in event:
         postback = _object(event["postback"], "postback")
         payload = _str(postback.get("payload"))
         mid = _str(postback.get("mid")) or f"postback:{psid}:{timestamp}"
         if payload in GET_STARTED_PAYLOADS:
-            return InboundMessage(psid, Incoming(kind=IncomingKind.START), mid)
+            return [InboundMessage(psid, Incoming(kind=IncomingKind.START), mid)]
         pressed = button_payload(payload)
         incoming = Incoming(
             kind=IncomingKind.BUTTON, payload=payload if pressed is None else pressed
         )
-        return InboundMessage(psid, incoming, mid)
-    return None  # delivery, read, reaction, optin …
+        return [InboundMessage(psid, incoming, mid)]
+    return []  # delivery, read, reaction, optin …
 
 
 def parse(payload: Any) -> ParseResult:
@@ -154,9 +160,7 @@ def parse(payload: Any) -> ParseResult:
         if not isinstance(events, list):
             raise InvalidUpdateError("entry.messaging is not a list")
         for event in events:
-            message = _event(_object(event, "messaging event"))
-            if message is not None:
-                found.append(message)
+            found += _event(_object(event, "messaging event"))
     return found or IGNORED
 
 
