@@ -999,3 +999,15 @@ def test_more_values_than_zones_left_are_never_one_number() -> None:
     chat.send("1070\n8510")
     assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("",)
     assert render(Problem(Code.VALUE_SEVERAL), "uk") in chat.said
+
+
+def test_every_zones_value_sent_again_after_a_refusal_replaces_them_all() -> None:
+    two = meter(last=("4000.0", "8500.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("3900")  # the day lower than before: refused once both are in
+    chat.send("8510")
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("", "8510.0")
+    chat.send("4070\n8600")
+    assert chat.stage() is Stage.CONFIRM
+    assert chat.state.values == ("4070.0", "8600.0")

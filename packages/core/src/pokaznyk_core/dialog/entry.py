@@ -190,7 +190,13 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     if incoming.kind is not IncomingKind.TEXT:
         return None
     lines = value_lines(incoming.text)
-    if 1 < len(lines) <= meter.spec.zone_count - state.zone_index:
+    count = meter.spec.zone_count
+    if 1 < len(lines) == count:  # every zone's value again: they replace those typed
+        return _several_zones(
+            state.at(Stage.ENTER_ZONE, values=("",) * count, zone_index=0), lines, turn
+        )
+    empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]
+    if 1 < len(lines) <= len(empty):  # the zones still to enter, in order
         return _several_zones(state, lines, turn)
     parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
     if isinstance(parsed, Problem):

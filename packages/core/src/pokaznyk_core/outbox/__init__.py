@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from pokaznyk_core.outbox.evidence_fetch import PhotoFetchRound, fetch_chat_photos
 from pokaznyk_core.outbox.reminders import send_reminders
-from pokaznyk_core.outbox.sender import RETRY_FOR, run_worker, send_due, send_due_once
+from pokaznyk_core.outbox.sender import (
+    MAX_ATTEMPTS,
+    RETRY_FOR,
+    run_worker,
+    send_due,
+    send_due_once,
+)
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "RETRY_FOR",
     "PhotoFetchRound",
     "fetch_chat_photos",

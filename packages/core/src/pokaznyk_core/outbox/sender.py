@@ -38,7 +38,9 @@ log = logging.getLogger("pokaznyk.outbox")
 RETRY_FOR = timedelta(hours=24)
 """How long a message is tried again through passing failures (the platform down or
 refusing our token) before it is given up: an outage of hours, or a token being put right,
-still delivers the backlog, in order."""
+still delivers the backlog, in order. Counted in tries (`MAX_ATTEMPTS`), not from when the
+message was queued, so a message that waited (its channel switched off, the worker down)
+still gets its day."""
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
@@ -51,9 +53,10 @@ HOLD_BACK = timedelta(seconds=2)
 """How soon a message held behind an earlier one of its chat is looked at again."""
 PHOTOS_STOP_SECONDS = 5.0
 """How long a stopping worker lets its round of chat photo downloads finish."""
-MARK_SENT_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
-"""The pauses between tries to record a delivered message while the database is busy
-(another process's long write): well within `LEASE`, after which it would go again."""
+MARK_SENT_WITHIN = 60.0
+"""How long a delivered message's record is tried while the database is busy (another
+process's long write), pausing 0.5 s, 1 s, 2 s… between tries: within `LEASE`, after which
+the message would go again."""
 REMIND_RETRY = timedelta(minutes=5)
 """How soon a round of reminders that failed is tried again."""
 
@@ -67,12 +70,24 @@ class Claimed:
     recipient: str
     payload: Any
     attempts: int
-    created_at: datetime
 
 
 def backoff(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failed try: 5, 10, 20, … capped at an hour."""
     return float(min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1)))
+
+
+def _tries_over(span: timedelta) -> int:
+    """How many tries, `backoff` apart, it takes to go on trying for `span`."""
+    tries, waited = 1, 0.0
+    while waited < span.total_seconds():
+        waited += backoff(tries)
+        tries += 1
+    return tries
+
+
+MAX_ATTEMPTS = _tries_over(RETRY_FOR)
+"""The tries after which a message failing for a passing reason is given up (34: a day)."""
 
 
 _PG_CLAIM = """
@@ -84,7 +99,7 @@ WHERE id IN (
     LIMIT {}
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, channel, recipient, payload, attempts, created_at
+RETURNING id, channel, recipient, payload, attempts
 """
 
 _COLUMNS = (
@@ -93,7 +108,6 @@ _COLUMNS = (
     OutboxMessage.recipient,
     OutboxMessage.payload,
     OutboxMessage.attempts,
-    OutboxMessage.created_at,
 )
 
 
@@ -120,8 +134,7 @@ async def claim(now: datetime, channels: tuple[str, ...], batch: int) -> list[Cl
                     OutboxMessage.id.is_in(ids)
                 )
     claimed = [
-        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"], r["created_at"])
-        for r in rows
+        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"]) for r in rows
     ]
     return await _in_order(sorted(claimed, key=lambda m: m.id), now)
 
@@ -171,17 +184,18 @@ async def _mark_sent(message: Claimed, now: datetime) -> None:
 async def _record_sent(message: Claimed, now: datetime) -> None:
     """Mark a message the platform accepted as sent, through a passing failure of the
     database too: left unmarked, its lease would end and the customer get it twice."""
-    for pause in MARK_SENT_PAUSES:
+    deadline, pause = time.monotonic() + MARK_SENT_WITHIN, 0.5
+    while True:
         try:
             await _mark_sent(message, now)
         except Exception as error:
-            if not is_transient(error):
+            if not is_transient(error) or time.monotonic() >= deadline:
                 raise
             log.warning("outbox message %s was sent; recording it waits: %s", message.id, error)
-            await asyncio.sleep(pause)
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause *= 2
         else:
             return
-    await _mark_sent(message, now)
 
 
 async def _mark_failed(message: Claimed, error: str) -> None:
@@ -259,7 +273,7 @@ async def _deliver_in_order(
         # platform only asked us to wait, so it never makes a message give up.
         flood = outcome.retry and outcome.retry_after is not None
         attempts = message.attempts if flood else message.attempts + 1
-        if not outcome.retry or (not flood and now - message.created_at >= RETRY_FOR):
+        if not outcome.retry or attempts >= MAX_ATTEMPTS:
             await _mark_failed(message, outcome.error)
             if outcome.unreachable:  # no reminders until they write again
                 await set_subscribed(message.channel, message.recipient, False)
