@@ -286,11 +286,18 @@ async def test_photos_picked_at_once_in_messenger_are_each_attached_up_to_the_li
         {"type": "image", "payload": {"url": f"https://media.example/{n}.jpg"}} for n in range(5)
     ]
 
-    said = texts(await chat.send(chat.event({"attachments": images})))
-
-    assert said.count("фото додано") == 3 and "вже додано 3 фото" in said
+    said = texts(await chat.send(chat.event({"attachments": images[:2]})))
+    assert said.count("фото додано") == 2
+    said = texts(await chat.send(chat.event({"attachments": images[2:]})))  # three more
+    assert said.count("фото додано") == 1 and said.count("вже додано 3 фото") == 1
     attached = await ReadingEvidence.count().where(ReadingEvidence.reading == reading["id"])
     assert attached == 3
+
+    await chat.says("привіт")
+    await chat.presses("menu:submit")  # a new entry: the photos are not for it
+    one = await chat.send(chat.event({"attachments": images[:1]}))
+    five = await chat.send(chat.event({"attachments": images}))
+    assert texts(five) == texts(one)  # said once, not for each photo
 
 
 async def test_a_photo_of_a_flagged_reading_is_taken_after_a_greeting_or_an_hour_away(

@@ -48,6 +48,9 @@ class InboundMessage:
     display_name: str = ""
     callback_id: str | None = None
     """Telegram callback query to acknowledge with answerCallbackQuery."""
+    follows: bool = False
+    """Another photo of the message the item before came in (several picked at once):
+    handled only while the ones before it were attached, so a refusal is said once."""
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def _event(event: dict[str, Any]) -> list[InboundMessage]:
         message = _object(event["message"], "message")
         mid = _str(message.get("mid")) or None
         return [  # the second photo of a message on, each under a key of its own
-            InboundMessage(psid, incoming, f"{mid}#{n}" if mid and n else mid)
+            InboundMessage(psid, incoming, f"{mid}#{n}" if mid and n else mid, follows=n > 0)
             for n, incoming in enumerate(_message_incoming(message))
         ]
     if "postback" in event:

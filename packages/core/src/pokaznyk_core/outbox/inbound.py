@@ -46,7 +46,10 @@ async def dispatch(
     results: list[tuple[InboundMessage, Any]] = []
     if parsed == IGNORED:
         return results
+    attached = True
     for item in parsed:
+        if isinstance(item, InboundMessage) and item.follows and not attached:
+            continue  # the photo before it was not taken: said once, not for each of them
         if isinstance(item, SubscriptionChange):
             await set_subscribed(channel.value, item.platform_user_id, item.subscribed)
             continue
@@ -62,6 +65,7 @@ async def dispatch(
                 ),
             )
         result = await handle_message(context, channel, item, also_queue=answer)
+        attached = result.attached_photo
         results.append((item, result))
     return results
 

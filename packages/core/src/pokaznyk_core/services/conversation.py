@@ -61,6 +61,8 @@ class ConversationResult:
     replies: tuple[Reply, ...]
     duplicate: bool
     identity_id: int | None
+    attached_photo: bool = False
+    """The message was a photo, and it was attached to the flagged reading."""
 
 
 async def handle_incoming(
@@ -242,10 +244,13 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
             facts = await _facts(who, identity, state)
             out = step(state, turn.incoming, facts, now)
         replies = list(out.replies)
+        attached = False
         for _ in range(MAX_ACTIONS):
             if out.action is None:
                 break
-            out, facts = await _carry_out(who, out, facts)
+            photo = isinstance(out.action, act.AttachPhoto)
+            out, facts, result = await _carry_out(who, out, facts)
+            attached = attached or (photo and isinstance(result, act.Done) and result.ok)
             replies += out.replies
         # The per-message writes are plain SQL: they run on every message, and building
         # them through the query builder cost more than the database did (measured).
@@ -254,7 +259,12 @@ async def _locked_turn(turn: _Turn, prepared: _Prepared | None) -> ConversationR
         await store.save_state_and_enqueue(row_id, state_json, version + 1, queued, now=now)
         if _reachable_again(turn, identity):
             await identities.mark_reachable(who.identity_id)
-    return ConversationResult(replies=tuple(replies), duplicate=False, identity_id=who.identity_id)
+    return ConversationResult(
+        replies=tuple(replies),
+        duplicate=False,
+        identity_id=who.identity_id,
+        attached_photo=attached,
+    )
 
 
 def _reachable_again(turn: _Turn, identity: dict[str, Any]) -> bool:
@@ -308,7 +318,7 @@ async def _facts(
     )
 
 
-async def _carry_out(who: Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
+async def _carry_out(who: Who, out: Step, facts: Facts) -> tuple[Step, Facts, act.ActionResult]:
     action = out.action
     assert action is not None
     result = await perform(who, action, facts)
@@ -330,4 +340,4 @@ async def _carry_out(who: Who, out: Step, facts: Facts) -> tuple[Step, Facts]:
             )
         identity = {"language": facts.language, "reminders": facts.reminders}
         facts = await _facts(who, identity, call)
-    return resume(out.state, result, facts, who.now), facts
+    return resume(out.state, result, facts, who.now), facts, result
