@@ -152,6 +152,7 @@ def test_says_abbreviations_in_words_and_spells_a_code_of_letters_only() -> None
         ("NIK2102-925465", "N, I, K, 2, 1, 0, 2, 9, 2, 5, 4, 6, 5"),
         ("GAMA-300-160769", "G, A, M, A, 3, 0, 0, 1, 6, 0, 7, 6, 9"),
         ("EM-0041435", "E, M, 0, 0, 4, 1, 4, 3, 5"),
+        ("0041435", "0, 0, 4, 1, 4, 3, 5"),
     ],
 )
 def test_spells_a_meter_serial_whole_with_its_leading_zeros(serial: str, spelled: str) -> None:

@@ -70,6 +70,7 @@ LANGUAGE_MENU: Sequence[tuple[str, str]] = (
 _CODE = re.compile(
     r"(?<![\w-])(?:[0-9A-Z]+(?:-[0-9A-Z]+)+"
     r"|(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,}|[A-Z]{8,})(?![\w-])"
+    r"|(?<![\w,.:-])0[0-9]{2,}(?![\w,.-]|:\d)"  # led by zeros (a serial): never a number
 )
 """Codes read one character at a time: receipts (letters and digits, or letters only),
 account numbers, and meter serials in parts (NIK2102-925465, EM-0041435), whole and with
