@@ -111,6 +111,19 @@ async def test_verifies_and_submits_a_one_zone_reading(context: ServiceContext) 
     assert links == 1
 
 
+async def test_linking_an_account_already_linked_says_so(context: ServiceContext) -> None:
+    meter = await make_meter_fixture(context)
+    customer = Customer(context)
+    first = await customer.verify(meter)
+    assert translate("dialog.verified", "uk") in said(first)
+    await customer.say(tap("menu:link"))
+    await customer.say(meter.account_number)
+    again = await customer.say(meter.surname)
+    assert translate("dialog.verified_again", "uk") in said(again)
+    assert translate("dialog.verified", "uk") not in said(again)
+    assert await LinkedAccount.count().where(LinkedAccount.account == meter.account_id) == 1
+
+
 async def test_writes_every_reply_to_the_outbox(context: ServiceContext) -> None:
     customer = Customer(context)
     result = await customer.say("привіт")

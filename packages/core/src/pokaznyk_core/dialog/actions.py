@@ -112,6 +112,8 @@ class Verified:
     attempts_left: int | None = None
     guest_account_id: int | None = None
     caller_verified: bool = False
+    already_linked: bool = False
+    """The account verified was linked to this chat before (nothing new was linked)."""
 
 
 @dataclass(frozen=True)

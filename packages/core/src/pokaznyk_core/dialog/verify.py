@@ -128,9 +128,10 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
     if result.account_ids:
         count = len(result.account_ids)
         # Verified: the share-phone button, if it was offered, is not needed any more.
+        key = "verified" if count == 1 else "verified_many"
         said = x.reply(
             loc,
-            x.t(loc, "verified" if count == 1 else "verified_many", count=count),
+            x.t(loc, "verified_again" if result.already_linked else key, count=count),
             hide_keyboard=_offers_phone_sharing(turn),
         )
         if state.purpose is Purpose.SUBMIT:

@@ -105,8 +105,10 @@ def _not_verified(outcome: VerificationOutcome) -> act.Verified:
 async def _verify_holder(who: Who, action: act.VerifyHolder, facts: Facts) -> act.Verified:
     outcome = await _check_holder(who, action, facts)
     if outcome.verified and outcome.account_id is not None:
-        await identities.link_account(who.identity_id, outcome.account_id, "holder", who.now)
-        return act.Verified(account_ids=(outcome.account_id,))
+        linked = await identities.link_account(
+            who.identity_id, outcome.account_id, "holder", who.now
+        )
+        return act.Verified(account_ids=(outcome.account_id,), already_linked=not linked)
     return _not_verified(outcome)
 
 
