@@ -184,9 +184,11 @@ async def test_the_status_menu_lists_the_bills_with_the_estimate_reconciled(
     assert "жовтень 2026: 212 кВт·год за показником" in said
     assert "вересень 2026: 180 кВт·год, розрахунково (без показника)" in said
     charge = Problem(
-        Code.ESTIMATE_CHARGE, {"estimated": "180", "actual": "392", "difference": "212"}
+        Code.ESTIMATE_CHARGE,
+        {"estimated": "180", "actual": "392", "difference": "212", "periods": "2026-09"},
     )
     assert render(charge, "uk") in said
+    assert "Рахунки за вересень 2026 нараховано за оцінкою: 180 кВт·год" in said
 
 
 async def test_the_status_menu_says_when_nothing_was_billed_yet(context: ServiceContext) -> None:

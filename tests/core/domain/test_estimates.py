@@ -9,6 +9,7 @@ from pokaznyk_core.domain.estimates import daily_average, estimate_consumption, 
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.i18n import render
 
 TWO_ZONES = MeterSpec(6, 1, 2)
 ONE_ZONE = MeterSpec(4, 0, 1)
@@ -86,6 +87,17 @@ def test_reconciles_an_estimate_with_the_actual_consumption() -> None:
     assert result.notice == Problem(
         Code.ESTIMATE_CREDIT, {"estimated": "310", "actual": "262", "difference": "48"}
     )
+
+
+def test_names_the_months_the_estimates_were_for_as_the_design_says() -> None:
+    notice = reconcile(Decimal(310), Decimal(262), ["2026-09", "2026-08"]).notice
+    assert render(notice, "en") == (
+        "Your bills for August and September 2026 were estimated at 310 kWh; your reading "
+        "shows 262 kWh, so 48 kWh will be credited."
+    )
+    assert render(notice, "uk").startswith("Рахунки за серпень і вересень 2026 нараховано")
+    over_a_new_year = reconcile(Decimal(1), Decimal(1), ["2025-12", "2026-01"]).notice
+    assert "December 2025 and January 2026" in render(over_a_new_year, "en")
 
 
 def test_reports_a_charge_when_the_estimate_was_too_low() -> None:

@@ -70,6 +70,7 @@ async def test_a_period_is_billed_on_readings_or_estimated_and_a_later_reading_c
     assert outcome.reconciliation.estimated == Decimal(150)
     assert outcome.reconciliation.actual == Decimal(250)
     assert outcome.reconciliation.notice.code is Code.ESTIMATE_CHARGE
+    assert outcome.reconciliation.periods == ("2025-09",)  # told at submission, by month
 
     clock.instant = datetime(2025, 11, 10, 9, tzinfo=UTC)
     await close_period(context, Period(2025, 10), actor="test")

@@ -70,8 +70,12 @@ async def test_the_account_page_lists_the_bills_with_a_credit_and_its_reconcilia
     assert translate("web.cabinet.bills.estimated", "uk") in bills
     assert translate("web.cabinet.bills.actual", "uk") in bills
     assert "<strong>-95</strong>" in bills and "<strong>155</strong>" in bills
-    credit = Problem(Code.ESTIMATE_CREDIT, {"estimated": "155", "actual": "60", "difference": "95"})
+    credit = Problem(
+        Code.ESTIMATE_CREDIT,
+        {"estimated": "155", "actual": "60", "difference": "95", "periods": "2026-08"},
+    )
     assert render(credit, "uk") in bills
+    assert "Рахунки за серпень 2026 нараховано за оцінкою" in bills
 
     english = unescape(
         (await visitor.get(f"/cabinet/accounts/{meter.account_number}?lang=en")).text

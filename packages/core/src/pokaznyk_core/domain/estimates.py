@@ -69,11 +69,16 @@ class EstimateReconciliation:
     estimated: Decimal
     actual: Decimal
     difference: Decimal
+    periods: tuple[str, ...] = ()
+    """The billing periods that were estimated ("2026-08"), where known."""
 
     @property
     def notice(self) -> Problem:
-        """What to tell the customer: a credit, a charge, or that the estimate was right."""
+        """What to tell the customer: a credit, a charge, or that the estimate was right
+        (naming the months estimated, where known)."""
         params = {"estimated": f"{self.estimated:f}", "actual": f"{self.actual:f}"}
+        if self.periods:
+            params["periods"] = " ".join(self.periods)
         if self.difference > 0:
             return Problem(Code.ESTIMATE_CREDIT, {**params, "difference": f"{self.difference:f}"})
         if self.difference < 0:
@@ -81,10 +86,14 @@ class EstimateReconciliation:
         return Problem(Code.ESTIMATE_MATCHED, params)
 
 
-def reconcile(estimated_total: Decimal, actual_total: Decimal) -> EstimateReconciliation:
-    """Compare the estimates billed with the actual consumption a reading shows."""
+def reconcile(
+    estimated_total: Decimal, actual_total: Decimal, periods: Sequence[str] = ()
+) -> EstimateReconciliation:
+    """Compare the estimates billed (for `periods`, where known) with the actual
+    consumption a reading shows."""
     return EstimateReconciliation(
         estimated=estimated_total,
         actual=actual_total,
         difference=estimated_total - actual_total,
+        periods=tuple(sorted(periods)),
     )

@@ -103,9 +103,28 @@ def format_day(day: date, locale: str, pattern: str = "long") -> str:
     return format_date(day, format=pattern, locale=locale)
 
 
+def months(periods: str, locale: str) -> str:
+    """Billing periods ("2026-08 2026-09") as the months they are, each year said once:
+    ``серпень і вересень 2026``, ``December 2025 and January 2026``."""
+    days = sorted({date(int(p[:4]), int(p[5:7]), 1) for p in _PERIOD.findall(periods)})
+    words = translate("word.and", locale)
+    parts = []
+    for n, day in enumerate(days):
+        last_of_year = n == len(days) - 1 or days[n + 1].year != day.year
+        parts.append(format_day(day, locale, "LLLL y" if last_of_year else "LLLL"))
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} {words} {parts[-1]}"
+
+
+_PERIOD = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
+
+
 def _display(name: str, value: object, locale: str) -> object:
     if name == "zone" or name.endswith("_zone"):
         return translate(f"zone.{value}", locale)
+    if name == "periods":
+        return months(str(value), locale)
     if isinstance(value, str) and _DECIMAL.fullmatch(value) and locale in _DECIMAL_COMMA:
         return value.replace(".", ",")
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
@@ -128,6 +147,8 @@ def render(problem: Problem, locale: str, *, voice: bool = False) -> str:
     key = problem.code.value
     if problem.params.get("max_decimals") == 0 and f"{key}.whole" in catalogue(chosen):
         key = f"{key}.whole"  # "not more than 0 digits after the comma" says it badly
+    if problem.params.get("periods") and f"{key}.months" in catalogue(chosen):
+        key = f"{key}.months"  # the months the estimates were for, named
     if voice and f"{key}.voice" in catalogue(chosen):
         key = f"{key}.voice"
     return translate(key, chosen, **params)

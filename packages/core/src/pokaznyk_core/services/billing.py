@@ -171,10 +171,10 @@ def reconciliation_for(
     """The estimates billed after `since_period` (of bills read before the new reading's
     period: period and consumption per zone column), against the actual consumption a new
     reading shows; None when nothing was estimated in between."""
+    estimated_periods = [line for line in estimated_bills if line[0] > since_period]
     lines = [
         {"consumption_1": c1, "consumption_2": c2, "consumption_3": c3}
-        for period, c1, c2, c3 in estimated_bills
-        if period > since_period
+        for _period, c1, c2, c3 in estimated_periods
     ]
     if not lines:
         return None
@@ -185,4 +185,4 @@ def reconciliation_for(
         ),
         Decimal(0),
     )
-    return reconcile(estimated, actual)
+    return reconcile(estimated, actual, [str(line[0]) for line in estimated_periods])

@@ -87,7 +87,7 @@ def _meter_bills(rows: Sequence[Mapping[str, Any]]) -> list[BillSummary]:
     lines just before it."""
     bills = []
     estimates = Decimal(0)
-    estimated_since_actual = False
+    estimated_periods: list[str] = []
     for row in rows:
         period = Period.parse(str(row["period"]))
         if not isinstance(period, Period):  # close_period writes only valid periods
@@ -107,12 +107,13 @@ def _meter_bills(rows: Sequence[Mapping[str, Any]]) -> list[BillSummary]:
         )
         if basis is Basis.ESTIMATED:
             estimates += bill.total
-            estimated_since_actual = True
+            estimated_periods.append(str(period))
         else:
-            if estimated_since_actual:
-                bill = replace(bill, reconciliation=reconcile(estimates, estimates + bill.total))
+            if estimated_periods:
+                settled = reconcile(estimates, estimates + bill.total, estimated_periods)
+                bill = replace(bill, reconciliation=settled)
             estimates = Decimal(0)
-            estimated_since_actual = False
+            estimated_periods = []
         bills.append(bill)
     return bills
 
