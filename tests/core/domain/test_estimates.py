@@ -100,6 +100,11 @@ def test_names_the_months_the_estimates_were_for_as_the_design_says() -> None:
     assert "December 2025 and January 2026" in render(over_a_new_year, "en")
 
 
+def test_says_whole_kwh_without_a_decimal_and_others_with_theirs() -> None:
+    notice = reconcile(Decimal("41.0"), Decimal("40.50")).notice
+    assert dict(notice.params) == {"estimated": "41", "actual": "40.5", "difference": "0.5"}
+
+
 def test_reports_a_charge_when_the_estimate_was_too_low() -> None:
     result = reconcile(Decimal(200), Decimal(262))
     assert result.difference == Decimal(-62)

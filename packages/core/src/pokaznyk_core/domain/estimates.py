@@ -76,14 +76,22 @@ class EstimateReconciliation:
     def notice(self) -> Problem:
         """What to tell the customer: a credit, a charge, or that the estimate was right
         (naming the months estimated, where known)."""
-        params = {"estimated": f"{self.estimated:f}", "actual": f"{self.actual:f}"}
+        params = {"estimated": _kwh(self.estimated), "actual": _kwh(self.actual)}
         if self.periods:
             params["periods"] = " ".join(self.periods)
         if self.difference > 0:
-            return Problem(Code.ESTIMATE_CREDIT, {**params, "difference": f"{self.difference:f}"})
+            return Problem(Code.ESTIMATE_CREDIT, {**params, "difference": _kwh(self.difference)})
         if self.difference < 0:
-            return Problem(Code.ESTIMATE_CHARGE, {**params, "difference": f"{-self.difference:f}"})
+            return Problem(Code.ESTIMATE_CHARGE, {**params, "difference": _kwh(-self.difference)})
         return Problem(Code.ESTIMATE_MATCHED, params)
+
+
+def _kwh(value: Decimal) -> str:
+    """kWh as they are: whole ones without a decimal (an estimate is whole: "41", not
+    "41.0"), others with theirs ("40.5")."""
+    if value == value.to_integral_value():
+        return f"{value.to_integral_value():f}"
+    return f"{value.normalize():f}"
 
 
 def reconcile(
