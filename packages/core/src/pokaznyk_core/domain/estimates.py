@@ -12,6 +12,7 @@ from types import MappingProxyType
 from pokaznyk_core.domain.checks import ConsumptionHistory
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.values import without_trailing_zeros
 from pokaznyk_core.domain.zones import Zone, ZoneValues
 
 # Daily averages keep four decimals (truncated); estimates are whole kWh.
@@ -89,9 +90,7 @@ class EstimateReconciliation:
 def _kwh(value: Decimal) -> str:
     """kWh as they are: whole ones without a decimal (an estimate is whole: "41", not
     "41.0"), others with theirs ("40.5")."""
-    if value == value.to_integral_value():
-        return f"{value.to_integral_value():f}"
-    return f"{value.normalize():f}"
+    return f"{without_trailing_zeros(value):f}"
 
 
 def reconcile(

@@ -20,6 +20,12 @@ def ascii_int(text: str, *, max_digits: int = 18) -> int | None:
     return None
 
 
+def without_trailing_zeros(value: Decimal) -> Decimal:
+    """The same quantity without trailing zeros: ``212`` rather than ``212.0``, ``40.5``
+    rather than ``40.50`` (an amount of kWh as a person says it)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def value_lines(text: str) -> list[str]:
     """The lines of `text` that hold something: a value each, when several were sent in
     one message (``"4070\n8510"``: two zones' values, not 40708510)."""

@@ -94,7 +94,8 @@ def build_request(
     raise ValueError(f"channel {channel!r} has no platform API")
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """A platform's answer as a JSON object ({} when it is not one)."""
     try:
         data = response.json()
     except ValueError:
@@ -110,7 +111,7 @@ def _server_trouble(response: httpx.Response) -> Outcome | None:
 
 def telegram_outcome(response: httpx.Response) -> Outcome:
     """Bot API answer: ok, flood control (429 retry_after), a server error, or a refusal."""
-    data = _json(response)
+    data = json_object(response)
     if response.is_success and data.get("ok") is True:
         return DELIVERED
     description = str(data.get("description") or f"HTTP {response.status_code}")
@@ -136,7 +137,7 @@ def viber_outcome(response: httpx.Response) -> Outcome:
     trouble = _server_trouble(response)
     if trouble is not None:
         return trouble
-    data = _json(response)
+    data = json_object(response)
     status = data.get("status")
     message = str(data.get("status_message") or "")
     if status == 0:
@@ -150,7 +151,7 @@ def viber_outcome(response: httpx.Response) -> Outcome:
 
 def messenger_outcome(response: httpx.Response) -> Outcome:
     """Send API answer: `message_id` on success; OAuth and rate-limit errors are retried."""
-    data = _json(response)
+    data = json_object(response)
     if response.is_success and "message_id" in data:
         return DELIVERED
     trouble = _server_trouble(response)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES
+from pokaznyk_core.outbox.delivery import json_object
 from pokaznyk_core.outbox.sender import LEASE, backoff
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
@@ -161,14 +161,6 @@ def _redact(text: str, settings: Settings) -> str:
     return text.replace(token, "<token>") if token else text
 
 
-def _json(response: httpx.Response) -> Mapping[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _too_large() -> _Failure:
     """More than `MAX_PHOTO_BYTES`: the key `check_photo` refuses such a photo with."""
     return _Failure("evidence.too_large", retry=False)
@@ -181,7 +173,7 @@ async def _telegram_file_url(
     base = settings.telegram_api_base.rstrip("/")
     token = settings.telegram_bot_token
     response = await client.get(f"{base}/bot{token}/getFile", params={"file_id": file_id})
-    data = _json(response)
+    data = json_object(response)
     result = data.get("result")
     if not response.is_success or data.get("ok") is not True or not isinstance(result, dict):
         description = str(data.get("description") or "")[:200]

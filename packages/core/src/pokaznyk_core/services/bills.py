@@ -17,12 +17,11 @@ from typing import Any
 
 from pokaznyk_core.domain.billing import Basis
 from pokaznyk_core.domain.estimates import EstimateReconciliation, reconcile
+from pokaznyk_core.domain.values import without_trailing_zeros
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.storage.tables import BillLine
 from pokaznyk_core.storage.values import spec_of, values_from_row
-
-_WHOLE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def _meter_bills(rows: Sequence[Mapping[str, Any]]) -> list[BillSummary]:
             continue
         spec = spec_of(row)
         kwh = {
-            zone: _plain(value)
+            zone: without_trailing_zeros(value)
             for zone, value in values_from_row(row, spec, prefix="consumption_").items()
         }
         basis = Basis(row["basis"])
@@ -116,11 +115,6 @@ def _meter_bills(rows: Sequence[Mapping[str, Any]]) -> list[BillSummary]:
             estimated_periods = []
         bills.append(bill)
     return bills
-
-
-def _plain(value: Decimal) -> Decimal:
-    """The same quantity without trailing zeros (``212`` rather than ``212.0``)."""
-    return value.quantize(_WHOLE) if value == value.to_integral_value() else value.normalize()
 
 
 __all__ = ["BillSummary", "account_bills"]

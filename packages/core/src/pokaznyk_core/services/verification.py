@@ -98,9 +98,7 @@ async def _attempt(
     the attempts on either are serialized (so no two of them are judged on the same
     count); an account number is looked up with the failures in one round trip, an EIC
     first on its own."""
-    limits = context.verification
-    user_since = now - limits.user_window - limits.user_cooldown
-    account_since = now - limits.account_window
+    user_since, account_since = _counted_since(context.verification, now)
     number = validate_account_number(account_or_eic.strip(), context.settings.account_number_length)
     if isinstance(number, Problem):
         account = await find_account(context, account_or_eic)
@@ -119,11 +117,25 @@ async def _attempt(
         )
         first = {k: v for k, v in rows[0].items() if k not in ("counted", "failed_at")}
         account = first if first["id"] is not None else None
+    user_failures, account_failures = _split(rows)
     return _Attempt(
         account=account,
         account_key=account_key,
-        user_failures=[r["failed_at"] for r in rows if r["counted"] == "user"],
-        account_failures=[r["failed_at"] for r in rows if r["counted"] == "account"],
+        user_failures=user_failures,
+        account_failures=account_failures,
+    )
+
+
+def _counted_since(limits: VerificationLimits, now: datetime) -> tuple[datetime, datetime]:
+    """Since when a user's failures and an account's count at `now`."""
+    return now - limits.user_window - limits.user_cooldown, now - limits.account_window
+
+
+def _split(rows: list[dict[str, Any]]) -> tuple[list[datetime], list[datetime]]:
+    """The times of the user's failures and of the account's, from `_FAILURES` rows."""
+    return (
+        [r["failed_at"] for r in rows if r["counted"] == "user"],
+        [r["failed_at"] for r in rows if r["counted"] == "account"],
     )
 
 
@@ -201,20 +213,11 @@ async def attempt_problem(
     failed attempts are used up, or the account's hold for the day once it had its
     failures. None when the attempt may go on."""
     now = context.now()
-    limits = context.verification
+    user_since, account_since = _counted_since(context.verification, now)
     rows = await VerificationFailure.raw(
-        _FAILURES,
-        user_key[:120],
-        now - limits.user_window - limits.user_cooldown,
-        account_key,
-        now - limits.account_window,
+        _FAILURES, user_key[:120], user_since, account_key, account_since
     )
-    gate = verification_gate(
-        [r["failed_at"] for r in rows if r["counted"] == "user"],
-        [r["failed_at"] for r in rows if r["counted"] == "account"],
-        now,
-        limits,
-    )
+    gate = verification_gate(*_split(rows), now, context.verification)
     return None if gate.allowed else gate.problem
 
 
