@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -23,7 +23,7 @@ from pokaznyk_core.storage.tables import (
     Reading,
     ReadingEvidence,
 )
-from pokaznyk_core.testing import MeterFixture, make_meter_fixture
+from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 
 T = Zone.TOTAL
 
@@ -166,6 +166,45 @@ async def test_five_failures_start_a_cooldown(context: ServiceContext) -> None:
     await customer.say(meter.account_number)
     held = await customer.say(meter.surname)
     assert cooldown in said(held)
+
+
+async def test_a_user_in_a_cooldown_is_told_before_typing_in_vain(
+    context: ServiceContext, clock: FixedClock
+) -> None:
+    meter = await make_meter_fixture(context)
+    telegram, viber = Customer(context), Customer(context, Channel.VIBER)
+    for customer in (telegram, viber):
+        await customer.say(tap("menu:link"))
+        for _ in range(5):
+            await customer.say(meter.account_number)
+            await customer.say("Шевченко")
+    clock.advance(timedelta(minutes=20))
+    cooldown = render(Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 40}), "uk")
+    ask_surname = translate("dialog.ask_surname", "uk")
+
+    # Telegram proves a shared contact is the sender's own: that way stays open.
+    offer = await telegram.say(tap("menu:submit"))
+    assert cooldown in said(offer)
+    assert translate("dialog.locked_share_phone", "uk") in said(offer)
+    assert offer.replies[-1].request_contact
+    typed = await telegram.say(meter.account_number)
+    assert cooldown in said(typed) and ask_surname not in said(typed)
+
+    # Viber has no such way: back to the menu, and an account number typed there is told too.
+    told = await viber.say(tap("menu:link"))
+    assert cooldown in said(told)
+    assert (await viber.state())[0].stage is Stage.MENU
+    typed = await viber.say(meter.account_number)
+    assert cooldown in said(typed) and ask_surname not in said(typed)
+
+    clock.advance(timedelta(minutes=41))  # over: asked as ever, and verified
+    again = await viber.say(tap("menu:link"))
+    assert cooldown not in said(again)
+    await viber.say(meter.account_number)
+    verified = await viber.say(meter.surname)
+    assert await LinkedAccount.count().where(LinkedAccount.account == meter.account_id) == 1, said(
+        verified
+    )
 
 
 async def test_submits_a_three_zone_reading(context: ServiceContext) -> None:

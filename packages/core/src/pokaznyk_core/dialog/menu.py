@@ -54,8 +54,9 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
 
 
 def reset(state: DialogState) -> DialogState:
-    """The state at the menu, keeping only the language, the counter, a guest caller and
-    the flagged reading a photo of the meter may still be sent for (until the next entry)."""
+    """The state at the menu, keeping only the language, the counter, a guest caller, the
+    flagged reading a photo of the meter may still be sent for (until the next entry) and
+    a verification cooldown."""
     return DialogState(
         stage=Stage.MENU,
         locale=state.locale,
@@ -64,6 +65,7 @@ def reset(state: DialogState) -> DialogState:
         guest_account_id=state.guest_account_id,
         caller_verified=state.caller_verified,
         reading_id=state.reading_id,
+        locked_until=state.locked_until,
     )
 
 

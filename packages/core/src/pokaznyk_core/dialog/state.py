@@ -8,7 +8,7 @@ replaced by a fresh one (the customer lands on the menu), never an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -50,7 +50,9 @@ class DialogState:
     one reading. ``guest_account_id`` is the account a phone caller named in this call:
     ``caller_verified`` when the caller's number is on it (they hear its data), otherwise
     they submit as a guest and hear none. A call's account is never linked: the next call
-    names its account again.
+    names its account again. ``locked_until`` is when a chat user's verification cooldown
+    ends, as the last refused attempt told it: until then they are told so before typing
+    an account number and a surname in vain.
     """
 
     stage: Stage = Stage.NEW
@@ -66,11 +68,20 @@ class DialogState:
     reading_id: str = ""
     guest_account_id: int | None = None
     caller_verified: bool = False
+    locked_until: str = ""
     version: int = field(default=STATE_VERSION)
 
     def seen_at(self) -> datetime | None:
         """When the customer last wrote, or None for a new state."""
         return datetime.fromisoformat(self.last_seen) if self.last_seen else None
+
+    def locked_at(self, now: datetime) -> timedelta | None:
+        """How long the verification cooldown told last still runs at ``now`` (None when
+        there is none)."""
+        if not self.locked_until:
+            return None
+        left = datetime.fromisoformat(self.locked_until) - now
+        return left if left > timedelta(0) else None
 
     def at(self, stage: Stage, **changes: Any) -> DialogState:
         """A copy at ``stage`` with ``changes``."""
@@ -92,6 +103,7 @@ class DialogState:
             "reading_id": self.reading_id,
             "guest_account_id": self.guest_account_id,
             "caller_verified": self.caller_verified,
+            "locked_until": self.locked_until,
             "version": self.version,
         }
 
@@ -115,6 +127,7 @@ class DialogState:
                 reading_id=str(data.get("reading_id", "")),
                 guest_account_id=_opt_int(data.get("guest_account_id")),
                 caller_verified=bool(data.get("caller_verified", False)),
+                locked_until=str(data.get("locked_until", "")),
             )
         except (ValueError, TypeError):
             return cls()

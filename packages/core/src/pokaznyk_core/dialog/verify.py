@@ -3,6 +3,9 @@ on the phone line the caller's number."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, VerifyPhone
 from pokaznyk_core.dialog.messages import Incoming, Reply
@@ -29,7 +32,29 @@ def ask_account(state: DialogState, turn: Turn, purpose: Purpose, intro: str = "
     next_state = state.at(
         Stage.ASK_ACCOUNT, purpose=purpose, pending_account="", account_id=None, meter_id=None
     )
+    locked = _while_locked(next_state, turn, intro)
+    if locked is not None:
+        return locked
     return Step(next_state, (prompt_account_number(turn, intro, purpose),))
+
+
+def _while_locked(state: DialogState, turn: Turn, intro: str = "") -> Step | None:
+    """A chat user in a verification cooldown is told so before typing an account number
+    and a surname the service would refuse anyway. A shared phone contact is no guess, so
+    a chat that takes one still offers it; elsewhere the customer goes back to the menu."""
+    from pokaznyk_core.dialog.menu import menu_step
+
+    left = None if turn.facts.voice else state.locked_at(turn.now)
+    if left is None:
+        return None
+    loc = turn.locale
+    minutes = max(1, math.ceil(left / timedelta(minutes=1)))
+    cooldown = x.problem_text(Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes}), loc)
+    if not _offers_phone_sharing(turn):
+        return menu_step(state, turn, x.join(intro, cooldown))
+    text = x.join(intro, f"{cooldown} {x.t(loc, 'locked_share_phone')}")
+    ask = state.at(Stage.ASK_ACCOUNT, pending_account="")
+    return Step(ask, (x.reply(loc, text, (x.nav(loc),), request_contact=True),))
 
 
 def prompt_account_number(turn: Turn, intro: str = "", purpose: Purpose | None = None) -> Reply:
@@ -67,6 +92,9 @@ def prompt_surname(turn: Turn) -> Reply:
 def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     """The account number (or EIC) typed: ask the surname next (both before answering)."""
     loc = turn.locale
+    locked = _while_locked(state, turn)
+    if locked is not None:
+        return locked
     found = account_text(incoming.text, turn.facts.account_number_length)
     if isinstance(found, Problem):
         said = x.reply(loc, x.problem_text(found, loc))
@@ -155,4 +183,9 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
             left = Problem(Code.VERIFICATION_ATTEMPTS_LEFT, {"attempts_left": result.attempts_left})
             words.append(x.problem_text(left, loc))
         return Step(cleared.at(Stage.ASK_ACCOUNT), (prompt_account_number(turn, " ".join(words)),))
+    if problem.code is Code.VERIFICATION_COOLDOWN:  # told at once until it ends
+        minutes = int(problem.params.get("minutes", 0))
+        cleared = cleared.at(
+            cleared.stage, locked_until=(turn.now + timedelta(minutes=minutes)).isoformat()
+        )
     return menu_step(cleared, turn, x.problem_text(problem, loc))
