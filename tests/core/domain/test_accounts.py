@@ -1,6 +1,7 @@
 import pytest
 
 from pokaznyk_core.domain.accounts import (
+    account_and_surname,
     normalize_phone_digits,
     surname_matches,
     validate_account_number,
@@ -100,3 +101,27 @@ def test_does_not_map_letters_of_a_surname_on_file_in_latin() -> None:
 )
 def test_compares_phones_by_their_international_digits(text: str, digits: str) -> None:
     assert normalize_phone_digits(text) == digits
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "surname"),
+    [
+        ("4110000011 Тарнавська", "4110000011", "Тарнавська"),
+        ("Тарнавська, 4110000011", "4110000011", "Тарнавська"),
+        ("№ 41 1000 0011 Тарнавська Ольга", "41 1000 0011", "Тарнавська Ольга"),
+        ("рахунок 4110000011: Лук'яненко", "4110000011", "Лук'яненко"),
+        ("62Z1234567890123 Бойко-Мирна", "62Z1234567890123", "Бойко-Мирна"),
+    ],
+)
+def test_finds_an_account_number_and_a_surname_sent_together(
+    text: str, number: str, surname: str
+) -> None:
+    assert account_and_surname(text) == (number, surname)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["4110000011", "Тарнавська", "4110000011 12", "4110 Тарнавська 0011", "Ольга 4110000011 Т."],
+)
+def test_finds_no_surname_beside_a_number_where_there_is_none(text: str) -> None:
+    assert account_and_surname(text) is None

@@ -22,6 +22,7 @@ from pokaznyk_core.storage.tables import (
     OutboxMessage,
     Reading,
     ReadingEvidence,
+    VerificationFailure,
 )
 from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 
@@ -166,6 +167,43 @@ async def test_five_failures_start_a_cooldown(context: ServiceContext) -> None:
     await customer.say(meter.account_number)
     held = await customer.say(meter.surname)
     assert cooldown in said(held)
+
+
+async def test_the_account_number_and_the_surname_may_come_in_one_message(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context)
+    asked, at_menu = Customer(context), Customer(context)
+    await asked.say(tap("menu:link"))
+    await asked.say(f"{meter.account_number} {meter.surname}")
+    await at_menu.say(Incoming(IncomingKind.START))
+    await at_menu.say(f"{meter.surname}, {meter.account_number}")
+    linked = await LinkedAccount.select(LinkedAccount.identity).where(
+        LinkedAccount.account == meter.account_id
+    )
+    assert len(linked) == 2
+
+
+async def test_digits_at_the_surname_question_are_no_failed_attempt(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context)
+    customer = Customer(context)
+    await customer.say(tap("menu:link"))
+    await customer.say(meter.account_number)
+    again = await customer.say(meter.account_number)  # thought lost: sent again
+    assert said(again) == translate("dialog.ask_surname", "uk")
+    typo = await customer.say("12345")
+    assert translate("dialog.surname_in_letters", "uk") in said(typo)
+    assert translate("dialog.ask_surname", "uk") in said(typo)
+    assert (
+        await VerificationFailure.count().where(
+            VerificationFailure.account_key == meter.account_number
+        )
+        == 0
+    )
+    await customer.say(meter.surname)
+    assert await LinkedAccount.count().where(LinkedAccount.account == meter.account_id) == 1
 
 
 async def test_a_user_in_a_cooldown_is_told_before_typing_in_vain(

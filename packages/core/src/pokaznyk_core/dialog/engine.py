@@ -242,8 +242,7 @@ def _at_menu(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     code = normalize_receipt(incoming.text)
     if code is not None:
         return menu.lookup_step(state, code)
-    found = verify.account_text(incoming.text, turn.facts.account_number_length)
-    if isinstance(found, str):
+    if verify.names_an_account(incoming.text, turn.facts.account_number_length):
         purpose = Purpose.LINK if turn.facts.accounts else Purpose.SUBMIT
         asking = state.at(Stage.ASK_ACCOUNT, purpose=purpose)
         return verify.on_account(asking, incoming, turn)

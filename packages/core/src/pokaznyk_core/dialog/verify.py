@@ -11,7 +11,11 @@ from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, V
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
-from pokaznyk_core.domain.accounts import validate_account_number
+from pokaznyk_core.domain.accounts import (
+    account_and_surname,
+    has_letters,
+    validate_account_number,
+)
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
 
@@ -25,6 +29,21 @@ def account_text(text: str, length: int) -> str | Problem:
     if any(ch.isalpha() for ch in compact) and len(compact) >= 12:
         return validate_eic(compact, required_prefix="62Z")
     return number
+
+
+def account_and_name(text: str, length: int) -> tuple[str, str] | None:
+    """The account number (or EIC) and the surname, when one message has both."""
+    both = account_and_surname(text)
+    if both is None:
+        return None
+    found = account_text(both[0], length)
+    return None if isinstance(found, Problem) else (found, both[1])
+
+
+def names_an_account(text: str, length: int) -> bool:
+    """Whether ``text`` is an account number or EIC, alone or with the surname."""
+    found = account_text(text, length)
+    return not isinstance(found, Problem) or account_and_name(text, length) is not None
 
 
 def ask_account(state: DialogState, turn: Turn, purpose: Purpose, intro: str = "") -> Step:
@@ -96,6 +115,11 @@ def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     if locked is not None:
         return locked
     found = account_text(incoming.text, turn.facts.account_number_length)
+    both = None
+    if isinstance(found, Problem) and turn.facts.caller_phone is None:
+        both = account_and_name(incoming.text, turn.facts.account_number_length)
+    if both is not None:  # "4110000011 Тарнавська": both asked at once
+        return _verify_holder(state, *both)
     if isinstance(found, Problem):
         said = x.reply(loc, x.problem_text(found, loc))
         return Step(state, (said, prompt_account_number(turn)))
@@ -114,7 +138,25 @@ def on_surname(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     surname = incoming.text.strip()
     if not surname:
         return Step(state, (prompt_surname(turn),))
-    return Step(state, (), VerifyHolder(state.pending_account, surname[:100]))
+    length = turn.facts.account_number_length
+    both = account_and_name(surname, length)
+    if both is not None:  # the account number sent again, with the surname this time
+        return _verify_holder(state, *both)
+    if not has_letters(surname):  # no surname: not a failed attempt
+        found = account_text(surname, length)
+        if not isinstance(found, Problem):  # the account number sent again (or another)
+            return Step(state.at(Stage.ASK_SURNAME, pending_account=found), (prompt_surname(turn),))
+        loc = turn.locale
+        return Step(state, (x.reply(loc, x.t(loc, "surname_in_letters")), prompt_surname(turn)))
+    return _verify_holder(state, state.pending_account, surname)
+
+
+def _verify_holder(state: DialogState, account: str, surname: str) -> Step:
+    return Step(
+        state.at(Stage.ASK_SURNAME, pending_account=account),
+        (),
+        VerifyHolder(account, surname[:100]),
+    )
 
 
 def on_contact(state: DialogState, incoming: Incoming, turn: Turn) -> Step:

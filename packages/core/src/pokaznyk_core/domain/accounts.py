@@ -56,6 +56,45 @@ def validate_account_number(
     return number
 
 
+_DIGIT_RUN = re.compile(r"\d(?:[\d\s\-‐‑‒–—]*\d)?")
+_AROUND_WORDS = " \t\r\n,;:./–—-"
+
+
+def account_and_surname(text: str) -> tuple[str, str] | None:
+    """An account number (or an EIC) and the holder's surname sent in one message, in
+    either order (``4110000011 Тарнавська``, ``Тарнавська, 62Z…``): the number's text and
+    the surname, each still to be checked as ever; None when the message is not both."""
+    words = text.split()
+    codes = [w for w in words if w[:3].upper() == "62Z"]
+    if len(codes) == 1:
+        number = codes[0].strip(_AROUND_WORDS)
+        rest = " ".join(w for w in words if w is not codes[0])
+        surname = rest.strip(_AROUND_WORDS)
+    else:
+        runs = list(_DIGIT_RUN.finditer(text))
+        if len(runs) != 1:
+            return None
+        number = runs[0].group()
+        before = _ACCOUNT_LABEL.sub("", text[: runs[0].start()], count=1).strip(_AROUND_WORDS)
+        after = text[runs[0].end() :].strip(_AROUND_WORDS)
+        if before and after:
+            return None
+        surname = before or after
+    return (number, surname) if _is_name(surname) else None
+
+
+def _is_name(text: str) -> bool:
+    """Whether ``text`` could be a surname (with a name): letters, spaces, hyphens and
+    apostrophes only, at least one letter."""
+    kept = text.translate(_APOSTROPHES).replace("-", " ").split()
+    return bool(kept) and all(word.isalpha() for word in kept)
+
+
+def has_letters(text: str) -> bool:
+    """Whether ``text`` has a letter in it (a surname must)."""
+    return any(ch.isalpha() for ch in text)
+
+
 def _has_cyrillic(text: str) -> bool:
     return any("CYRILLIC" in unicodedata.name(ch, "") for ch in text)
 
