@@ -983,6 +983,15 @@ def test_values_sent_on_lines_of_their_own_fill_the_zones_in_order() -> None:
     assert chat.state.values == ("4070.0", "8510.0", "1210.0")
 
 
+def test_values_spaced_apart_on_one_line_fill_the_zones_too() -> None:
+    three = meter(last=("400.0", "850.0", "120.0"), digits=8)
+    chat = at_menu(Chat(facts(account(1, three))))
+    chat.send(tap("menu:submit"))
+    chat.send("500 1050")  # not 5001050 for the peak
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.zone_index == 2
+    assert chat.state.values == ("500.0", "1050.0", "")
+
+
 def test_a_refused_value_among_several_lines_keeps_the_ones_before_it() -> None:
     three = meter(last=("4000.0", "8500.0", "1200.0"))
     chat = at_menu(Chat(facts(account(1, three))))

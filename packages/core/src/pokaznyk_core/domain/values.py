@@ -27,9 +27,35 @@ def without_trailing_zeros(value: Decimal) -> Decimal:
 
 
 def value_lines(text: str) -> list[str]:
-    """The lines of `text` that hold something: a value each, when several were sent in
-    one message (``"4070\n8510"``: two zones' values, not 40708510)."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The values sent in `text`, when several came in one message: one a line
+    (``"4070\n8510"``: two zones' values, not 40708510), or numbers on one line whose
+    spaces do not group thousands (``"4070 8510"``). Spaces that group thousands
+    (``"12 345,6"``) or space out digits as the display shows them (``"0 4 0 7 0"``) are
+    one value."""
+    values: list[str] = []
+    for line in text.splitlines():
+        groups = line.split()
+        if len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups)) and not _one(groups):
+            values.extend(groups)
+        elif groups:
+            values.append(line.strip())
+    return values
+
+
+_NUMBER_GROUP = re.compile(r"[0-9]+(?:[.,][0-9]*)?")
+
+
+def _one(groups: list[str]) -> bool:
+    """Whether numbers a line has, split by spaces, are the parts of one number."""
+    if all(len(group) == 1 for group in groups):
+        return True  # digits spaced out
+    integers = [_DECIMAL_POINT.split(group)[0] for group in groups]
+    if any(len(group) != len(integer) for group, integer in zip(groups[:-1], integers[:-1])):
+        return False  # decimals before the last group: two numbers
+    return len(integers[0]) <= 3 and all(len(integer) == 3 for integer in integers[1:])
+
+
+_DECIMAL_POINT = re.compile(r"[.,]")
 
 
 def parse_value(
@@ -37,8 +63,8 @@ def parse_value(
 ) -> Decimal | Problem:
     """Read a register value typed by a person (or sent by a smart meter).
 
-    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own are several
-    values, never one; one ``,`` or ``.`` separates the decimals; anything else
+    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own, or spaced
+    where no thousands are grouped, are several values, never one (`value_lines`); one ``,`` or ``.`` separates the decimals; anything else
     (apostrophes, signs, letters, a second separator) is not a number. Leading zeros do not
     count towards the meter's digits. Decimals beyond the meter's are refused, unless they
     are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
