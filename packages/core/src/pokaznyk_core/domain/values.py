@@ -50,7 +50,7 @@ def _one(groups: list[str]) -> bool:
     if all(len(group) == 1 for group in groups):
         return True  # digits spaced out
     integers = [_DECIMAL_POINT.split(group)[0] for group in groups]
-    if any(len(group) != len(integer) for group, integer in zip(groups[:-1], integers[:-1])):
+    if any(_DECIMAL_POINT.search(group) for group in groups[:-1]):
         return False  # decimals before the last group: two numbers
     return len(integers[0]) <= 3 and all(len(integer) == 3 for integer in integers[1:])
 
@@ -64,9 +64,10 @@ def parse_value(
     """Read a register value typed by a person (or sent by a smart meter).
 
     Spaces are ignored (``"12 345,6"``), but numbers on lines of their own, or spaced
-    where no thousands are grouped, are several values, never one (`value_lines`); one ``,`` or ``.`` separates the decimals; anything else
-    (apostrophes, signs, letters, a second separator) is not a number. Leading zeros do not
-    count towards the meter's digits. Decimals beyond the meter's are refused, unless they
+    where no thousands are grouped, are several values, never one (`value_lines`); one
+    ``,`` or ``.`` separates the decimals; anything else (apostrophes, signs, letters, a
+    second separator) is not a number. Leading zeros do not count towards the meter's
+    digits. Decimals beyond the meter's are refused, unless they
     are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
     never rounded). The result has exactly ``meter.decimals`` places.
     """
