@@ -159,6 +159,22 @@ def test_spells_a_meter_serial_whole_with_its_leading_zeros(serial: str, spelled
     assert ivr.speakable(f"Лічильник {serial}: натисніть 1") == f"Лічильник {spelled}: натисніть 1"
 
 
+def test_spells_a_serial_at_the_end_of_a_sentence_but_no_thousands_group() -> None:
+    assert ivr.speakable("Лічильник 0041435.") == "Лічильник 0, 0, 4, 1, 4, 3, 5."
+    assert ivr.speakable("Спожито 1\u202f023 кВт·год.") == "Спожито 1 023 кіловат-години."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("0 800 300 015", "0, 8, 0, 0, 3, 0, 0, 0, 1, 5"),
+        ("+380 44 123-45-67", "3, 8, 0, 4, 4, 1, 2, 3, 4, 5, 6, 7"),
+    ],
+)
+def test_reads_a_phone_number_digit_by_digit(written: str, spoken: str) -> None:
+    assert ivr.speakable(f"Телефонуйте: {written}.") == f"Телефонуйте: {spoken}."
+
+
 def test_a_line_that_ends_without_a_stop_is_said_with_one() -> None:
     said = ivr.speakable("Спробуйте ще раз через 60 хв\n\nЩо бажаєте зробити?\n1) день")
     assert said == "Спробуйте ще раз через 60 хвилин. Що бажаєте зробити? 1) день"

@@ -70,11 +70,13 @@ LANGUAGE_MENU: Sequence[tuple[str, str]] = (
 _CODE = re.compile(
     r"(?<![\w-])(?:[0-9A-Z]+(?:-[0-9A-Z]+)+"
     r"|(?=[0-9A-Z]*[0-9])(?=[0-9A-Z]*[A-Z])[0-9A-Z]{5,}|[0-9]{8,}|[A-Z]{8,})(?![\w-])"
-    r"|(?<![\w,.:-])0[0-9]{2,}(?![\w,.-]|:\d)"  # led by zeros (a serial): never a number
+    r"|(?<![\w,.:-])(?<!\d )0[0-9]{2,}(?![\w,-]|[.:]\d)"  # led by zeros (a serial): never a number
 )
 """Codes read one character at a time: receipts (letters and digits, or letters only),
 account numbers, and meter serials in parts (NIK2102-925465, EM-0041435), whole and with
 their leading zeros, the hyphens left unsaid."""
+_PHONE = re.compile(r"(?<![\w,.])\+?\d{1,4}(?:[ -]\d{2,4}){2,}(?![\w,]|\.\d)")
+"""A phone number in groups (0 800 300 015, +380 44 123 45 67): read digit by digit."""
 _LINE_END = re.compile(r"(?<=[^\s.!?:;,…])[ \t]*\n\s*")
 """A line or paragraph that ends without a stop: said with one, not run into the next."""
 
@@ -192,8 +194,15 @@ def speakable(text: str, locale: str = "uk") -> str:
     plain = plain.replace("\u202f", " ").replace("\u00a0", " ")
     for pattern, words in _SPOKEN.get(locale, ()):
         plain = pattern.sub(words, plain)
+    plain = _PHONE.sub(_phone_digits, plain)
     spelled = _CODE.sub(lambda m: ", ".join(m.group(0).replace("-", "")), plain)
     return re.sub(r"\s+", " ", _LINE_END.sub(". ", spelled.strip())).strip()
+
+
+def _phone_digits(found: re.Match[str]) -> str:
+    """A phone number's digits one by one (a number that short is not a phone: as it is)."""
+    digits = [ch for ch in found.group(0) if ch.isdigit()]
+    return ", ".join(digits) if len(digits) >= 9 else found.group(0)
 
 
 def _words(locale: str) -> Mapping[str, str]:
