@@ -438,12 +438,27 @@ def test_a_second_reading_in_the_window_counts_from_the_one_before_the_window() 
     chat = at_menu(Chat(facts(account(1, sent_today)), submitting()))
     chat.send(tap("menu:submit"))
     assert "Попередній показник: 1000,0 (30 вересня 2026\u202fр.)" in chat.said
-    assert "Показник за жовтень 2026 ви вже передали (30 жовтня 2026\u202fр.)" in chat.said
-    chat.send(tap("zero"))
+    replaced = "Показник за жовтень 2026 ви вже передали (30 жовтня 2026\u202fр.): 1100,0."
+    assert replaced in chat.said
+    # "As last time" would repeat 1000.0, not the 1100.0 sent: not offered here.
+    assert "zero" not in chat.payloads
+    chat.send(tap("zero"))  # an earlier message's button: counted from the same baseline
     assert translate("dialog.preview_zero", "uk") in chat.said
     chat.send(tap("confirm"))
     action = chat.actions[-1]
     assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1000.0")}
+
+
+def test_a_correction_names_each_zones_value_it_replaces() -> None:
+    sent_today = replace(
+        meter(last=("4070.0", "8510.0"), taken_on=TODAY),
+        baseline=PreviousReading(
+            date(2026, 9, 30), {Zone.DAY: Decimal("4000.0"), Zone.NIGHT: Decimal("8500.0")}
+        ),
+    )
+    chat = at_menu(Chat(facts(account(1, sent_today)), submitting()))
+    chat.send(tap("menu:submit"))
+    assert "(30 жовтня 2026\u202fр.): день 4070,0; ніч 8510,0." in chat.said
 
 
 def test_a_too_low_value_is_explained_and_entered_again() -> None:

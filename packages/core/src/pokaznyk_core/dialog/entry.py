@@ -126,11 +126,20 @@ def prompt_zone(state: DialogState, turn: Turn) -> Reply:
         last = x.show_value(meter.spec.format(previous.values[zone]), loc)
         key = "hint_initial" if meter.previous_is_initial else "hint_last"
         parts.append(x.t(loc, key, value=last, date=x.show_date(previous.taken_on, loc)))
-        if state.zone_index == 0:
-            if meter.corrects:
-                period = place_reading(turn.facts.today, turn.facts.window).period
-                sent = x.show_date(meter.last_taken_on, loc)
-                parts.append(x.t(loc, "replaces", period=x.show_period(period, loc), date=sent))
+        if state.zone_index == 0 and meter.corrects:
+            # The reading it replaces, with its values: "as last time" would be the one
+            # before it (what the consumption is counted from), so it is not offered.
+            period = place_reading(turn.facts.today, turn.facts.window).period
+            parts.append(
+                x.t(
+                    loc,
+                    "replaces",
+                    period=x.show_period(period, loc),
+                    date=x.show_date(meter.last_taken_on, loc),
+                    values=_sent_values(meter, loc),
+                )
+            )
+        elif state.zone_index == 0:
             buttons.append((x.button(loc, "zero", x.ZERO),))
     if meter.spec.decimals:
         parts.append(x.t(loc, "enter_format", decimals=meter.spec.decimals))
@@ -279,6 +288,17 @@ def preview(state: DialogState, turn: Turn) -> Step:
         lines.append(x.t(loc, "confirm_total", used=total))
     notes = _preview_notes(verdict, loc, voice=turn.facts.voice)
     return _confirm(state, ["\n".join(lines), *notes], turn)
+
+
+def _sent_values(meter: MeterInfo, loc: str) -> str:
+    """The last reading's values in one line (``4070,0`` or ``день 4070,0, ніч 8510,0``)."""
+    shown = [
+        (x.zone_name(zone, loc), x.show_value(meter.spec.format(meter.last_values[zone]), loc))
+        for zone in meter.spec.zones
+    ]
+    if len(shown) == 1:
+        return shown[0][1]
+    return "; ".join(f"{zone} {value}" for zone, value in shown)
 
 
 def _plain_lines(meter: MeterInfo, values: dict[Zone, Decimal], loc: str) -> list[str]:
