@@ -831,6 +831,16 @@ def test_looks_up_a_receipt_typed_at_the_menu() -> None:
     assert chat.stage() is Stage.MENU
 
 
+@pytest.mark.parametrize("typed", ["N0PE12345", "ACDEFHJK", "acdefhjkm77"])
+def test_a_mistyped_receipt_code_is_told_its_shape(typed: str) -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:status"))
+    chat.send(typed)
+    assert render(Problem(Code.RECEIPT_FORMAT, {"length": 9}), "uk") in chat.said
+    assert chat.stage() is Stage.ASK_RECEIPT and LATEST in chat.payloads
+    assert chat.actions == []
+
+
 def test_an_unknown_receipt_is_said_so() -> None:
     chat = at_menu(Chat(facts(), lambda action, chat: Found()))
     chat.send("ACDEFHJKM")

@@ -29,8 +29,9 @@ from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
+from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING
-from pokaznyk_core.domain.receipts import normalize_receipt
+from pokaznyk_core.domain.receipts import RECEIPT_LENGTH, normalize_receipt, resembles_receipt
 from pokaznyk_core.i18n import normalize_locale, translate
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -226,9 +227,13 @@ def _by_stage(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None
         return entry.on_confirm(state, incoming, turn)
     if stage is Stage.ASK_RECEIPT and text:
         code = normalize_receipt(incoming.text)
-        if code is None:
-            return None
-        return menu.lookup_step(state.at(Stage.MENU, purpose=Purpose.SUBMIT), code)
+        if code is not None:
+            return menu.lookup_step(state.at(Stage.MENU, purpose=Purpose.SUBMIT), code)
+        account = _at_menu(menu.reset(state), incoming, turn)  # an account number: verified
+        if account is None and resembles_receipt(incoming.text):  # a code mistyped
+            wrong = Problem(Code.RECEIPT_FORMAT, {"length": RECEIPT_LENGTH})
+            return menu.status_step(state, turn, x.problem_text(wrong, turn.locale))
+        return account
     if stage in (Stage.MENU, Stage.AWAIT_PHOTO, Stage.LANGUAGE) and text:
         words = " ".join(incoming.text.casefold().strip(" !.,)").split())
         if words in _GREETINGS:

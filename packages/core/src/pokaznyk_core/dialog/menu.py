@@ -103,7 +103,7 @@ def window_step(state: DialogState, turn: Turn) -> Step:
     return menu_step(state, turn, text)
 
 
-def status_step(state: DialogState, turn: Turn) -> Step:
+def status_step(state: DialogState, turn: Turn, intro: str = "") -> Step:
     """My readings and bills: ask for a receipt code, or offer the latest readings and
     bills (on the phone, where a receipt code cannot be typed, the latest at once)."""
     if turn.facts.voice:
@@ -111,7 +111,7 @@ def status_step(state: DialogState, turn: Turn) -> Step:
     loc = turn.locale
     next_state = reset(state).at(Stage.ASK_RECEIPT, purpose=Purpose.STATUS)
     buttons = ((x.button(loc, "latest_and_bills", x.LATEST),), x.nav(loc))
-    text = x.t(loc, "ask_receipt_or_bills")
+    text = x.join(intro, x.t(loc, "ask_receipt_or_bills"))
     return Step(next_state, (x.reply(loc, text, buttons, hint=x.CHOICE),))
 
 

@@ -71,6 +71,16 @@ def normalize_receipt(text: str) -> str | None:
     return code
 
 
+def resembles_receipt(text: str) -> bool:
+    """Whether ``text`` looks meant as a receipt code though it is not one (a character
+    too many or too few, a letter codes do not have): Latin letters and digits, about a
+    code's length."""
+    code = "".join(ch for ch in text.upper() if ch not in _DROPPED)
+    return (
+        RECEIPT_LENGTH - 2 <= len(code) <= RECEIPT_LENGTH + 2 and code.isascii() and code.isalnum()
+    )
+
+
 def spoken_receipt(code: str) -> list[str]:
     """The characters of a receipt in the order to read them out, one per item.
 
