@@ -153,3 +153,10 @@ def test_a_meter_without_decimals_is_told_it_shows_whole_numbers() -> None:
     assert "без зірочки" in render(whole, "uk", voice=True)
     assert "не більше 1" in render(tenths, "uk")
     assert "зірочки" in render(tenths, "uk", voice=True)
+
+
+def test_one_day_is_said_in_the_singular() -> None:
+    one = translate("reading.high_consumption", "en", consumption="100", days=1)
+    assert "100 kWh in 1 day)" in one
+    assert "in 3 days)" in translate("reading.high_consumption", "en", consumption="9", days=3)
+    assert "за 1 день)" in translate("reading.above_household_cap", "uk", consumption="9", days=1)

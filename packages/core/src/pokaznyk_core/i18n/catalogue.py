@@ -82,6 +82,8 @@ def translate(key: str, locale: str, **params: object) -> str:
     if zone is not None and zone in ("total", catalogue(chosen).get("zone.total")):
         # A one-zone meter: its own wording, which names no zone, where there is one.
         key = f"{key}.total" if f"{key}.total" in catalogue(DEFAULT_LOCALE) else key
+    if params.get("days") in (1, "1") and f"{key}.one" in catalogue(chosen):
+        key = f"{key}.one"  # "in 1 day", where the language says it otherwise than "days"
     text = catalogue(chosen).get(key) or catalogue(DEFAULT_LOCALE).get(key) or key
     if "%" not in text:
         return text
