@@ -77,8 +77,8 @@ def test_a_credit_is_told_as_such_with_the_reconciliation() -> None:
     )
     said = _latest(chat)
     assert translate("dialog.no_readings", "uk") in said
-    assert "жовтень 2026: 48 кВт·год на вашу користь" in said
-    assert "вересень 2026: 155 кВт·год, розрахунково (без показника)" in said
+    assert "Жовтень 2026: 48 кВт·год на вашу користь" in said
+    assert "Вересень 2026: 155 кВт·год, розрахунково (без показника)" in said
     assert render(CREDIT, "uk") in said
     assert "-48" not in said
 
@@ -89,8 +89,8 @@ def test_tells_three_periods_per_meter_under_each_meters_serial() -> None:
     said = _latest(_answering(*first, *second))
     assert translate("dialog.bills_meter", "uk", serial="SN-001") in said
     assert translate("dialog.bills_meter", "uk", serial="SN-002") in said
-    assert "вересень 2026: 12,5 кВт·год за показником" in said
-    assert "липень 2026" in said and "червень 2026" not in said
+    assert "Вересень 2026: 12,5 кВт·год за показником" in said
+    assert "Липень 2026" in said and "Червень 2026" not in said
 
 
 def test_a_customer_with_two_accounts_is_told_each_accounts_readings_under_its_number() -> None:
@@ -112,7 +112,7 @@ def test_a_customer_with_two_accounts_is_told_each_accounts_readings_under_its_n
     cottage_at = said.index(
         translate("dialog.account_header", "uk", number="0123456790", address=cottage.address)
     )
-    assert home_at < said.index("вересень 2026: 90 кВт·год") < cottage_at
+    assert home_at < said.index("Вересень 2026: 90 кВт·год") < cottage_at
     assert cottage_at < said.index("ACDEFHJKM")
     assert said.index(translate("dialog.no_readings_account", "uk")) < cottage_at  # the home
 
@@ -181,8 +181,8 @@ async def test_the_status_menu_lists_the_bills_with_the_estimate_reconciled(
     said = await Customer(context).latest_after_verifying(meter)
 
     assert "1672,0" in said  # the latest reading, as before
-    assert "жовтень 2026: 212 кВт·год за показником" in said
-    assert "вересень 2026: 180 кВт·год, розрахунково (без показника)" in said
+    assert "Жовтень 2026: 212 кВт·год за показником" in said
+    assert "Вересень 2026: 180 кВт·год, розрахунково (без показника)" in said
     charge = Problem(
         Code.ESTIMATE_CHARGE,
         {"estimated": "180", "actual": "392", "difference": "212", "periods": "2026-09"},

@@ -1045,3 +1045,45 @@ def test_every_zones_value_sent_again_after_a_refusal_replaces_them_all() -> Non
     chat.send("4070\n8600")
     assert chat.stage() is Stage.CONFIRM
     assert chat.state.values == ("4070.0", "8600.0")
+
+
+def test_thanks_at_the_menu_is_answered_kindly() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send("Дякую!")
+    assert translate("dialog.thanks", "uk") in chat.said
+    assert translate("dialog.not_understood", "uk") not in chat.said
+    assert chat.stage() is Stage.MENU
+
+
+def test_reminders_are_offered_once_an_account_is_linked() -> None:
+    new = at_menu(Chat(facts()))
+    assert not any(p.startswith("menu:reminders") for p in new.payloads)
+    linked = at_menu(Chat(facts(account())))
+    assert "menu:reminders:off" in linked.payloads
+
+
+def test_a_one_zone_reading_is_shown_in_one_line_to_confirm() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.send("1100,5")
+    expected = translate("dialog.confirm_one", "uk", value="1100,5", used="100,5")
+    assert chat.said.startswith(expected)
+    assert "Показник: 1100,5" not in chat.said  # not "check the reading: reading: …"
+
+
+def test_no_consumption_on_two_zones_is_said_once() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send(tap("zero"))
+    assert chat.said.startswith(translate("dialog.confirm_title", "uk") + "\nДень: 500,0")
+    assert translate("dialog.preview_zero", "uk") in chat.said
+    assert "Споживання з попереднього показника: 0" not in chat.said
+
+
+def test_a_refusal_says_what_to_do_once() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.send("900")
+    assert translate("dialog.enter_again", "uk") not in chat.said
+    assert "надішліть ще раз" in chat.said

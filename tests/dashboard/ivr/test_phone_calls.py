@@ -65,7 +65,7 @@ async def test_a_verified_caller_is_asked_for_each_of_three_zones_and_hears_ever
     call = Call(phone, "CA-three-zones", number)
 
     peak_action, asked_for_peak = await call.reaches_the_entry(fixture.account_number)
-    assert "Ваш номер телефону є в цьому рахунку" in asked_for_peak
+    assert "Ваш номер телефону знайдено в цьому особовому рахунку" in asked_for_peak
     assert "зони «пік» (зона 1 з 3)" in asked_for_peak
     half_peak_action, asked_for_half_peak = await call.press(peak_action, "120*4#")
     assert "зони «напівпік» (зона 2 з 3)" in asked_for_half_peak
@@ -73,9 +73,9 @@ async def test_a_verified_caller_is_asked_for_each_of_three_zones_and_hears_ever
     assert "зони «ніч» (зона 3 з 3)" in asked_for_night
     confirm_action, confirmation = await call.press(night_action, "560*1#")
 
-    assert "пік: 120,4" in confirmation
-    assert "напівпік: 340,0" in confirmation
-    assert "ніч: 560,1" in confirmation
+    assert "Пік: 120,4" in confirmation
+    assert "Напівпік: 340,0" in confirmation
+    assert "Ніч: 560,1" in confirmation
     assert await readings_of(fixture.meter_id) == [], "nothing is stored before confirming"
     _, receipt = await call.choice(confirm_action, "confirm")
 
@@ -99,7 +99,7 @@ async def test_no_consumption_repeats_the_previous_reading_with_the_star_key(
     assert "Якщо споживання не було, натисніть зірочку, потім решітку" in asked
     confirm_action, confirmation = await call.press(entry_action, "*")  # # ends, unsent
 
-    assert "Показник: 4321,7" in confirmation
+    assert "показник: 4321,7" in confirmation
     assert "Споживання з попереднього показника немає" in confirmation
     _, receipt = await call.choice(confirm_action, "confirm")
     [reading] = await readings_of(fixture.meter_id)
@@ -147,12 +147,12 @@ async def test_a_value_below_the_previous_is_refused_with_the_reason_and_asked_a
     refused = await call.post(entry_action, "400#")
     again_action, refusal = gather_of(refused)
     assert "Показник менший за попередній (500,0)" in refusal
-    assert "Введіть показник ще раз" in refusal
+    assert "Введіть показник лічильника" in refusal  # asked again, said once
     assert finish_key(refused) == "#", "the caller is asked for a value again"
     assert await readings_of(fixture.meter_id) == []
 
     confirm_action, confirmation = await call.press(again_action, "512#")
-    assert "Показник: 512,0" in confirmation
+    assert "показник: 512,0" in confirmation
     await call.choice(confirm_action, "confirm")
     [reading] = await readings_of(fixture.meter_id)
     assert (reading["value_1"], reading["consumption_total"]) == (5120, 120)
@@ -225,7 +225,7 @@ async def test_a_caller_not_on_the_account_hears_no_account_data_and_the_reading
     assert "Цей показник не узгоджується з даними лічильника" in refusal
     assert await readings_of(fixture.meter_id) == []
     confirm_action, confirmation = await call.press(again_action, "4400#")
-    assert "Показник: 4400,0" in confirmation
+    assert "показник: 4400,0" in confirmation
     _, receipt = await call.choice(confirm_action, "confirm")
 
     heard = " ".join((asked, low_confirmation, refusal, confirmation, receipt))
@@ -294,7 +294,7 @@ async def test_different_keys_posted_at_once_for_one_prompt_are_handled_once(
     assert len({a.text for a in answers}) == 1, "every request hears the same confirmation"
     assert await dialog_version(number) == version + 1
     confirm_action, confirmation = gather_of(answers[0])
-    [said_value] = [v for v in (100, 200, 300, 400, 500) if f"Показник: {v},0" in confirmation]
+    [said_value] = [v for v in (100, 200, 300, 400, 500) if f"показник: {v},0" in confirmation]
 
     await call.choice(confirm_action, "confirm")
     [reading] = await readings_of(fixture.meter_id)
@@ -338,7 +338,7 @@ async def test_star_is_the_decimal_point_hash_ends_a_value_and_a_wrong_key_asks_
     confirm = await call.post(entry_action, "1234*5")
     confirm_action, confirmation = gather_of(confirm)
     assert finish_key(confirm) is None, "a choice takes one key, no # needed"
-    assert "Показник: 1234,5" in confirmation
+    assert "показник: 1234,5" in confirmation
     version = await dialog_version(number)
 
     again_action, asked_again = await call.press(confirm_action, "7")
@@ -349,7 +349,7 @@ async def test_star_is_the_decimal_point_hash_ends_a_value_and_a_wrong_key_asks_
     reentry_action, asked_to_reenter = await call.press(again_action, "2")
     assert "Введіть показник лічильника" in asked_to_reenter
     confirm_action, confirmation = await call.press(reentry_action, "1250*7#")
-    assert "Показник: 1250,7" in confirmation
+    assert "показник: 1250,7" in confirmation
     await call.choice(confirm_action, "confirm")
 
     [reading] = await readings_of(fixture.meter_id)
@@ -374,7 +374,7 @@ async def test_on_a_meter_without_decimals_the_star_key_is_still_the_decimal_poi
     again_action, refusal = await call.press(entry_action, "130*5")
     assert "лише цілі числа" in refusal, "130*5 is not 1305"
     confirm_action, confirmation = await call.press(again_action, "130*0")
-    assert "Показник: 130 (спожито 10 " in confirmation, "130*0 is 130, not 1300"
+    assert "показник: 130 (спожито 10 " in confirmation, "130*0 is 130, not 1300"
     await call.choice(confirm_action, "confirm")
 
     [reading] = await readings_of(fixture.meter_id)
@@ -421,7 +421,7 @@ async def test_callers_who_hide_their_number_are_each_a_caller_of_their_own(
 
     confirm_action, confirmation = await first.press(entry_action, "150#")
     _, receipt = await first.choice(confirm_action, "confirm")
-    assert "Показник: 150" in confirmation  # still in Ukrainian, on his own account
+    assert "показник: 150" in confirmation  # still in Ukrainian, on his own account
     [reading] = await readings_of(fixture.meter_id)
     assert spelled(reading["receipt"]) in receipt
     assert reading["flags"] == "unverified_submitter"

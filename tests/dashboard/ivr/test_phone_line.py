@@ -145,7 +145,7 @@ async def test_zero_repeats_the_language_question_and_the_receipt_number(
     menu_action, _ = gather_of(await call.post(language_action, "1"))
     account_action, _ = gather_of(await call.post(menu_action, "2"))
     value_action, said = gather_of(await call.post(account_action, fixture.account_number + "#"))
-    assert "Ваш номер телефону є в цьому рахунку" in said
+    assert "Ваш номер телефону знайдено в цьому особовому рахунку" in said
     confirm_action, _ = gather_of(await call.post(value_action, "1300*5#"))
     menu_action, receipt_said = gather_of(await call.post(confirm_action, "1"))
     [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
@@ -176,4 +176,4 @@ async def test_a_sip_address_is_the_callers_number_only_from_the_companys_own_pb
     pbx_context = ServiceContext(settings=settings, clock=clock)
     async for pbx in client_for(pbx_context, database):
         heard = await heard_after_the_account(pbx, "CA-sip-2", False)
-        assert "Ваш номер телефону є в цьому рахунку" in heard
+        assert "Ваш номер телефону знайдено в цьому особовому рахунку" in heard

@@ -59,6 +59,8 @@ _GREETINGS = frozenset(
     }
 )
 """Said at the menu: greeted back with the menu (mid-submission they mean nothing)."""
+_THANKS = frozenset({"дякую", "дуже дякую", "спасибі", "дякую вам", "thanks", "thank you", "thx"})
+"""Said at the menu: "you are welcome", and the menu."""
 _LANGUAGES = {
     "english": "en",
     "/en": "en",
@@ -238,6 +240,8 @@ def _by_stage(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None
         words = " ".join(incoming.text.casefold().strip(" !.,)").split())
         if words in _GREETINGS:
             return menu.greeting(state, turn)
+        if words in _THANKS:
+            return menu.menu_step(state, turn, x.t(turn.locale, "thanks"))
         return _at_menu(menu.reset(state), incoming, turn)
     return None
 

@@ -251,8 +251,11 @@ def preview(state: DialogState, turn: Turn) -> Step:
     values = _values(state, meter)
     today = turn.facts.today
     if not account.verified:  # the submission checks it: a refusal counts as a failure
+        if meter.spec.zone_count == 1:
+            shown = x.show_value(meter.spec.format(values[Zone.TOTAL]), loc)
+            return _confirm(state, [x.t(loc, "confirm_one_plain", value=shown)], turn)
         lines = [x.t(loc, "confirm_title"), *_plain_lines(meter, values, loc)]
-        return _confirm(state, lines, turn)
+        return _confirm(state, ["\n".join(lines)], turn)
     verdict = check_reading(
         meter.spec,
         values,
@@ -265,8 +268,11 @@ def preview(state: DialogState, turn: Turn) -> Step:
     )
     if not verdict.accepted:
         return back_to_problems(state, verdict.problems, account, meter, turn)
+    notes = _preview_notes(verdict, loc, voice=turn.facts.voice)
     # Swapped zones: the consumption is the swapped pair's, so no zone's own is shown.
     swapped = any(n.code is Code.READING_ZONES_SWAPPED for n in verdict.notices)
+    if meter.spec.zone_count == 1:
+        return _confirm(state, [_confirm_one(meter, values, verdict, loc), *notes], turn)
     lines = [x.t(loc, "confirm_title")]
     for zone, line in zip(meter.spec.zones, _plain_lines(meter, values, loc), strict=True):
         used = None if swapped else verdict.consumption.get(zone)
@@ -283,11 +289,21 @@ def preview(state: DialogState, turn: Turn) -> Step:
                 used=x.show_value(meter.spec.format(used), loc),
             )
         )
-    if verdict.consumption and (swapped or len(meter.spec.zones) > 1):  # else said
+    if verdict.consumption and verdict.total_consumption:  # none: the note says so
         total = x.show_value(meter.spec.format(verdict.total_consumption), loc)
         lines.append(x.t(loc, "confirm_total", used=total))
-    notes = _preview_notes(verdict, loc, voice=turn.facts.voice)
     return _confirm(state, ["\n".join(lines), *notes], turn)
+
+
+def _confirm_one(
+    meter: MeterInfo, values: dict[Zone, Decimal], verdict: ReadingVerdict, loc: str
+) -> str:
+    """A one-zone meter's value and its consumption, in one line."""
+    shown = x.show_value(meter.spec.format(values[Zone.TOTAL]), loc)
+    used = verdict.consumption.get(Zone.TOTAL)
+    if not used:  # none worked out, or none at all (the note says so)
+        return x.t(loc, "confirm_one_plain", value=shown)
+    return x.t(loc, "confirm_one", value=shown, used=x.show_value(meter.spec.format(used), loc))
 
 
 def _sent_values(meter: MeterInfo, loc: str) -> str:
@@ -366,7 +382,9 @@ def back_to_problems(
         said = [x.problem_text(p, loc, voice=turn.facts.voice) for p in problems]
     else:
         said = [x.t(loc, "guest_rejected")]
-    text = x.join(*dict.fromkeys(said), x.t(loc, "enter_again"))
+    if not account.verified:  # the rules' own answers each say what to do
+        said.append(x.t(loc, "enter_again"))
+    text = x.join(*dict.fromkeys(said))
     return Step(next_state, (x.reply(loc, text), prompt_zone(next_state, turn)))
 
 

@@ -38,19 +38,21 @@ def menu_reply(state: DialogState, turn: Turn, intro: str = "") -> Reply:
             x.button(loc, "language_voice", x.MENU_LANGUAGE),  # one language to a voice
         )
         return x.reply(loc, x.join(intro, x.t(loc, "menu")), voice_buttons, hint=x.CHOICE)
-    reminders = "reminders_off" if turn.facts.reminders else "reminders_on"
-    buttons = x.rows(
+    buttons = [
         x.button(loc, "submit", x.MENU_SUBMIT),
         x.button(loc, "readings_and_bills", x.MENU_STATUS),
         x.button(loc, "link" if turn.facts.accounts else "link_first", x.MENU_LINK),
         x.button(loc, "window", x.MENU_WINDOW),
         x.button(loc, "contacts", x.MENU_CONTACTS),
         x.button(loc, "language", x.MENU_LANGUAGE),
-        x.button(
-            loc, reminders, x.MENU_REMINDERS_OFF if turn.facts.reminders else x.MENU_REMINDERS_ON
-        ),
-    )
-    return x.reply(loc, x.join(intro, x.t(loc, "menu")), buttons, hint=x.CHOICE)
+    ]
+    if turn.facts.accounts:  # reminders go to linked accounts only: offered once there is one
+        on = turn.facts.reminders
+        reminders = "reminders_off" if on else "reminders_on"
+        buttons.append(
+            x.button(loc, reminders, x.MENU_REMINDERS_OFF if on else x.MENU_REMINDERS_ON)
+        )
+    return x.reply(loc, x.join(intro, x.t(loc, "menu")), x.rows(*buttons), hint=x.CHOICE)
 
 
 def reset(state: DialogState) -> DialogState:

@@ -48,8 +48,16 @@ MENU_REMINDERS_OFF = "menu:reminders:off"
 
 
 def t(locale: str, key: str, **params: object) -> str:
-    """The catalogue text of ``dialog.<key>``."""
-    return translate(f"dialog.{key}", locale, **params)
+    """The catalogue text of ``dialog.<key>`` (a line that starts with a name in lower
+    case, a zone or a month, starts with a capital)."""
+    text = translate(f"dialog.{key}", locale, **params)
+    return text[:1].upper() + text[1:] if key in _LINES else text
+
+
+_LINES = frozenset(
+    {"confirm_zone", "confirm_zone_used", "bill_actual", "bill_estimated", "bill_credit"}
+)
+"""Texts that are lines of their own and start with a parameter."""
 
 
 def problem_text(problem: Problem, locale: str, *, voice: bool = False) -> str:
