@@ -177,3 +177,21 @@ async def test_a_sip_address_is_the_callers_number_only_from_the_companys_own_pb
     async for pbx in client_for(pbx_context, database):
         heard = await heard_after_the_account(pbx, "CA-sip-2", False)
         assert "Ваш номер телефону знайдено в цьому особовому рахунку" in heard
+
+
+async def test_two_stars_go_back_to_the_menu_from_an_entry(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380671234577",))
+    call = Call(phone, "CA-back-to-menu", "+380671234577")
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, _ = gather_of(await call.post(language_action, "1"))
+    account_action, asked = gather_of(await call.post(menu_action, "2"))  # pressed by mistake
+    assert "дві зірочки й решітку" in asked
+    back_action, _ = gather_of(await call.post(account_action, "**#"))
+    assert await digit_for(back_action, call.caller, "menu:submit") == "2"
+    account_action, _ = gather_of(await call.post(back_action, "2"))
+    value_action, _ = gather_of(await call.post(account_action, fixture.account_number + "#"))
+    again_action, _ = gather_of(await call.post(value_action, "**#"))  # at a value too
+    assert await digit_for(again_action, call.caller, "menu:submit") == "2"
+    assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0

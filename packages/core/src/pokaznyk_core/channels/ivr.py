@@ -22,13 +22,15 @@ from typing import Final
 
 from pokaznyk_core.channels import secrets_match
 from pokaznyk_core.dialog.messages import Incoming, IncomingKind, Reply
-from pokaznyk_core.dialog.texts import ZERO
+from pokaznyk_core.dialog.texts import MENU, ZERO
 from pokaznyk_core.domain.values import ascii_int
 
 SIGNATURE_HEADER = "x-twilio-signature"
 REPEAT: Final = "repeat"
 MAX_CHOICES = 9
 STAR = "*"
+TO_MENU = "**"
+"""Keys that go back to the menu from any entry (said at the account number's)."""
 """The star key alone at a value prompt: its "no consumption" button (the decimal point
 cannot start a value, so the entry means nothing else)."""
 GATHER_TIMEOUT_SECONDS = 8
@@ -42,7 +44,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
     "uk": {
         "press": "{label} — натисніть {digit}.",
         "repeat": "Щоб прослухати ще раз, натисніть 0.",
-        "digits": "Наприкінці натисніть решітку.",
+        "digits": "Наприкінці натисніть решітку. Щоб повернутися до меню, натисніть дві"
+        " зірочки й решітку.",
         "decimal": "Десяткову кому вводьте зірочкою, наприкінці натисніть решітку.",
         "star": "Якщо споживання не було, натисніть зірочку, потім решітку: передамо"
         " попередній показник ще раз.",
@@ -52,7 +55,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "press": "{label}: press {digit}.",
         "repeat": "To hear this again, press 0.",
-        "digits": "Then press the hash key.",
+        "digits": "Then press the hash key. To go back to the menu, press the star key"
+        " twice, then the hash key.",
         "decimal": "Use the star key for the decimal point, then press the hash key.",
         "star": "If no electricity was used, press the star key, then the hash key, to send"
         " the previous reading again.",
@@ -180,6 +184,8 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
         if chosen is None or not 1 <= chosen <= len(prompt.choices):
             return REPEAT
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[chosen - 1])
+    if keys == TO_MENU:
+        return Incoming(kind=IncomingKind.BUTTON, payload=MENU)
     if prompt.star and keys == STAR:
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star)
     # `*` is the decimal point at every entry: on a meter without decimals too, where
