@@ -379,8 +379,8 @@ def test_submits_a_one_zone_reading_and_gives_the_receipt() -> None:
     assert chat.stage() is Stage.CONFIRM
     assert "1100,5" in chat.said and "100,5" in chat.said
     assert chat.said.count("100,5 кВт·год") == 1  # one zone: its consumption is the total
-    assert chat.payloads[0] == "confirm"
-    chat.send(tap("confirm"))
+    assert chat.payloads[0].startswith("confirm:")
+    chat.send(tap(chat.payloads[0]))
     action = chat.actions[-1]
     assert action == SubmitReading(
         meter_id=7,
@@ -1087,3 +1087,20 @@ def test_a_refusal_says_what_to_do_once() -> None:
     chat.send("900")
     assert translate("dialog.enter_again", "uk") not in chat.said
     assert "надішліть ще раз" in chat.said
+
+
+def test_an_earlier_previews_confirm_does_not_confirm_values_changed_since() -> None:
+    chat = at_menu(Chat(facts(account()), submitting()))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    first = chat.payloads[0]
+    chat.send("1200")  # typed at the confirmation: a new preview
+    second = chat.payloads[0]
+    assert first != second
+    chat.send(tap(first))  # tapped under the first preview, or as 1200 was being typed
+    assert chat.actions == []
+    assert translate("dialog.confirm_changed", "uk") in chat.said and "1200,0" in chat.said
+    assert chat.stage() is Stage.CONFIRM
+    chat.send(tap(chat.payloads[0]))
+    action = chat.actions[-1]
+    assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1200.0")}

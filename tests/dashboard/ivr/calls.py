@@ -80,4 +80,6 @@ async def digit_for(action: str, caller: str, payload: str) -> str:
     replies = await load_spoken(prompt_id, caller)
     assert replies is not None
     choices = ivr.VoicePrompt.of(replies[-1]).choices
+    if payload == "confirm":  # the confirmation's button names the values it shows
+        payload = next(c for c in choices if c.startswith("confirm:"))
     return str(choices.index(payload) + 1)

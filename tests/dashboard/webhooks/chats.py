@@ -31,6 +31,11 @@ def payloads(replies: Replies) -> list[str]:
     return [b["payload"] for reply in replies for row in reply["buttons"] for b in row]
 
 
+def confirm_button(replies: Replies) -> str:
+    """The payload of the confirmation's button (it names the values shown)."""
+    return next(p for p in payloads(replies) if p.startswith("confirm:"))
+
+
 def texts(replies: Replies) -> str:
     """All the replies' words, one after another."""
     return "\n".join(r["text"] for r in replies)
@@ -135,8 +140,7 @@ class Chat:
         preview: Replies = []
         for value in values:
             preview = await self.says(value)
-        assert "confirm" in payloads(preview), texts(preview)
-        return await self.presses("confirm")
+        return await self.presses(confirm_button(preview))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from tests.dashboard.webhooks.chats import (
     MessengerChat,
     TelegramChat,
     ViberChat,
+    confirm_button,
     payloads,
     texts,
 )
@@ -135,8 +136,7 @@ async def test_a_four_digit_meter_that_wrapped_past_9999_is_stored_as_a_rollover
 
     preview = await chat.says("25")
     assert "почав відлік з нуля" in texts(preview)
-    assert "confirm" in payloads(preview)
-    receipt = await chat.presses("confirm")
+    receipt = await chat.presses(confirm_button(preview))
 
     [reading] = await readings_of(fixture.meter_id)
     assert (reading["value_1"], reading["rollover"]) == (25, True)

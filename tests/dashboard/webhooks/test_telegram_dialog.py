@@ -7,7 +7,7 @@ from itertools import count
 from typing import Any
 
 import httpx
-from tests.dashboard.webhooks.chats import deliver_outbox
+from tests.dashboard.webhooks.chats import confirm_button, deliver_outbox
 from tests.dashboard.webhooks.conftest import TELEGRAM_SECRET
 
 from pokaznyk_core.services.context import ServiceContext
@@ -71,8 +71,7 @@ async def test_a_customer_verifies_submits_and_gets_a_receipt_delivered_by_the_w
     ask_value = await customer.says(fixture.surname)
     assert ask_value[-1]["input_hint"] == "digits_decimal"
     preview = await customer.says("1300")
-    assert "confirm" in payloads(preview)
-    receipt = await customer.presses("confirm")
+    receipt = await customer.presses(confirm_button(preview))
 
     [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
     assert reading["channel"] == "telegram"

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from tests.dashboard.webhooks.chats import (
     TelegramChat,
+    confirm_button,
     deliver_outbox,
     payloads,
     send_once,
@@ -72,8 +73,8 @@ async def test_a_redelivered_confirmation_stores_one_reading_and_queues_nothing_
     fixture = await make_meter_fixture(web_context)
     chat = customer(web)
     await chat.verifies(fixture)
-    await chat.says("777")
-    confirm = chat.button("confirm")
+    preview = await chat.says("777")
+    confirm = chat.button(confirm_button(preview))
 
     receipt = await chat.send(confirm)
     rows = await chat.outbox_rows()

@@ -206,7 +206,7 @@ def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) ->
     if answered is not None:
         return answered
     finished = state.stage in (Stage.MENU, Stage.AWAIT_PHOTO) and state.nonce > 0
-    if incoming.payload in _ENTRY_BUTTONS and finished:
+    if (incoming.payload in _ENTRY_BUTTONS or x.is_confirm(incoming.payload)) and finished:
         # A second tap of a reading's button after it was sent (or an old message's).
         return _again(state, turn, x.t(turn.locale, "button_finished"))
     return _again(state, turn, x.t(turn.locale, "not_understood"))

@@ -334,7 +334,7 @@ def _confirm(state: DialogState, parts: list[str], turn: Turn) -> Step:
     loc = turn.locale
     text = x.join(*parts, x.t(loc, "confirm_question"))
     buttons = (
-        (x.button(loc, "confirm", x.CONFIRM),),
+        (x.button(loc, "confirm", x.confirm_payload(state.values)),),
         (x.button(loc, "reenter", x.REENTER),),
         (x.button(loc, "cancel", x.CANCEL),),
     )
@@ -403,7 +403,12 @@ def on_confirm(state: DialogState, incoming: Incoming, turn: Turn) -> Step | Non
         and not isinstance(parse_value(incoming.text, meter.spec), Problem)
     ):  # another value typed instead of confirming: it replaces the one shown
         return on_zone(state.at(Stage.ENTER_ZONE, zone_index=0), incoming, turn)
-    if incoming.payload == x.CONFIRM or (incoming.kind is IncomingKind.TEXT and word in _YES):
+    if incoming.payload.startswith(x.CONFIRM_PREFIX) and incoming.payload != x.confirm_payload(
+        state.values
+    ):  # an earlier preview's button (or one tapped as a value was typed): not these values
+        changed = x.reply(turn.locale, x.t(turn.locale, "confirm_changed"))
+        return preview(state.at(Stage.ENTER_ZONE), turn).after(changed)
+    if x.is_confirm(incoming.payload) or (incoming.kind is IncomingKind.TEXT and word in _YES):
         action = SubmitReading(
             meter_id=meter.meter_id,
             values=_values(state, meter),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -29,6 +31,9 @@ CANCEL = "cancel"
 BACK = "back"
 MENU = "menu"
 CONFIRM = "confirm"
+"""Confirm the values shown now (a typed "yes", an earlier version's button)."""
+CONFIRM_PREFIX = "confirm:"
+"""A confirmation's button: the values it showed, as a short digest after the colon."""
 REENTER = "reenter"
 ZERO = "zero"
 LATEST = "status:latest"
@@ -45,6 +50,18 @@ MENU_REMINDERS = "menu:reminders"
 """The reminders' toggle of earlier menus (still taken from their messages)."""
 MENU_REMINDERS_ON = "menu:reminders:on"
 MENU_REMINDERS_OFF = "menu:reminders:off"
+
+
+def confirm_payload(values: tuple[str, ...]) -> str:
+    """The payload of the button that confirms exactly ``values`` (a later preview's values
+    give another one, so an earlier message's button cannot confirm them)."""
+    digest = hashlib.blake2s("|".join(values).encode(), digest_size=4).hexdigest()
+    return f"{CONFIRM_PREFIX}{digest}"
+
+
+def is_confirm(payload: str) -> bool:
+    """Whether ``payload`` is a confirmation's button, of any preview."""
+    return payload == CONFIRM or payload.startswith(CONFIRM_PREFIX)
 
 
 def t(locale: str, key: str, **params: object) -> str:
