@@ -334,7 +334,7 @@ def _confirm(state: DialogState, parts: list[str], turn: Turn) -> Step:
     loc = turn.locale
     text = x.join(*parts, x.t(loc, "confirm_question"))
     buttons = (
-        (x.button(loc, "confirm", x.confirm_payload(state.values)),),
+        (x.button(loc, "confirm", x.confirm_payload(state.meter_id, state.values)),),
         (x.button(loc, "reenter", x.REENTER),),
         (x.button(loc, "cancel", x.CANCEL),),
     )

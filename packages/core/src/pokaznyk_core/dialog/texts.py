@@ -52,10 +52,11 @@ MENU_REMINDERS_ON = "menu:reminders:on"
 MENU_REMINDERS_OFF = "menu:reminders:off"
 
 
-def confirm_payload(values: tuple[str, ...]) -> str:
-    """The payload of the button that confirms exactly ``values`` (a later preview's values
-    give another one, so an earlier message's button cannot confirm them)."""
-    digest = hashlib.blake2s("|".join(values).encode(), digest_size=4).hexdigest()
+def confirm_payload(meter_id: int | None, values: tuple[str, ...]) -> str:
+    """The payload of the button that confirms exactly ``values`` of that meter (a later
+    preview's give another one, so an earlier message's button cannot confirm them)."""
+    shown = "|".join((str(meter_id), *values)).encode()
+    digest = hashlib.blake2s(shown, digest_size=4).hexdigest()
     return f"{CONFIRM_PREFIX}{digest}"
 
 
