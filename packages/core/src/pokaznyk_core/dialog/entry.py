@@ -403,9 +403,9 @@ def on_confirm(state: DialogState, incoming: Incoming, turn: Turn) -> Step | Non
         and not isinstance(parse_value(incoming.text, meter.spec), Problem)
     ):  # another value typed instead of confirming: it replaces the one shown
         return on_zone(state.at(Stage.ENTER_ZONE, zone_index=0), incoming, turn)
-    if incoming.payload.startswith(x.CONFIRM_PREFIX) and incoming.payload != x.confirm_payload(
-        state.values
-    ):  # an earlier preview's button (or one tapped as a value was typed): not these values
+    shown = x.confirm_payload(state.meter_id, state.values)
+    if incoming.payload.startswith(x.CONFIRM_PREFIX) and incoming.payload != shown:
+        # an earlier preview's button (or one tapped as a value was typed): not these values
         changed = x.reply(turn.locale, x.t(turn.locale, "confirm_changed"))
         return preview(state.at(Stage.ENTER_ZONE), turn).after(changed)
     if x.is_confirm(incoming.payload) or (incoming.kind is IncomingKind.TEXT and word in _YES):
