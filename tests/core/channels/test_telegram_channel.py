@@ -171,11 +171,22 @@ def test_renders_a_phone_request_as_a_one_time_reply_keyboard() -> None:
     assert keyboard["one_time_keyboard"] is True
 
 
-def test_a_reply_that_hides_the_phone_button_removes_the_reply_keyboard() -> None:
-    nav = ((Button("Скасувати", "cancel"),),)
+def test_a_reply_that_hides_the_phone_button_keeps_back_and_cancel_as_reply_buttons() -> None:
+    nav = ((Button("Назад", "back"), Button("Скасувати", "cancel")),)
     reply = Reply(text="Прізвище?", buttons=nav, hide_keyboard=True)
-    assert telegram.render(reply, "111")["reply_markup"] == {"remove_keyboard": True}
+    markup = telegram.render(reply, "111")["reply_markup"]
+    assert markup["keyboard"] == [[{"text": "Назад"}, {"text": "Скасувати"}]]
     assert Reply.from_json(reply.to_json()) == reply
+    plain = Reply(text="Готово", hide_keyboard=True)
+    assert telegram.render(plain, "111")["reply_markup"] == {"remove_keyboard": True}
+
+
+def test_the_phone_question_offers_back_and_cancel_below_the_share_button() -> None:
+    nav = ((Button("Назад", "back"), Button("Скасувати", "cancel")),)
+    reply = Reply(text="Номер рахунку?", buttons=nav, request_contact=True)
+    rows = telegram.render(reply, "111")["reply_markup"]["keyboard"]
+    assert rows[0][0]["request_contact"] is True
+    assert rows[1] == [{"text": "Назад"}, {"text": "Скасувати"}]
 
 
 def test_renders_plain_text_without_a_keyboard() -> None:

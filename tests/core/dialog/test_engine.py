@@ -1104,3 +1104,13 @@ def test_an_earlier_previews_confirm_does_not_confirm_values_changed_since() -> 
     chat.send(tap(chat.payloads[0]))
     action = chat.actions[-1]
     assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1200.0")}
+
+
+def test_the_language_asked_in_the_middle_of_a_reading_can_be_cancelled() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap("menu:language"))
+    assert "cancel" in chat.payloads and "back" not in chat.payloads
+    chat.send(tap("cancel"))
+    assert chat.stage() is Stage.MENU

@@ -60,9 +60,10 @@ async def test_a_one_zone_reading_is_stored_in_tenths_and_its_receipt_reaches_th
     for markup in inline:
         for row in markup["inline_keyboard"]:
             assert all(b["text"] and 1 <= len(b["callback_data"].encode()) <= 64 for b in row)
-    contact = [m["reply_markup"] for m in sent if "keyboard" in m.get("reply_markup", {})]
-    for markup in contact:
-        assert markup["keyboard"][0][0]["request_contact"] is True
+    keyboards = [m["reply_markup"] for m in sent if "keyboard" in m.get("reply_markup", {})]
+    assert any(markup["keyboard"][0][0].get("request_contact") for markup in keyboards)
+    for markup in keyboards:  # Back and Cancel as buttons that send their label
+        assert {"text": "Скасувати"} in markup["keyboard"][-1]
     for call in fake_telegram.calls("/sendMessage"):
         assert call.headers["content-type"].startswith("application/json")
 
@@ -243,8 +244,11 @@ async def test_a_shared_own_contact_verifies_and_someone_elses_is_refused(
     assert typed[-1]["hide_keyboard"] is True
     await deliver_outbox(web_context)
     surname_asked = [m for m in fake_telegram.sent_messages() if m["text"] == typed[-1]["text"]]
-    assert surname_asked[-1]["reply_markup"] == {"remove_keyboard": True}
-    await chat.says("скасувати")
+    # the share button goes; Back and Cancel stay, and their label typed is understood
+    assert surname_asked[-1]["reply_markup"]["keyboard"] == [
+        [{"text": "Назад"}, {"text": "Скасувати"}]
+    ]
+    await chat.says("Скасувати")
     await chat.presses("menu:submit")
 
     own = {"phone_number": "380671112233", "first_name": "Олена", "user_id": chat.user["id"]}

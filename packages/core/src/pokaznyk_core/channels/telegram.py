@@ -186,14 +186,24 @@ def _inline_keyboard(reply: Reply) -> dict[str, Any]:
     }
 
 
+def _reply_keyboard(rows: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+
+
+def _typed_rows(reply: Reply) -> list[list[dict[str, Any]]]:
+    """A reply's buttons as reply-keyboard buttons, which send their label as a message
+    (the dialog reads Back and Cancel typed as it reads them tapped)."""
+    return [[{"text": b.label} for b in row] for row in reply.buttons if row]
+
+
 def render(reply: Reply, chat_id: str) -> dict[str, Any]:
     """The sendMessage request for `reply` to a private chat.
 
     A reply that asks for the phone gets a one-time reply keyboard with a request_contact
-    button (Telegram allows one keyboard per message, so its other buttons are left out:
-    the customer can still type); one that hides it again removes that keyboard (its
-    back and cancel buttons give way likewise: typed words and the command menu still
-    work); other buttons become an inline keyboard.
+    button, its other buttons (Back, Cancel) below it as buttons that send their label
+    (Telegram allows one keyboard per message); one that hides the share-phone button
+    again gets a reply keyboard of its own buttons instead, or none; other buttons become
+    an inline keyboard.
     """
     request: dict[str, Any] = {
         "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
@@ -201,11 +211,12 @@ def render(reply: Reply, chat_id: str) -> dict[str, Any]:
     request["text"] = reply.text or "…"
     if reply.request_contact:
         label = SHARE_PHONE_LABEL.get(reply.locale, SHARE_PHONE_LABEL["uk"])
-        request["reply_markup"] = {
-            "keyboard": [[{"text": label, "request_contact": True}]],
-            "resize_keyboard": True,
-            "one_time_keyboard": True,
-        }
+        request["reply_markup"] = _reply_keyboard(
+            [[{"text": label, "request_contact": True}], *_typed_rows(reply)]
+        )
+    elif reply.hide_keyboard and any(reply.buttons):
+        # The share-phone button goes; the others come as buttons that send their label.
+        request["reply_markup"] = _reply_keyboard(_typed_rows(reply))
     elif reply.hide_keyboard:
         request["reply_markup"] = {"remove_keyboard": True}
     elif any(reply.buttons):

@@ -230,7 +230,8 @@ def language_step(state: DialogState, turn: Turn, *, keep: bool = False) -> Step
         (Button(label="Українська", payload=f"{x.LANG_PREFIX}uk"),),
         (Button(label="English", payload=f"{x.LANG_PREFIX}en"),),
     )
-    # Kept in the middle of a reading, Back would step back a zone: only the languages.
-    buttons = languages if keep else (*languages, x.nav(loc))
+    # Kept in the middle of a reading, Back would step back a zone: Cancel only.
+    cancel = (x.button(loc, "cancel", x.CANCEL),)
+    buttons = (*languages, cancel) if keep else (*languages, x.nav(loc))
     next_state = state if keep else reset(state).at(Stage.LANGUAGE)
     return Step(next_state, (x.reply(loc, x.t(loc, "choose_language"), buttons, hint=x.CHOICE),))
