@@ -1114,3 +1114,18 @@ def test_the_language_asked_in_the_middle_of_a_reading_can_be_cancelled() -> Non
     assert "cancel" in chat.payloads and "back" not in chat.payloads
     chat.send(tap("cancel"))
     assert chat.stage() is Stage.MENU
+
+
+def test_on_the_phone_meters_are_told_apart_by_their_numbers_end_and_zones() -> None:
+    two = account(
+        1, meter(7, serial="EM-7410726"), meter(8, ("10.0", "5.0"), serial="GAMA-300-4825")
+    )
+    chat = at_menu(Chat(facts(two, voice=True, caller_phone="+380671112233")))
+    chat.send(tap("menu:submit"))
+    labels = [b.label for r in chat.replies for row in r.buttons for b in row]
+    assert translate("dialog.meter_ending_one_zone", "uk", ending="0-7-2-6") in labels
+    zones = "день, ніч"
+    assert translate("dialog.meter_ending_zones", "uk", ending="4-8-2-5", zones=zones) in labels
+    in_chat = at_menu(Chat(facts(two)))
+    in_chat.send(tap("menu:submit"))
+    assert "EM-7410726" in [b.label for r in in_chat.replies for row in r.buttons for b in row]

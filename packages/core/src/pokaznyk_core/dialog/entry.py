@@ -84,9 +84,24 @@ def prompt_meter(turn: Turn, account: AccountInfo) -> Reply:
     loc = turn.locale
     buttons = []
     for number, meter in enumerate(account.meters, start=1):
-        label = meter.serial if account.verified else _anonymous_label(meter, number, loc)
+        if not account.verified:
+            label = _anonymous_label(meter, number, loc)
+        elif turn.facts.voice:  # a serial heard whole means nothing: its end and its zones
+            label = _voice_label(meter, loc)
+        else:
+            label = meter.serial
         buttons.append((Button(label=label, payload=f"{x.METER_PREFIX}{meter.meter_id}"),))
     return x.reply(loc, x.t(loc, "choose_meter"), (*buttons, x.nav(loc)), hint=x.CHOICE)
+
+
+def _voice_label(meter: MeterInfo, loc: str) -> str:
+    """A meter told apart on the phone: the last digits of its serial (said one by one)
+    and its zones."""
+    ending = "-".join([ch for ch in meter.serial if ch.isalnum()][-4:])
+    if meter.spec.zone_count == 1:
+        return x.t(loc, "meter_ending_one_zone", ending=ending)
+    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
+    return x.t(loc, "meter_ending_zones", ending=ending, zones=zones)
 
 
 def _anonymous_label(meter: MeterInfo, number: int, loc: str) -> str:
