@@ -1,7 +1,7 @@
 import pytest
 
 from pokaznyk_core.domain.accounts import (
-    account_and_surname,
+    account_in_message,
     normalize_phone_digits,
     surname_matches,
     validate_account_number,
@@ -111,17 +111,22 @@ def test_compares_phones_by_their_international_digits(text: str, digits: str) -
         ("№ 41 1000 0011 Тарнавська Ольга", "41 1000 0011", "Тарнавська Ольга"),
         ("рахунок 4110000011: Лук'яненко", "4110000011", "Лук'яненко"),
         ("62Z1234567890123 Бойко-Мирна", "62Z1234567890123", "Бойко-Мирна"),
+        # words beside the number that are no surname: the number alone
+        ("Добрий день, 4110000011", "4110000011", ""),
+        ("Мій рахунок 4110000011", "4110000011", ""),
+        ("4110000011 дякую", "4110000011", ""),
+        ("My account is 4110000011", "4110000011", ""),
+        ("рахунок 4110000011, прізвище Тарнавська", "4110000011", ""),
+        ("Ольга 4110000011 Т.", "4110000011", ""),
+        ("4110000011", "4110000011", ""),
     ],
 )
-def test_finds_an_account_number_and_a_surname_sent_together(
+def test_finds_the_account_number_and_a_surname_beside_it(
     text: str, number: str, surname: str
 ) -> None:
-    assert account_and_surname(text) == (number, surname)
+    assert account_in_message(text) == (number, surname)
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["4110000011", "Тарнавська", "4110000011 12", "4110 Тарнавська 0011", "Ольга 4110000011 Т."],
-)
-def test_finds_no_surname_beside_a_number_where_there_is_none(text: str) -> None:
-    assert account_and_surname(text) is None
+@pytest.mark.parametrize("text", ["Тарнавська", "4110 Тарнавська 0011", "5 і 7"])
+def test_finds_no_account_number_where_there_is_not_one(text: str) -> None:
+    assert account_in_message(text) is None

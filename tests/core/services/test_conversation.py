@@ -184,6 +184,25 @@ async def test_the_account_number_and_the_surname_may_come_in_one_message(
     assert len(linked) == 2
 
 
+async def test_an_account_number_among_other_words_asks_the_surname_and_counts_nothing(
+    context: ServiceContext,
+) -> None:
+    meter = await make_meter_fixture(context)
+    first = Customer(context)
+    greeted = await first.say(f"Добрий день, {meter.account_number}")
+    assert translate("dialog.ask_surname", "uk") in said(greeted)
+    at_menu = Customer(context)
+    await at_menu.say(Incoming(IncomingKind.START))
+    asked = await at_menu.say(f"Мій рахунок {meter.account_number}, дякую")
+    assert translate("dialog.ask_surname", "uk") in said(asked)
+    failures = VerificationFailure.count().where(
+        VerificationFailure.account_key == meter.account_number
+    )
+    assert await failures == 0
+    await at_menu.say(meter.surname)
+    assert await LinkedAccount.count().where(LinkedAccount.account == meter.account_id) == 1
+
+
 async def test_digits_at_the_surname_question_are_no_failed_attempt(
     context: ServiceContext,
 ) -> None:

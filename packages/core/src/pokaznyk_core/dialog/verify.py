@@ -11,11 +11,7 @@ from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, V
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
-from pokaznyk_core.domain.accounts import (
-    account_and_surname,
-    has_letters,
-    validate_account_number,
-)
+from pokaznyk_core.domain.accounts import account_in_message, has_letters, validate_account_number
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
 
@@ -32,12 +28,13 @@ def account_text(text: str, length: int) -> str | Problem:
 
 
 def account_and_name(text: str, length: int) -> tuple[str, str] | None:
-    """The account number (or EIC) and the surname, when one message has both."""
-    both = account_and_surname(text)
-    if both is None:
+    """The account number (or EIC) a message holds among other words, and the surname
+    when it came with it ("" when not); None when it holds none."""
+    found = account_in_message(text)
+    if found is None:
         return None
-    found = account_text(both[0], length)
-    return None if isinstance(found, Problem) else (found, both[1])
+    number = account_text(found[0], length)
+    return None if isinstance(number, Problem) else (number, found[1])
 
 
 def names_an_account(text: str, length: int) -> bool:
@@ -118,8 +115,8 @@ def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     both = None
     if isinstance(found, Problem) and turn.facts.caller_phone is None:
         both = account_and_name(incoming.text, turn.facts.account_number_length)
-    if both is not None:  # "4110000011 Тарнавська": both asked at once
-        return _verify_holder(state, *both)
+    if both is not None:  # "4110000011 Тарнавська": both at once; "Привіт, 4110000011"
+        return _verify_holder(state, *both) if both[1] else _ask_surname(state, both[0], turn)
     if isinstance(found, Problem):
         said = x.reply(loc, x.problem_text(found, loc))
         return Step(state, (said, prompt_account_number(turn)))
@@ -129,8 +126,11 @@ def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
             (),
             VerifyCaller(found, turn.facts.caller_phone),
         )
-    next_state = state.at(Stage.ASK_SURNAME, pending_account=found)
-    return Step(next_state, (prompt_surname(turn),))
+    return _ask_surname(state, found, turn)
+
+
+def _ask_surname(state: DialogState, account: str, turn: Turn) -> Step:
+    return Step(state.at(Stage.ASK_SURNAME, pending_account=account), (prompt_surname(turn),))
 
 
 def on_surname(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
@@ -138,14 +138,10 @@ def on_surname(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     surname = incoming.text.strip()
     if not surname:
         return Step(state, (prompt_surname(turn),))
-    length = turn.facts.account_number_length
-    both = account_and_name(surname, length)
-    if both is not None:  # the account number sent again, with the surname this time
-        return _verify_holder(state, *both)
+    both = account_and_name(surname, turn.facts.account_number_length)
+    if both is not None:  # the account number sent again, with the surname this time or not
+        return _verify_holder(state, *both) if both[1] else _ask_surname(state, both[0], turn)
     if not has_letters(surname):  # no surname: not a failed attempt
-        found = account_text(surname, length)
-        if not isinstance(found, Problem):  # the account number sent again (or another)
-            return Step(state.at(Stage.ASK_SURNAME, pending_account=found), (prompt_surname(turn),))
         loc = turn.locale
         return Step(state, (x.reply(loc, x.t(loc, "surname_in_letters")), prompt_surname(turn)))
     return _verify_holder(state, state.pending_account, surname)

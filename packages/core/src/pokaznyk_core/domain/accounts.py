@@ -60,10 +60,12 @@ _DIGIT_RUN = re.compile(r"\d(?:[\d\s\-‐‑‒–—]*\d)?")
 _AROUND_WORDS = " \t\r\n,;:./–—-"
 
 
-def account_and_surname(text: str) -> tuple[str, str] | None:
-    """An account number (or an EIC) and the holder's surname sent in one message, in
-    either order (``4110000011 Тарнавська``, ``Тарнавська, 62Z…``): the number's text and
-    the surname, each still to be checked as ever; None when the message is not both."""
+def account_in_message(text: str) -> tuple[str, str] | None:
+    """The account number (or EIC) in a message, and the holder's surname when it came
+    with it, in either order (``4110000011 Тарнавська``, ``Тарнавська, 62Z…``): the
+    number's text (still to be checked as ever) and the surname, or "" when the words
+    beside the number are no surname ("Добрий день, 4110000011", "мій рахунок …"). None
+    when the message holds no one number."""
     words = text.split()
     codes = [w for w in words if w[:3].upper() == "62Z"]
     if len(codes) == 1:
@@ -77,17 +79,30 @@ def account_and_surname(text: str) -> tuple[str, str] | None:
         number = runs[0].group()
         before = _ACCOUNT_LABEL.sub("", text[: runs[0].start()], count=1).strip(_AROUND_WORDS)
         after = text[runs[0].end() :].strip(_AROUND_WORDS)
-        if before and after:
-            return None
-        surname = before or after
-    return (number, surname) if _is_name(surname) else None
+        surname = "" if before and after else before or after
+    return number, surname if _is_name(surname) else ""
+
+
+_NOT_NAMES = frozenset(
+    """мій моя мого мене мені мої мене звати це ось номер особовий рахунок рахунку прізвище
+    ім'я і й та а привіт вітаю добрий доброго день дня вечір ранок здрастуйте дякую спасибі
+    будь ласка показник показники передати надсилаю мой мой номер счет лицевой
+    my is the account number no surname name and hello hi good morning evening afternoon
+    thanks thank you please here it's this reading""".replace("'", "").split()
+)
+"""Words people write beside an account number that are no surname."""
 
 
 def _is_name(text: str) -> bool:
-    """Whether ``text`` could be a surname (with a name): letters, spaces, hyphens and
-    apostrophes only, at least one letter."""
+    """Whether ``text`` could be a surname (with the name and the patronymic): one to
+    three words of letters (hyphens and apostrophes too), none of them a word people write
+    beside an account number."""
     kept = text.translate(_APOSTROPHES).replace("-", " ").split()
-    return bool(kept) and all(word.isalpha() for word in kept)
+    return (
+        1 <= len(kept) <= 3
+        and all(word.isalpha() for word in kept)
+        and not any(word.casefold() in _NOT_NAMES for word in kept)
+    )
 
 
 def has_letters(text: str) -> bool:
