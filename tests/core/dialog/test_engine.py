@@ -1017,6 +1017,15 @@ def test_values_spaced_apart_on_one_line_fill_the_zones_too() -> None:
     assert chat.state.values == ("500.0", "1050.0", "")
 
 
+def test_more_numbers_on_a_line_than_zones_left_are_told_as_several() -> None:
+    chat = at_menu(Chat(facts(account(1, meter(last=("1000.0",), digits=8)))))
+    chat.send(tap("menu:submit"))
+    chat.send("54100 54200")  # not "too many digits" for 5410054200
+    assert render(Problem(Code.VALUE_SEVERAL), "uk") in chat.said
+    chat.send("4070, 5")  # a space after the comma: one value
+    assert chat.stage() is Stage.CONFIRM and chat.state.values == ("4070.5",)
+
+
 def test_a_refused_value_among_several_lines_keeps_the_ones_before_it() -> None:
     three = meter(last=("4000.0", "8500.0", "1200.0"))
     chat = at_menu(Chat(facts(account(1, three))))

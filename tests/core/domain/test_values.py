@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.values import format_value, parse_value, value_lines
+from pokaznyk_core.domain.values import format_value, parse_value, separate_values
 
 SIX_ONE = MeterSpec(digits=6, decimals=1, zone_count=1)
 FIVE_ZERO = MeterSpec(digits=5, decimals=0, zone_count=1)
@@ -165,14 +165,17 @@ def test_refuses_every_value_past_the_meters_digits(meter: MeterSpec, extra: int
         ("12 345,6", ["12 345,6"]),  # thousands grouped
         ("1 234 567", ["1 234 567"]),
         ("0 4 0 7 0", ["0 4 0 7 0"]),  # digits spaced out as on the display
+        ("4070, 5", ["4070, 5"]),  # a space after the decimal point
+        ("4070 ,5", ["4070 ,5"]),
         ("4070\n8510", ["4070", "8510"]),
     ],
 )
 def test_tells_numbers_spaced_apart_from_one_number_grouped(text: str, values: list[str]) -> None:
-    assert value_lines(text) == values
+    assert separate_values(text) == values
 
 
-def test_two_numbers_on_a_line_are_several_values_never_one() -> None:
+def test_a_single_value_ignores_its_spaces_wherever_they_are() -> None:
     meter = MeterSpec(digits=7, decimals=2, zone_count=1)
-    assert parse_value("54100 54200", meter) == Problem(Code.VALUE_SEVERAL)
+    assert parse_value("4070, 5", meter) == Decimal("4070.50")
+    assert parse_value("40 70", meter) == Decimal("4070.00")
     assert parse_value("54 100,5", meter) == Decimal("54100.50")

@@ -15,7 +15,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
-from pokaznyk_core.domain.values import ascii_int, parse_value, value_lines
+from pokaznyk_core.domain.values import ascii_int, parse_value, separate_values
 from pokaznyk_core.domain.window import Period, place_reading, window_of
 from pokaznyk_core.domain.zones import Zone
 
@@ -213,7 +213,7 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
     if incoming.kind is not IncomingKind.TEXT:
         return None
-    lines = value_lines(incoming.text)
+    lines = separate_values(incoming.text)
     count = meter.spec.zone_count
     if 1 < len(lines) == count:  # every zone's value again: they replace those typed
         return _several_zones(
@@ -222,7 +222,10 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]
     if 1 < len(lines) <= len(empty):  # the zones still to enter, in order
         return _several_zones(state, lines, turn)
-    parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
+    if len(lines) > 1:  # more than the zones take: never read as one number
+        parsed: Decimal | Problem = Problem(Code.VALUE_SEVERAL)
+    else:
+        parsed = parse_value(incoming.text, meter.spec)  # the keypad's * and # are the IVR's
     if isinstance(parsed, Problem):
         said = x.problem_text(parsed, loc, voice=turn.facts.voice)
         return Step(state, (x.reply(loc, said), prompt_zone(state, turn)))

@@ -27,22 +27,38 @@ def without_trailing_zeros(value: Decimal) -> Decimal:
 
 
 def value_lines(text: str) -> list[str]:
-    """The values sent in `text`, when several came in one message: one a line
-    (``"4070\n8510"``: two zones' values, not 40708510), or numbers on one line whose
-    spaces do not group thousands (``"4070 8510"``). Spaces that group thousands
-    (``"12 345,6"``) or space out digits as the display shows them (``"0 4 0 7 0"``) are
-    one value."""
+    """The lines of `text` that hold something: a value each, when several were sent in
+    one message (``"4070\n8510"``: two zones' values, not 40708510)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def separate_values(text: str) -> list[str]:
+    """The values a message holds where several may come at once (a chat, at a meter of
+    several zones): one a line, or numbers on one line whose spaces do not group thousands
+    (``"4070 8510"``). Spaces that group thousands (``"12 345,6"``), space out the display's
+    digits (``"0 4 0 7 0"``) or follow a decimal point (``"4070, 5"``) are one value."""
     values: list[str] = []
-    for line in text.splitlines():
-        groups = line.split()
+    for line in value_lines(text):
+        groups = _joined_decimals(line.split())
         if len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups)) and not _one(groups):
             values.extend(groups)
-        elif groups:
-            values.append(line.strip())
+        else:
+            values.append(line)
     return values
 
 
-_NUMBER_GROUP = re.compile(r"[0-9]+(?:[.,][0-9]*)?")
+_NUMBER_GROUP = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+
+
+def _joined_decimals(groups: list[str]) -> list[str]:
+    """Groups with a decimal point typed apart (``4070,`` ``5``, or ``4070`` ``,5``) joined."""
+    joined: list[str] = []
+    for group in groups:
+        if joined and (joined[-1][-1] in ".," or group[0] in ".,"):
+            joined[-1] += group
+        else:
+            joined.append(group)
+    return joined
 
 
 def _one(groups: list[str]) -> bool:
@@ -63,11 +79,10 @@ def parse_value(
 ) -> Decimal | Problem:
     """Read a register value typed by a person (or sent by a smart meter).
 
-    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own, or spaced
-    where no thousands are grouped, are several values, never one (`value_lines`); one
-    ``,`` or ``.`` separates the decimals; anything else (apostrophes, signs, letters, a
-    second separator) is not a number. Leading zeros do not count towards the meter's
-    digits. Decimals beyond the meter's are refused, unless they
+    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own are several
+    values, never one; one ``,`` or ``.`` separates the decimals; anything else
+    (apostrophes, signs, letters, a second separator) is not a number. Leading zeros do not
+    count towards the meter's digits. Decimals beyond the meter's are refused, unless they
     are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
     never rounded). The result has exactly ``meter.decimals`` places.
     """
