@@ -442,11 +442,13 @@ def test_a_second_reading_in_the_window_counts_from_the_one_before_the_window() 
     assert replaced in chat.said
     # "As last time" would repeat 1000.0, not the 1100.0 sent: not offered here.
     assert "zero" not in chat.payloads
-    chat.send(tap("zero"))  # an earlier message's button: counted from the same baseline
-    assert translate("dialog.preview_zero", "uk") in chat.said
+    chat.send(tap("zero"))  # an earlier message's button: asked again, nothing repeated
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("",)
+    assert replaced in chat.said
+    chat.send("1050")  # below the 1100.0 sent: checked against the one before the window
     chat.send(tap("confirm"))
     action = chat.actions[-1]
-    assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1000.0")}
+    assert isinstance(action, SubmitReading) and action.values == {Zone.TOTAL: Decimal("1050.0")}
 
 
 def test_a_correction_names_each_zones_value_it_replaces() -> None:

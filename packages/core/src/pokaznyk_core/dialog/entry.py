@@ -205,6 +205,10 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     if account is None or meter is None:
         return None
     loc = turn.locale
+    if incoming.payload == x.ZERO and meter.corrects:
+        # An earlier message's button: it would repeat the reading before this window's,
+        # not the one sent, so it is not offered while correcting; asked again instead.
+        return Step(state, (prompt_zone(state, turn),))
     if incoming.payload == x.ZERO and account.verified and state.zone_index == 0:
         # Offered with the first zone only: a tap on an old message's button at a later
         # zone would throw away the values typed since.
