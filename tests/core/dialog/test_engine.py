@@ -1140,3 +1140,28 @@ def test_on_the_phone_meters_are_told_apart_by_their_numbers_end_and_zones() -> 
     in_chat = at_menu(Chat(facts(two)))
     in_chat.send(tap("menu:submit"))
     assert "EM-7410726" in [b.label for r in in_chat.replies for row in r.buttons for b in row]
+
+
+def test_leaving_the_account_question_puts_its_keyboard_away() -> None:
+    chat = at_menu(Chat(facts()))
+    chat.send(tap("menu:link"))
+    assert chat.replies[-1].request_contact
+    chat.send("Скасувати")  # the reply keyboard's button sends its label
+    said, menu_reply = chat.replies
+    assert said.hide_keyboard and said.text == translate("dialog.cancelled", "uk")
+    assert said.buttons == () and "menu:submit" in [
+        b.payload for r in menu_reply.buttons for b in r
+    ]
+
+    def cooldown(action: Action, chat: Chat) -> ActionResult:
+        return Verified(problem=Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 60}))
+
+    locked = at_menu(Chat(facts(), cooldown))
+    locked.send(tap("menu:link"))
+    locked.send("0123456789")
+    locked.send("Шевченко")
+    assert locked.replies[0].hide_keyboard and locked.stage() is Stage.MENU
+    on_phone = at_menu(Chat(facts(voice=True, caller_phone="+380671112233")))
+    on_phone.send(tap("menu:submit"))
+    on_phone.send(tap("cancel"))
+    assert not any(r.hide_keyboard for r in on_phone.replies)

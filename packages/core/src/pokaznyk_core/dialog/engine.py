@@ -128,6 +128,44 @@ def _command(incoming: Incoming) -> str:
 
 def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -> Step:
     """Answer one message: the new state, the replies and at most one action."""
+    return _keyboard_put_away(state, _step(state, incoming, facts, now), facts)
+
+
+def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime) -> Step:
+    """Go on after the service carried out the last step's action."""
+    return _keyboard_put_away(state, _resume(state, result, facts, now), facts)
+
+
+_VERIFYING = (Stage.ASK_ACCOUNT, Stage.ASK_SURNAME)
+
+
+def _keyboard_put_away(before: DialogState, after: Step, facts: Facts) -> Step:
+    """Leaving the account or surname question (cancelled, a cooldown, the menu), a chat
+    takes away the keyboard they showed (the share-phone, Back and Cancel buttons, which
+    a platform keeps under later messages): on the first reply, or on its first paragraph
+    sent apart when that reply has buttons of its own."""
+    leaving = (
+        facts.phone_sharing
+        and not facts.voice
+        and before.stage in _VERIFYING
+        and after.state.stage not in _VERIFYING
+        and after.action is None
+        and after.replies
+        and not any(r.hide_keyboard or r.request_contact for r in after.replies)
+    )
+    if not leaving:
+        return after
+    first, *rest = after.replies
+    if not any(first.buttons):
+        return Step(after.state, (replace(first, hide_keyboard=True), *rest), after.action)
+    intro, _, remainder = first.text.partition("\n\n")
+    if not remainder:
+        return after  # nothing to say apart ("menu" typed): the keyboard stays
+    said = replace(first, text=intro, buttons=(), hide_keyboard=True, speech=(), input_hint="none")
+    return Step(after.state, (said, replace(first, text=remainder), *rest), after.action)
+
+
+def _step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -> Step:
     if incoming.kind is IncomingKind.TEXT and (pressed := x.typed_button(incoming.text)):
         incoming = replace(incoming, kind=IncomingKind.BUTTON, payload=pressed, text="")
     seen = state.seen_at()
@@ -380,8 +418,7 @@ def _prompt(state: DialogState, turn: Turn, intro: str) -> tuple[Reply, ...]:
     return menu.menu_step(state, turn, intro).replies
 
 
-def resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime) -> Step:
-    """Go on after the service carried out the last step's action."""
+def _resume(state: DialogState, result: ActionResult, facts: Facts, now: datetime) -> Step:
     turn = _turn(state, facts, now)
     if isinstance(result, Verified):
         return verify.on_verified(state, result, turn)
