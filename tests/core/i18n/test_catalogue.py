@@ -160,3 +160,5 @@ def test_one_day_is_said_in_the_singular() -> None:
     assert "100 kWh in 1 day)" in one
     assert "in 3 days)" in translate("reading.high_consumption", "en", consumption="9", days=3)
     assert "за 1 день)" in translate("reading.above_household_cap", "uk", consumption="9", days=1)
+    assert "1 digit after" in translate("dialog.enter_format", "en", decimals=1)
+    assert "2 digits after" in translate("dialog.enter_format", "en", decimals=2)

@@ -29,10 +29,10 @@ SIGNATURE_HEADER = "x-twilio-signature"
 REPEAT: Final = "repeat"
 MAX_CHOICES = 9
 STAR = "*"
-TO_MENU = "**"
-"""Keys that go back to the menu from any entry (said at the account number's)."""
 """The star key alone at a value prompt: its "no consumption" button (the decimal point
 cannot start a value, so the entry means nothing else)."""
+TO_MENU = "**"
+"""Keys that go back to the menu from any entry (said at the account number's)."""
 GATHER_TIMEOUT_SECONDS = 8
 
 VOICES: Mapping[str, Mapping[str, str]] = {

@@ -7,6 +7,7 @@ A :class:`Step` carries at most one action; the service carries it out and calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -114,6 +115,8 @@ class Verified:
     caller_verified: bool = False
     already_linked: bool = False
     """The account verified was linked to this chat before (nothing new was linked)."""
+    retry_after: timedelta | None = None
+    """How long the cooldown in ``problem`` still runs, when it is one."""
 
 
 @dataclass(frozen=True)

@@ -221,9 +221,8 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
             left = Problem(Code.VERIFICATION_ATTEMPTS_LEFT, {"attempts_left": result.attempts_left})
             words.append(x.problem_text(left, loc))
         return Step(cleared.at(Stage.ASK_ACCOUNT), (prompt_account_number(turn, " ".join(words)),))
-    if problem.code is Code.VERIFICATION_COOLDOWN:  # told at once until it ends
-        minutes = int(problem.params.get("minutes", 0))
-        cleared = cleared.at(
-            cleared.stage, locked_until=(turn.now + timedelta(minutes=minutes)).isoformat()
-        )
+    if problem.code is Code.VERIFICATION_COOLDOWN and result.retry_after is not None:
+        # Told at once from now until it ends (to the second, as the service counts it).
+        until = (turn.now + result.retry_after).isoformat()
+        cleared = cleared.at(cleared.stage, locked_until=until)
     return menu_step(cleared, turn, x.problem_text(problem, loc))

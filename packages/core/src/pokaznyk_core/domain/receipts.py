@@ -73,11 +73,15 @@ def normalize_receipt(text: str) -> str | None:
 
 def resembles_receipt(text: str) -> bool:
     """Whether ``text`` looks meant as a receipt code though it is not one (a character
-    too many or too few, a letter codes do not have): Latin letters and digits, about a
-    code's length."""
+    too many or too few, a letter codes do not have): Latin letters with digits, about a
+    code's length (a word, or digits alone, are something else)."""
     code = "".join(ch for ch in text.upper() if ch not in _DROPPED)
     return (
-        RECEIPT_LENGTH - 2 <= len(code) <= RECEIPT_LENGTH + 2 and code.isascii() and code.isalnum()
+        RECEIPT_LENGTH - 2 <= len(code) <= RECEIPT_LENGTH + 2
+        and code.isascii()
+        and code.isalnum()
+        and any(ch.isdigit() for ch in code)
+        and any(ch.isalpha() for ch in code)
     )
 
 

@@ -82,7 +82,7 @@ def translate(key: str, locale: str, **params: object) -> str:
     if zone is not None and zone in ("total", catalogue(chosen).get("zone.total")):
         # A one-zone meter: its own wording, which names no zone, where there is one.
         key = f"{key}.total" if f"{key}.total" in catalogue(DEFAULT_LOCALE) else key
-    if params.get("days") in (1, "1") and f"{key}.one" in catalogue(chosen):
+    if any(params.get(name) in (1, "1") for name in _COUNTS) and f"{key}.one" in catalogue(chosen):
         key = f"{key}.one"  # "in 1 day", where the language says it otherwise than "days"
     text = catalogue(chosen).get(key) or catalogue(DEFAULT_LOCALE).get(key) or key
     if "%" not in text:
@@ -91,6 +91,8 @@ def translate(key: str, locale: str, **params: object) -> str:
     return _DOUBLE_STOP.sub(".", text % _Params(params))
 
 
+_COUNTS = ("days", "decimals")
+"""Parameters that count something: a text may have a `.one` variant for a count of 1."""
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 

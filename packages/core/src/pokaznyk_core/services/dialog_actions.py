@@ -98,7 +98,9 @@ async def _check_holder(who: Who, action: act.VerifyHolder, facts: Facts) -> Ver
 def _not_verified(outcome: VerificationOutcome) -> act.Verified:
     failed = outcome.problem is not None and outcome.problem.code is Code.VERIFICATION_FAILED
     return act.Verified(
-        problem=outcome.problem, attempts_left=outcome.attempts_left if failed else None
+        problem=outcome.problem,
+        attempts_left=outcome.attempts_left if failed else None,
+        retry_after=outcome.retry_after,
     )
 
 

@@ -8,7 +8,7 @@ were asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pokaznyk_core.domain.accounts import (
@@ -37,6 +37,8 @@ class VerificationOutcome:
     account_number: str | None = None
     problem: Problem | None = None
     attempts_left: int | None = None
+    retry_after: timedelta | None = None
+    """How long a cooldown still runs (None for anything else)."""
 
 
 async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str, Any] | None:
@@ -167,7 +169,9 @@ async def verify_holder(
             user_failures, attempt.account_failures, now, limits, already_linked=linked
         )
         if not gate.allowed:
-            return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
+            return VerificationOutcome(
+                verified=False, problem=gate.problem, attempts_left=0, retry_after=gate.retry_after
+            )
         if account is not None and surname_matches(surname, account["surname"]):
             if account["status"] != "active":  # told only to whoever knows the holder
                 return VerificationOutcome(verified=False, problem=Problem(Code.ACCOUNT_CLOSED))
@@ -227,7 +231,9 @@ def _failed(
     """The answer to a failure, given the user's failures including it."""
     gate = verification_gate(user_failures, [], now, limits)
     if not gate.allowed:
-        return VerificationOutcome(verified=False, problem=gate.problem, attempts_left=0)
+        return VerificationOutcome(
+            verified=False, problem=gate.problem, attempts_left=0, retry_after=gate.retry_after
+        )
     return VerificationOutcome(
         verified=False,
         problem=Problem(Code.VERIFICATION_FAILED),
