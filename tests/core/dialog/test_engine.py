@@ -438,7 +438,7 @@ def test_a_second_reading_in_the_window_counts_from_the_one_before_the_window() 
     chat = at_menu(Chat(facts(account(1, sent_today)), submitting()))
     chat.send(tap("menu:submit"))
     assert "Попередній показник: 1000,0 (30 вересня 2026\u202fр.)" in chat.said
-    replaced = "Показник за жовтень 2026 ви вже передали (30 жовтня 2026\u202fр.): 1100,0."
+    replaced = "Показник за жовтень 2026 уже є (30 жовтня 2026\u202fр.): 1100,0."
     assert replaced in chat.said
     # "As last time" would repeat 1000.0, not the 1100.0 sent: not offered here.
     assert "zero" not in chat.payloads
