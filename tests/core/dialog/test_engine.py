@@ -1165,3 +1165,17 @@ def test_leaving_the_account_question_puts_its_keyboard_away() -> None:
     on_phone.send(tap("menu:submit"))
     on_phone.send(tap("cancel"))
     assert not any(r.hide_keyboard for r in on_phone.replies)
+
+
+def test_when_to_submit_asked_in_the_middle_of_a_reading_keeps_it() -> None:
+    two = meter(last=("4000.0", "8500.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("4070")
+    chat.send(tap("menu:window"))  # Messenger's persistent menu
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("4070.0", "")
+    assert "ніч" in chat.said
+    chat.send(tap("menu:contacts"))
+    assert translate("dialog.contacts", "uk") in chat.said
+    chat.send("8510")
+    assert chat.stage() is Stage.CONFIRM

@@ -334,6 +334,11 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return menu.latest_step(menu.reset(state).at(Stage.MENU, purpose=Purpose.STATUS), turn)
     if command == x.MENU_LINK:
         return verify.ask_account(menu.reset(state), turn, Purpose.LINK)
+    if command in (x.MENU_WINDOW, x.MENU_CONTACTS) and _asks_again(state, turn):
+        # Asked in the middle of a reading (Messenger's menu is always there): told, and
+        # the question asked again, nothing typed lost.
+        info = menu.window_text(turn) if command == x.MENU_WINDOW else x.t(loc, "contacts")
+        return _again(state, turn, info)
     if command == x.MENU_WINDOW:
         return menu.window_step(state, turn)
     if command == x.MENU_CONTACTS:

@@ -88,6 +88,11 @@ def greeting(state: DialogState, turn: Turn) -> Step:
 
 
 def window_step(state: DialogState, turn: Turn) -> Step:
+    """When to submit, and the menu."""
+    return menu_step(state, turn, window_text(turn))
+
+
+def window_text(turn: Turn) -> str:
     """When to submit: the window open now (until when), or when the next one opens."""
     loc = turn.locale
     ws = window_state(turn.facts.today, turn.facts.window)
@@ -102,7 +107,7 @@ def window_step(state: DialogState, turn: Turn) -> Step:
             opens=x.show_date(ws.opens_on, loc),
             closes=x.show_date(ws.closes_on, loc),
         )
-    return menu_step(state, turn, text)
+    return text
 
 
 def status_step(state: DialogState, turn: Turn, intro: str = "") -> Step:
