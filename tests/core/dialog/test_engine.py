@@ -1179,3 +1179,11 @@ def test_when_to_submit_asked_in_the_middle_of_a_reading_keeps_it() -> None:
     assert translate("dialog.contacts", "uk") in chat.said
     chat.send("8510")
     assert chat.stage() is Stage.CONFIRM
+
+
+def test_the_meters_to_choose_from_are_listed_with_their_zones() -> None:
+    two = account(1, meter(7, serial="EM-7410726"), meter(8, ("10.0", "5.0"), serial="GAMA-300"))
+    chat = at_menu(Chat(facts(two)))
+    chat.send(tap("menu:submit"))
+    assert "EM-7410726 — однозонний" in chat.said
+    assert "GAMA-300 — зони: день, ніч" in chat.said

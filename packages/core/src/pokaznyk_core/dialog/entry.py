@@ -91,7 +91,17 @@ def prompt_meter(turn: Turn, account: AccountInfo) -> Reply:
         else:
             label = meter.serial
         buttons.append((Button(label=label, payload=f"{x.METER_PREFIX}{meter.meter_id}"),))
-    return x.reply(loc, x.t(loc, "choose_meter"), (*buttons, x.nav(loc)), hint=x.CHOICE)
+    lines = [x.t(loc, "choose_meter")]
+    if account.verified and not turn.facts.voice:  # a serial alone says little: its zones
+        lines += [f"{m.serial} — {_zones_said(m, loc)}" for m in account.meters]
+    return x.reply(loc, "\n".join(lines), (*buttons, x.nav(loc)), hint=x.CHOICE)
+
+
+def _zones_said(meter: MeterInfo, loc: str) -> str:
+    if meter.spec.zone_count == 1:
+        return x.t(loc, "meter_one_zone")
+    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
+    return x.t(loc, "meter_zones", zones=zones)
 
 
 def _voice_label(meter: MeterInfo, loc: str) -> str:
