@@ -127,17 +127,65 @@ def surname_matches(given: str, on_file: str) -> bool:
     Latin letters that look like Cyrillic ones (in a Cyrillic surname) do not matter;
     every other letter must be the same (``і`` and ``и`` are different letters).
     A surname followed by the name (and the patronymic), the order Ukrainian documents
-    use, matches too: ``Чорновол Іван``.
+    use, matches too: ``Чорновол Іван``. So does a Cyrillic surname typed in Latin
+    letters as the official transliteration spells it (``Yaroshenko``; ``Grygorenko``
+    with g for г too).
     """
     cyrillic = _has_cyrillic(on_file)
     expected = _normalize_surname(on_file, cyrillic)
     if not expected:
         return False
-    typed = _normalize_surname(given, cyrillic)
+    if _same_name(_normalize_surname(given, cyrillic), expected):
+        return True
+    if cyrillic and _is_latin(given):  # in Latin letters, as in a passport
+        typed = _normalize_surname(given, cyrillic=False)
+        return any(_same_name(typed, spelled) for spelled in transliterations(expected))
+    return False
+
+
+def _same_name(typed: str, expected: str) -> bool:
+    """The surname alone, or followed by the name (and the patronymic)."""
     if typed == expected:
         return True
     words = typed.split(" ")
     return 2 <= len(words) <= 3 and " " not in expected and words[0] == expected
+
+
+def _is_latin(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and all(ch.isascii() for ch in letters)
+
+
+# The official Ukrainian transliteration (Cabinet of Ministers resolution No. 55, 2010):
+# є, ї, й, ю, я are written ye, yi, y, yu, ya at the start of a word and ie, i, i, iu, ia
+# elsewhere; зг is zgh; the soft sign and the apostrophe are left out.
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie",
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l",
+    "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu",
+    "я": "ia",
+}  # fmt: skip
+_AT_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+
+
+def transliterations(surname: str) -> set[str]:
+    """A Cyrillic surname (normalized) in Latin letters: the official spelling, and the
+    common one with g for г (Hryhorenko, Grygorenko)."""
+    return {_spelled(surname, "h"), _spelled(surname, "g")}
+
+
+def _spelled(surname: str, g: str) -> str:
+    letters = []
+    for i, ch in enumerate(surname):
+        start = i == 0 or surname[i - 1] == " "
+        if start and ch in _AT_START:
+            letters.append(_AT_START[ch])
+        elif ch == "г":
+            letters.append("gh" if i and surname[i - 1] == "з" and g == "h" else g)
+        else:
+            letters.append(_TRANSLIT.get(ch, ch))
+    return "".join(letters)
 
 
 def normalize_phone_digits(text: str) -> str:
