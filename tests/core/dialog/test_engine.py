@@ -1187,3 +1187,14 @@ def test_the_meters_to_choose_from_are_listed_with_their_zones() -> None:
     chat.send(tap("menu:submit"))
     assert "EM-7410726 — однозонний" in chat.said
     assert "GAMA-300 — зони: день, ніч" in chat.said
+
+
+def test_a_reminders_button_starts_the_submission_on_the_account_it_names() -> None:
+    home = account(1, meter(7, serial="SN-001"))
+    cottage = account(2, meter(8, serial="SN-002"), number="0123456790")
+    chat = at_menu(Chat(facts(home, cottage)))
+    chat.send(tap("menu:submit:2"))
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.meter_id == 8
+    unlinked = at_menu(Chat(facts(home, cottage)))
+    unlinked.send(tap("menu:submit:9"))  # no longer linked: which account, as from the menu
+    assert unlinked.stage() is Stage.CHOOSE_ACCOUNT

@@ -61,6 +61,11 @@ async def reminders_to(user: str) -> int:
     )
 
 
+def row_account(row: dict[str, object]) -> str:
+    """The account id a reminder's dedupe key names (remind:<period>:<identity>:<account>)."""
+    return str(row["dedupe_key"]).rsplit(":", 1)[1]
+
+
 async def test_reminds_an_opted_in_linked_user_once_per_window(
     platforms_context: ServiceContext,
 ) -> None:
@@ -74,8 +79,8 @@ async def test_reminds_an_opted_in_linked_user_once_per_window(
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     reply = payload["reply"]
     assert "р.." not in reply["text"] and "р." in reply["text"]
-    [[button]] = reply["buttons"]  # one tap starts the submission
-    assert button["payload"] == "menu:submit"
+    [[button]] = reply["buttons"]  # one tap starts the submission, on the account it names
+    assert button["payload"] == f"menu:submit:{row_account(row)}"
 
 
 async def test_reminds_everyone_however_many_pages_the_links_take(
@@ -265,7 +270,8 @@ async def test_a_running_worker_reminds_when_the_window_opens_and_delivers_once(
         await asyncio.wait_for(worker, 10)
 
     [reminder] = reminded()
-    assert reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "menu:submit"
+    tapped = reminder["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert tapped.startswith("menu:submit:")
     assert await reminders_to("4242") == 1
 
 

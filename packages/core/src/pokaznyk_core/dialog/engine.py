@@ -32,6 +32,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING
 from pokaznyk_core.domain.receipts import RECEIPT_LENGTH, normalize_receipt, resembles_receipt
+from pokaznyk_core.domain.values import ascii_int
 from pokaznyk_core.i18n import normalize_locale, translate
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -107,7 +108,7 @@ def _command(incoming: Incoming) -> str:
         payload = incoming.payload
         if payload in (x.CANCEL, x.BACK, x.MENU) or payload in _MENU_PAYLOADS:
             return payload
-        if payload.startswith(x.LANG_PREFIX):
+        if payload.startswith((x.LANG_PREFIX, x.SUBMIT_FOR_PREFIX)):
             return payload
         return ""
     if incoming.kind is not IncomingKind.TEXT:
@@ -320,6 +321,12 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
                 intro = x.join(intro, x.t(chosen, "meter_gone"))
             said = menu.menu_step(switched, new_turn, intro)
         return Step(said.state, said.replies, SetLanguage(chosen))
+    if command.startswith(x.SUBMIT_FOR_PREFIX):  # a reminder's button: straight to its account
+        named = ascii_int(command.removeprefix(x.SUBMIT_FOR_PREFIX))
+        base = menu.reset(state)
+        if any(a.account_id == named for a in turn.accounts(base)):
+            return entry.start_submit(base.at(Stage.CHOOSE_ACCOUNT, account_id=named), turn)
+        command = x.MENU_SUBMIT  # unlinked since: as the menu's button
     if command == x.MENU_SUBMIT:
         base = menu.reset(state)
         if turn.facts.voice:  # a call names the account of each reading: a mistyped number

@@ -180,7 +180,8 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
         locale = normalize_locale(reminder.locale)
         reply = Reply(
             text=reminder_text(locale, reminder.account_number, state.closes_on),
-            buttons=((x.button(locale, "submit", x.MENU_SUBMIT),),),  # one tap to start
+            # one tap to start, on the account it names (a customer may have several)
+            buttons=((x.button(locale, "submit", f"{x.SUBMIT_FOR_PREFIX}{reminder.account_id}"),),),
             locale=locale,
         )
         payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
