@@ -29,9 +29,11 @@ from pokaznyk_core.dialog import (
     VerifyCaller,
     VerifyHolder,
     VerifyPhone,
+    menu,
     reading_id_for,
 )
 from pokaznyk_core.dialog.actions import NOT_FLAGGED
+from pokaznyk_core.dialog.turn import Turn
 from pokaznyk_core.domain.checks import Flag, PreviousReading
 from pokaznyk_core.domain.history import PastReading
 from pokaznyk_core.domain.outcomes import Code, Problem
@@ -1173,6 +1175,7 @@ def test_when_to_submit_asked_in_the_middle_of_a_reading_keeps_it() -> None:
     chat.send(tap("menu:submit"))
     chat.send("4070")
     chat.send(tap("menu:window"))  # Messenger's persistent menu
+    assert chat.said.startswith(menu.window_text(Turn(chat.facts, "uk", chat.now)))
     assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("4070.0", "")
     assert "ніч" in chat.said
     chat.send(tap("menu:contacts"))
@@ -1195,6 +1198,15 @@ def test_a_reminders_button_starts_the_submission_on_the_account_it_names() -> N
     chat = at_menu(Chat(facts(home, cottage)))
     chat.send(tap("menu:submit:2"))
     assert chat.stage() is Stage.ENTER_ZONE and chat.state.meter_id == 8
-    unlinked = at_menu(Chat(facts(home, cottage)))
-    unlinked.send(tap("menu:submit:9"))  # no longer linked: which account, as from the menu
-    assert unlinked.stage() is Stage.CHOOSE_ACCOUNT
+    chat.send("1100")
+    chat.send(tap("menu:submit:2"))  # tapped again while entering it: nothing lost
+    assert chat.stage() is Stage.CONFIRM and chat.state.values == ("1100.0",)
+    assert translate("dialog.reminder_going_on", "uk") in chat.said
+    closed = Chat(facts(home))  # the reminder's account closed or unlinked since
+    closed.send("привіт")
+    closed.send(tap("menu:submit:2"))
+    assert translate("dialog.reminded_account_gone", "uk") in closed.said
+    assert closed.stage() is Stage.MENU and closed.state.meter_id is None
+    first = Chat(facts(home, cottage))  # the first message of a chat with no state left
+    first.send(tap("menu:submit:2"))
+    assert translate("dialog.greeting", "uk") in first.said and first.state.meter_id == 8

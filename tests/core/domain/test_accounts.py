@@ -143,12 +143,26 @@ def test_finds_no_account_number_where_there_is_not_one(text: str) -> None:
         ("yershov ivan", "Єршов"),
         ("Koval", "Коваль"),
         ("Sydorenko", "Сидоренко"),
+        ("Yaremenko-Yurchenko", "Яременко-Юрченко"),  # each part's start
+        ("Oliynyk", "Олійник"),  # passports before 2010
+        ("Ryabchenko", "Рябченко"),
+        ("Solovyov", "Соловйов"),
+        ("Maryanenko", "Мар'яненко"),
     ],
 )
 def test_matches_a_surname_typed_in_the_official_transliteration(given: str, on_file: str) -> None:
     assert surname_matches(given, on_file)
 
 
-@pytest.mark.parametrize(("given", "on_file"), [("Petrenko", "Ярошенко"), ("Iershov", "Єршов")])
+@pytest.mark.parametrize(
+    ("given", "on_file"),
+    [
+        ("Petrenko", "Ярошенко"),
+        ("Iershov", "Єршов"),  # є starts the word: ye
+        ("Hrygorenko", "Григоренко"),  # g and h mixed: no spelling of it
+        ("Koval", "Ковалик"),
+        ("Kovalenko", "Коваль"),
+    ],
+)
 def test_a_transliteration_of_another_spelling_does_not_match(given: str, on_file: str) -> None:
     assert not surname_matches(given, on_file)

@@ -178,7 +178,9 @@ def _step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -
         state = replace(state, locale=normalize_locale(incoming.language_hint))
     turn = _turn(state, facts, now)
     command = _command(incoming)
-    if fresh and (command in _MENU_PAYLOADS or command.startswith(x.LANG_PREFIX)):
+    if fresh and (
+        command in _MENU_PAYLOADS or command.startswith((x.LANG_PREFIX, x.SUBMIT_FOR_PREFIX))
+    ):
         # A first message that is a menu's choice (Telegram's /submit, Messenger's menu):
         # the greeting, then what was chosen.
         greeted = menu.at_start(state)
@@ -323,10 +325,14 @@ def _global(state: DialogState, command: str, turn: Turn) -> Step:
         return Step(said.state, said.replies, SetLanguage(chosen))
     if command.startswith(x.SUBMIT_FOR_PREFIX):  # a reminder's button: straight to its account
         named = ascii_int(command.removeprefix(x.SUBMIT_FOR_PREFIX))
+        if state.account_id == named and _asks_again(state, turn) and state.stage in _ENTERING:
+            # tapped while entering that account's reading: nothing typed is lost
+            return _again(state, turn, x.t(loc, "reminder_going_on"))
         base = menu.reset(state)
         if any(a.account_id == named for a in turn.accounts(base)):
             return entry.start_submit(base.at(Stage.CHOOSE_ACCOUNT, account_id=named), turn)
-        command = x.MENU_SUBMIT  # unlinked since: as the menu's button
+        # unlinked or closed since: said, and the customer chooses from the menu
+        return menu.menu_step(base, turn, x.t(loc, "reminded_account_gone"))
     if command == x.MENU_SUBMIT:
         base = menu.reset(state)
         if turn.facts.voice:  # a call names the account of each reading: a mistyped number

@@ -171,14 +171,15 @@ _AT_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 
 def transliterations(surname: str) -> set[str]:
     """A Cyrillic surname (normalized) in Latin letters: the official spelling, and the
-    common one with g for г (Hryhorenko, Grygorenko)."""
-    return {_spelled(surname, "h"), _spelled(surname, "g")}
+    common ones of passports issued before it, with g for г (Grygorenko) or y for й, ю, я,
+    є, ї inside a word too (Oliynyk, Ryabchenko, Solovyov)."""
+    return {_spelled(surname, g, y) for g in ("h", "g") for y in (False, True)}
 
 
-def _spelled(surname: str, g: str) -> str:
+def _spelled(surname: str, g: str, y_inside: bool) -> str:
     letters = []
     for i, ch in enumerate(surname):
-        start = i == 0 or surname[i - 1] == " "
+        start = i == 0 or surname[i - 1] in " -" or y_inside
         if start and ch in _AT_START:
             letters.append(_AT_START[ch])
         elif ch == "г":
