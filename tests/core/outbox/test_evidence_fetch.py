@@ -24,6 +24,7 @@ import pytest
 from pokaznyk_core.dialog import Incoming, IncomingKind
 from pokaznyk_core.domain.readings import MAX_PHOTOS_PER_READING, Channel
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.i18n import translate
 from pokaznyk_core.outbox import run_worker
 from pokaznyk_core.outbox.evidence_fetch import (
     MAX_FETCH_ATTEMPTS,
@@ -35,7 +36,7 @@ from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.conversation import handle_incoming
 from pokaznyk_core.services.evidence import MAX_PHOTO_BYTES, attach_chat_photo
 from pokaznyk_core.storage.engine import Database
-from pokaznyk_core.storage.tables import AuditEntry, Reading, ReadingEvidence
+from pokaznyk_core.storage.tables import AuditEntry, OutboxMessage, Reading, ReadingEvidence
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeMediaHost, FakeTelegram
 
@@ -88,6 +89,13 @@ async def photo_sent_in_a_chat(context: ServiceContext, channel: Channel, refere
     return int(rows[0]["id"])
 
 
+async def told_of(evidence_id: int) -> list[dict[str, Any]]:
+    """The messages queued to tell a photo's sender it could not be had."""
+    return await OutboxMessage.select().where(
+        OutboxMessage.dedupe_key == f"photo-failed:{evidence_id}"
+    )
+
+
 async def evidence(evidence_id: int) -> dict[str, Any]:
     row = await ReadingEvidence.select().where(ReadingEvidence.id == evidence_id).first()
     assert row is not None
@@ -121,6 +129,7 @@ async def test_a_telegram_photo_is_downloaded_and_stored_as_a_jpeg_with_an_audit
     assert base64.b64decode(stored["content"]) == JPEG
     assert (stored["fetch_attempts"], stored["fetch_error"]) == (1, "")
     assert stored["fetch_failed_at"] is None
+    assert await told_of(photo) == []
     [get_file] = fake_telegram.calls("/getFile")
     assert get_file.method == "GET" and get_file.query == {"file_id": "AgAD-large"}
     [download] = fake_telegram.calls("/photos/file_7.jpg")
@@ -229,9 +238,14 @@ async def test_a_download_that_is_no_photo_is_given_up_with_the_reason_and_keeps
     assert kept["fetch_failed_at"] == clock.now()
     [details] = await audit_of(photo, "reading.photo_not_fetched")
     assert details["reference"] == url and details["reason"] == f"evidence.{reason}"
+    [told] = await told_of(photo)  # the customer, told it was added, may send it again
+    assert told["channel"] == "messenger" and told["recipient"] == kept["source"].split(":")[1]
+    reply = json.loads(told["payload"]) if isinstance(told["payload"], str) else told["payload"]
+    assert reply["reply"]["text"] == translate("dialog.photo_not_fetched", "uk")
     clock.advance(timedelta(days=2))
     assert await a_round(platforms_context) == PhotoFetchRound()  # never tried again
     assert len(media_host.requests) == 1
+    assert len(await told_of(photo)) == 1
 
 
 async def test_a_photo_given_up_leaves_room_for_another_within_the_limit(

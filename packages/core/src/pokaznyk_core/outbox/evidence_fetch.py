@@ -33,15 +33,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES
+from pokaznyk_core.i18n import normalize_locale, translate
 from pokaznyk_core.outbox.delivery import json_object
+from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.outbox.sender import LEASE, backoff
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.services.evidence import check_photo
 from pokaznyk_core.settings import Settings
-from pokaznyk_core.storage.tables import ReadingEvidence
+from pokaznyk_core.storage.tables import MessengerIdentity, ReadingEvidence
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 
 log = logging.getLogger("pokaznyk.photos")
@@ -82,6 +85,8 @@ class _Claimed:
     content_type: str
     reference: str
     attempts: int
+    sender: str = ""
+    """The chat user who sent it ("viber:<id>")."""
 
     @property
     def channel(self) -> str:
@@ -112,14 +117,14 @@ WHERE id IN (
     LIMIT {{}}
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, reading, content_type, content, fetch_attempts
+RETURNING id, reading, content_type, content, fetch_attempts, source
 """
 
 
 def _sqlite_due(types: list[str]) -> str:
     marks = ", ".join("{}" for _ in types)
     return (
-        "SELECT id, reading, content_type, content, fetch_attempts FROM reading_evidence"
+        "SELECT id, reading, content_type, content, fetch_attempts, source FROM reading_evidence"
         f" WHERE {TO_FETCH} AND content_type IN ({marks})"
         " AND (fetch_next_at IS NULL OR fetch_next_at <= {})"
         " ORDER BY fetch_next_at NULLS FIRST, id LIMIT {}"
@@ -149,6 +154,7 @@ async def _claim(now: datetime, types: list[str], limit: int) -> list[_Claimed]:
             content_type=str(row["content_type"]),
             reference=str(row["content"]),
             attempts=int(row["fetch_attempts"]),
+            sender=str(row["source"]),
         )
         for row in rows
     ]
@@ -329,7 +335,27 @@ async def _give_up(context: ServiceContext, photo: _Claimed, failure: _Failure) 
         ReadingEvidence.fetch_failed_at: now,
     }
     details = {"reason": failure.reason}
-    await _settle(photo, changes, action="reading.photo_not_fetched", details=details, at=now)
+    if await _settle(photo, changes, action="reading.photo_not_fetched", details=details, at=now):
+        await _tell_sender(photo, now)
+
+
+async def _tell_sender(photo: _Claimed, now: datetime) -> None:
+    """Tell the customer, who was told the photo was added, that it could not be had, so
+    that they may send it again (once, in their language)."""
+    channel, _, user = photo.sender.partition(":")
+    if channel != photo.channel or not user:
+        return
+    identity = await (
+        MessengerIdentity.select(MessengerIdentity.language)
+        .where(
+            (MessengerIdentity.channel == channel) & (MessengerIdentity.platform_user_id == user)
+        )
+        .first()
+    )
+    locale = normalize_locale(identity["language"] if identity else None)
+    reply = Reply(text=translate("dialog.photo_not_fetched", locale), locale=locale)
+    payload = {"reply": reply.to_json(), "kind": "photo_not_fetched"}
+    await enqueue(channel, user, payload, now=now, dedupe_key=f"photo-failed:{photo.id}")
 
 
 def _is_final(failure: _Failure, attempts: int) -> bool:
