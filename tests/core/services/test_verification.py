@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
+from pokaznyk_core.domain.eic import make_eic
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.verification import accounts_with_phone, verify_holder
@@ -128,13 +131,17 @@ async def test_finds_active_accounts_by_phone_in_any_format(context: ServiceCont
     assert await accounts_with_phone("+380000000000") == []
 
 
+@pytest.mark.parametrize("by", ["number", "eic"])
 async def test_an_unknown_account_number_is_held_like_a_known_one(
-    context: ServiceContext,
+    context: ServiceContext, by: str
 ) -> None:
     known = await make_meter_fixture(context, surname="Гнатюк")
-    unknown = "0000000077"
+    if by == "number":
+        pair = (known.account_number, "0000000077")
+    else:  # a code with a right check character that no metering point has
+        pair = (known.eic, make_eic("ZZZZZZZZZZZ1"))
     answers = []
-    for number in (known.account_number, unknown):
+    for number in pair:
         for attacker in range(20):
             await verify_holder(
                 context,

@@ -104,9 +104,10 @@ async def _attempt(
     number = validate_account_number(account_or_eic.strip(), context.settings.account_number_length)
     if isinstance(number, Problem):
         account = await find_account(context, account_or_eic)
-        # Failures count against the number typed even when no account has it, so a held
-        # number tells nothing about whether the account exists.
-        account_key = account["number"] if account else ""
+        # Failures count against the code typed even when no account has it, as against a
+        # number, so a held code tells nothing about whether the account exists.
+        code = "".join(account_or_eic.split()).upper()
+        account_key = account["number"] if account else f"eic:{code}"[:40]
         await serialize_attempts(user_key, account_key)
         rows = await VerificationFailure.raw(
             _FAILURES, user_key, user_since, account_key, account_since
