@@ -117,6 +117,8 @@ def test_compares_phones_by_their_international_digits(text: str, digits: str) -
         ("My account is 4110000011", "4110000011", ""),
         ("рахунок 4110000011, прізвище Тарнавська", "4110000011", ""),
         ("Ольга 4110000011 Т.", "4110000011", ""),
+        ("Здравствуйте, 4110000011", "4110000011", ""),
+        ("Слава Україні 4110000011", "4110000011", ""),
         ("4110000011", "4110000011", ""),
     ],
 )
@@ -129,6 +131,20 @@ def test_finds_the_account_number_and_a_surname_beside_it(
 @pytest.mark.parametrize("text", ["Тарнавська", "4110 Тарнавська 0011", "5 і 7"])
 def test_finds_no_account_number_where_there_is_not_one(text: str) -> None:
     assert account_in_message(text) is None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "Ярошенко.",
+        "ярошенко!",
+        "Прізвище: Ярошенко",
+        "Моє прізвище Ярошенко",
+        "My surname is Yaroshenko",
+    ],
+)
+def test_matches_a_surname_with_the_words_and_stops_people_write_around_it(given: str) -> None:
+    assert surname_matches(given, "Ярошенко")
 
 
 @pytest.mark.parametrize(

@@ -177,7 +177,11 @@ async def test_the_account_number_and_the_surname_may_come_in_one_message(
     await asked.say(tap("menu:link"))
     await asked.say(f"{meter.account_number} {meter.surname}")
     await at_menu.say(Incoming(IncomingKind.START))
-    await at_menu.say(f"{meter.surname}, {meter.account_number}")
+    # unasked (the menu, a first message), the words beside a number may be a greeting:
+    # the surname is asked, and nothing counted
+    asked_again = await at_menu.say(f"{meter.surname}, {meter.account_number}")
+    assert translate("dialog.ask_surname", "uk") in said(asked_again)
+    await at_menu.say(f"{meter.surname}.")  # a stop after it, as people write
     linked = await LinkedAccount.select(LinkedAccount.identity).where(
         LinkedAccount.account == meter.account_id
     )

@@ -295,7 +295,7 @@ def _at_menu(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     if verify.names_an_account(incoming.text, turn.facts.account_number_length):
         purpose = Purpose.LINK if turn.facts.accounts else Purpose.SUBMIT
         asking = state.at(Stage.ASK_ACCOUNT, purpose=purpose)
-        return verify.on_account(asking, incoming, turn)
+        return verify.on_account(asking, incoming, turn, asked=False)
     return None
 
 

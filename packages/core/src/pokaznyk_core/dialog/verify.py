@@ -105,8 +105,10 @@ def prompt_surname(turn: Turn) -> Reply:
     return x.reply(loc, x.t(loc, "ask_surname"), (x.nav(loc),), hide_keyboard=hide)
 
 
-def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
-    """The account number (or EIC) typed: ask the surname next (both before answering)."""
+def on_account(state: DialogState, incoming: Incoming, turn: Turn, *, asked: bool = True) -> Step:
+    """The account number (or EIC) typed: ask the surname next (both before answering).
+    Where it was ``asked`` for, a surname sent with it is verified with it; elsewhere (a
+    first message, the menu) the words beside it may be a greeting, and are not tried."""
     loc = turn.locale
     locked = _while_locked(state, turn)
     if locked is not None:
@@ -116,7 +118,10 @@ def on_account(state: DialogState, incoming: Incoming, turn: Turn) -> Step:
     if isinstance(found, Problem) and turn.facts.caller_phone is None:
         both = account_and_name(incoming.text, turn.facts.account_number_length)
     if both is not None:  # "4110000011 Тарнавська": both at once; "Привіт, 4110000011"
-        return _verify_holder(state, *both) if both[1] else _ask_surname(state, both[0], turn)
+        number, surname = both
+        return (
+            _verify_holder(state, *both) if surname and asked else _ask_surname(state, number, turn)
+        )
     if isinstance(found, Problem):
         said = x.reply(loc, x.problem_text(found, loc))
         return Step(state, (said, prompt_account_number(turn)))

@@ -84,11 +84,12 @@ def account_in_message(text: str) -> tuple[str, str] | None:
 
 
 _NOT_NAMES = frozenset(
-    """мій моя мого мене мені мої мене звати це ось номер особовий рахунок рахунку прізвище
-    ім'я і й та а привіт вітаю добрий доброго день дня вечір ранок здрастуйте дякую спасибі
-    будь ласка показник показники передати надсилаю мой мой номер счет лицевой
-    my is the account number no surname name and hello hi good morning evening afternoon
-    thanks thank you please here it's this reading""".replace("'", "").split()
+    """я мій моя моє мого мене мені мої звати це ось номер особовий рахунок рахунку прізвище
+    ім'я і й та а привіт вітаю добрий доброго добридень день дня вечір вечора ранок ранку
+    здрастуйте здравствуйте привет прошу слава україні дякую спасибі будь ласка показник
+    показники передати надсилаю мой номер счет лицевой фамилия
+    i my is the account number no surname name and hello hi hey good morning evening
+    afternoon thanks thank you please here it's this reading""".replace("'", "").split()
 )
 """Words people write beside an account number that are no surname."""
 
@@ -114,7 +115,17 @@ def _has_cyrillic(text: str) -> bool:
     return any("CYRILLIC" in unicodedata.name(ch, "") for ch in text)
 
 
+_SURNAME_LABEL = re.compile(
+    r"^\s*(?:(?:моє|моя|мое)\s+)?(?:прізвище|фамилия)(?:\s+власника)?\s*[:\-–—]?\s*"
+    r"|^\s*(?:(?:my|the)\s+)?(?:sur|last\s*)name(?:\s+is)?\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
+"""What people write before a surname: "Прізвище: …", "Моє прізвище …", "My surname is …"."""
+_PUNCTUATION = str.maketrans(dict.fromkeys(",.;:!?()«»", " "))  # " may be an apostrophe
+
+
 def _normalize_surname(text: str, cyrillic: bool) -> str:
+    text = _SURNAME_LABEL.sub("", text, count=1).translate(_PUNCTUATION)
     folded = unicodedata.normalize("NFC", text).casefold().translate(_APOSTROPHES)
     folded = _SPACES_AROUND_HYPHEN.sub("-", " ".join(folded.split()))
     return folded.translate(_LATIN_LOOKALIKES) if cyrillic else folded
