@@ -1163,6 +1163,12 @@ def test_leaving_the_account_question_puts_its_keyboard_away() -> None:
     locked.send("0123456789")
     locked.send("Шевченко")
     assert locked.replies[0].hide_keyboard and locked.stage() is Stage.MENU
+    backed = at_menu(Chat(facts()))
+    backed.send(tap("menu:link"))
+    backed.send(tap("back"))  # the menu alone: a word before it takes the keyboard away
+    okay, *_ = backed.replies
+    assert okay.hide_keyboard and okay.text == translate("dialog.okay", "uk")
+    assert backed.stage() is Stage.MENU and "menu:submit" in backed.payloads
     on_phone = at_menu(Chat(facts(voice=True, caller_phone="+380671112233")))
     on_phone.send(tap("menu:submit"))
     on_phone.send(tap("cancel"))

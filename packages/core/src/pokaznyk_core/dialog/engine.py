@@ -144,7 +144,7 @@ def _keyboard_put_away(before: DialogState, after: Step, facts: Facts) -> Step:
     """Leaving the account or surname question (cancelled, a cooldown, the menu), a chat
     takes away the keyboard they showed (the share-phone, Back and Cancel buttons, which
     a platform keeps under later messages): on the first reply, or on its first paragraph
-    sent apart when that reply has buttons of its own."""
+    sent apart when that reply has buttons of its own, or on a word sent before it."""
     leaving = (
         facts.phone_sharing
         and not facts.voice
@@ -160,8 +160,9 @@ def _keyboard_put_away(before: DialogState, after: Step, facts: Facts) -> Step:
     if not any(first.buttons):
         return Step(after.state, (replace(first, hide_keyboard=True), *rest), after.action)
     intro, _, remainder = first.text.partition("\n\n")
-    if not remainder:
-        return after  # nothing to say apart ("menu" typed): the keyboard stays
+    if not remainder:  # nothing to say apart ("menu" typed, Back): a word of its own
+        okay = x.reply(first.locale, x.t(first.locale, "okay"), hide_keyboard=True)
+        return Step(after.state, (okay, *after.replies), after.action)
     said = replace(first, text=intro, buttons=(), hide_keyboard=True, speech=(), input_hint="none")
     return Step(after.state, (said, replace(first, text=remainder), *rest), after.action)
 
