@@ -1216,3 +1216,21 @@ def test_a_reminders_button_starts_the_submission_on_the_account_it_names() -> N
     first = Chat(facts(home, cottage))  # the first message of a chat with no state left
     first.send(tap("menu:submit:2"))
     assert translate("dialog.greeting", "uk") in first.said and first.state.meter_id == 8
+
+
+def test_spaced_numbers_that_could_be_thousands_are_read_as_the_last_readings_suggest() -> None:
+    two = meter(last=("140.0", "95.0"), digits=8)
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("150 100")  # the day and the night, not a day of 150100
+    assert chat.stage() is Stage.CONFIRM and chat.state.values == ("150.0", "100.0")
+    big = meter(last=("12000.0", "9000.0"), digits=8)
+    grouped = at_menu(Chat(facts(account(1, big))))
+    grouped.send(tap("menu:submit"))
+    grouped.send("12 345")  # thousands grouped: the day 12345
+    assert grouped.stage() is Stage.ENTER_ZONE and grouped.state.values == ("12345.0", "")
+    three = meter(last=("100.0", "300.0", "500.0"), digits=8)
+    peak = at_menu(Chat(facts(account(1, three))))
+    peak.send(tap("menu:submit"))
+    peak.send("120 340 560")
+    assert peak.stage() is Stage.CONFIRM and peak.state.values == ("120.0", "340.0", "560.0")

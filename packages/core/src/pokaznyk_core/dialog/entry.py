@@ -15,7 +15,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.checks import Flag, ReadingVerdict, check_reading
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
-from pokaznyk_core.domain.values import ascii_int, parse_value, separate_values
+from pokaznyk_core.domain.values import ascii_int, parse_value, separate_values, spaced_apart
 from pokaznyk_core.domain.window import Period, place_reading, window_of
 from pokaznyk_core.domain.zones import Zone
 
@@ -229,6 +229,14 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return None
     lines = separate_values(incoming.text)
     count = meter.spec.zone_count
+    empty_count = len([v for v in _padded(state.values, count)[state.zone_index :] if not v])
+    apart = spaced_apart(incoming.text)
+    if len(lines) == 1 < len(apart) <= empty_count:
+        # "150 100" at a day/night meter: the day and the night, or 150100? The one whose
+        # first value fits this zone's last reading.
+        zone = meter.spec.zones[state.zone_index]
+        if _fits(apart[0], meter, zone) and not _fits(lines[0], meter, zone):
+            lines = apart
     if 1 < len(lines) == count:  # every zone's value again: they replace those typed
         return _several_zones(
             state.at(Stage.ENTER_ZONE, values=("",) * count, zone_index=0), lines, turn
@@ -252,6 +260,16 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         next_state = state.at(Stage.ENTER_ZONE, values=entered, zone_index=following[0])
         return Step(next_state, (prompt_zone(next_state, turn),))
     return preview(state.at(Stage.ENTER_ZONE, values=entered), turn)
+
+
+def _fits(text: str, meter: MeterInfo, zone: Zone) -> bool:
+    """Whether `text` reads as a value of `zone` near its last reading: not below it, and
+    at most one integer digit longer."""
+    value = parse_value(text, meter.spec)
+    if isinstance(value, Problem):
+        return False
+    previous = meter.previous.values[zone]
+    return previous <= value and len(str(int(value))) <= len(str(int(previous))) + 1
 
 
 def _several_zones(state: DialogState, lines: list[str], turn: Turn) -> Step:

@@ -47,6 +47,21 @@ def separate_values(text: str) -> list[str]:
     return values
 
 
+def spaced_apart(text: str) -> list[str]:
+    """The numbers of `text` taken apart at every space (``"150 100"``: two), as
+    `separate_values` would where no thousands are grouped; the caller chooses which
+    reading fits (a decimal point typed apart, and digits spaced out, still join)."""
+    values: list[str] = []
+    for line in value_lines(text):
+        groups = _joined_decimals(line.split())
+        single = all(len(group) == 1 for group in groups)
+        if len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups)) and not single:
+            values.extend(groups)
+        else:
+            values.append(line)
+    return values
+
+
 _NUMBER_GROUP = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 
 
