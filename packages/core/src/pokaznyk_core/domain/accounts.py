@@ -149,7 +149,7 @@ def surname_matches(given: str, on_file: str) -> bool:
     if _same_name(_normalize_surname(given, cyrillic), expected):
         return True
     if cyrillic and _is_latin(given):  # in Latin letters, as in a passport
-        typed = _normalize_surname(given, cyrillic=False)
+        typed = _normalize_surname(given, cyrillic=False).replace("-", " ")
         return any(_same_name(typed, spelled) for spelled in transliterations(expected))
     return False
 
@@ -182,19 +182,35 @@ _AT_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 
 def transliterations(surname: str) -> set[str]:
     """A Cyrillic surname (normalized) in Latin letters: the official spelling, and the
-    common ones of passports issued before it, with g for г (Grygorenko) or y for й, ю, я,
-    є, ї inside a word too (Oliynyk, Ryabchenko, Solovyov)."""
-    return {_spelled(surname, g, y) for g in ("h", "g") for y in (False, True)}
+    common ones of passports issued before it: g for г (Grygorenko), h for х (Homych), y
+    or i for й, ю, я, є, ї wherever they stand (Oliynyk, Ryabchenko, Iaroshenko), -sky or
+    -skiy for -ський. A hyphen and a space are one."""
+    spelled = {
+        _spelled(surname, g, kh, mode)
+        for g in ("h", "g")
+        for kh in ("kh", "h")
+        for mode in ("official", "y", "i")
+    }
+    endings = {
+        word[: -len(ending)] + other
+        for word in spelled
+        for ending in ("skyi",)
+        if word.endswith(ending)
+        for other in ("sky", "skiy", "ski", "skii", "skyy")
+    }
+    return {word.replace("-", " ") for word in spelled | endings}
 
 
-def _spelled(surname: str, g: str, y_inside: bool) -> str:
+def _spelled(surname: str, g: str, kh: str, mode: str) -> str:
     letters = []
     for i, ch in enumerate(surname):
-        start = i == 0 or surname[i - 1] in " -" or y_inside
-        if start and ch in _AT_START:
+        start = i == 0 or surname[i - 1] in " -"
+        if ch in _AT_START and (mode == "y" or (start and mode == "official")):
             letters.append(_AT_START[ch])
         elif ch == "г":
             letters.append("gh" if i and surname[i - 1] == "з" and g == "h" else g)
+        elif ch == "х":
+            letters.append(kh)
         else:
             letters.append(_TRANSLIT.get(ch, ch))
     return "".join(letters)
