@@ -1234,3 +1234,18 @@ def test_spaced_numbers_that_could_be_thousands_are_read_as_the_last_readings_su
     peak.send(tap("menu:submit"))
     peak.send("120 340 560")
     assert peak.stage() is Stage.CONFIRM and peak.state.values == ("120.0", "340.0", "560.0")
+
+
+def test_a_reading_left_behind_by_a_command_is_said_not_sent() -> None:
+    home = account(1, meter(7, ("4000.0", "8500.0")))
+    cottage = account(2, meter(8, serial="SN-002"), number="0123456790")
+    chat = at_menu(Chat(facts(home, cottage)))
+    chat.send(tap("menu:submit:1"))
+    chat.send("4070")
+    chat.send(tap("menu:window"))  # answered, nothing left behind
+    assert translate("dialog.entry_dropped", "uk") not in chat.said
+    chat.send(tap("menu:submit:2"))  # another account's reminder
+    assert chat.said.startswith(translate("dialog.entry_dropped", "uk"))
+    assert chat.state.meter_id == 8
+    chat.send(tap("menu"))  # nothing typed yet for this one: nothing to say
+    assert translate("dialog.entry_dropped", "uk") not in chat.said

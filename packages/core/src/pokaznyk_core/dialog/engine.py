@@ -301,6 +301,18 @@ def _at_menu(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
 
 
 def _global(state: DialogState, command: str, turn: Turn) -> Step:
+    """A command from any step; a reading whose values were being typed, and which the
+    command leaves behind (the menu's Submit, a reminder's button, "меню"), is said to be
+    dropped, never silently."""
+    said = _command_step(state, command, turn)
+    typing = state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and any(state.values)
+    kept = said.state.stage in (Stage.ENTER_ZONE, Stage.CONFIRM) and said.state.nonce == state.nonce
+    if not typing or kept or command in (x.CANCEL, x.BACK) or command.startswith(x.LANG_PREFIX):
+        return said
+    return said.after(x.reply(turn.locale, x.t(turn.locale, "entry_dropped")))
+
+
+def _command_step(state: DialogState, command: str, turn: Turn) -> Step:
     loc = turn.locale
     if command == "start":
         return menu.greeting(state, turn)
