@@ -97,11 +97,14 @@ def prompt_meter(turn: Turn, account: AccountInfo) -> Reply:
     return x.reply(loc, "\n".join(lines), (*buttons, x.nav(loc)), hint=x.CHOICE)
 
 
+def _zone_names(meter: MeterInfo, loc: str) -> str:
+    return ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
+
+
 def _zones_said(meter: MeterInfo, loc: str) -> str:
     if meter.spec.zone_count == 1:
         return x.t(loc, "meter_one_zone")
-    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
-    return x.t(loc, "meter_zones", zones=zones)
+    return x.t(loc, "meter_zones", zones=_zone_names(meter, loc))
 
 
 def _voice_label(meter: MeterInfo, loc: str) -> str:
@@ -110,8 +113,7 @@ def _voice_label(meter: MeterInfo, loc: str) -> str:
     ending = "-".join([ch for ch in meter.serial if ch.isalnum()][-4:])
     if meter.spec.zone_count == 1:
         return x.t(loc, "meter_ending_one_zone", ending=ending)
-    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
-    return x.t(loc, "meter_ending_zones", ending=ending, zones=zones)
+    return x.t(loc, "meter_ending_zones", ending=ending, zones=_zone_names(meter, loc))
 
 
 def _anonymous_label(meter: MeterInfo, number: int, loc: str) -> str:
@@ -119,8 +121,7 @@ def _anonymous_label(meter: MeterInfo, number: int, loc: str) -> str:
     its zones."""
     if meter.spec.zone_count == 1:
         return x.t(loc, "meter_number_one_zone", number=number)
-    zones = ", ".join(x.zone_name(zone, loc) for zone in meter.spec.zones)
-    return x.t(loc, "meter_number_zones", number=number, zones=zones)
+    return x.t(loc, "meter_number_zones", number=number, zones=_zone_names(meter, loc))
 
 
 def prompt_zone(state: DialogState, turn: Turn) -> Reply:
@@ -229,9 +230,9 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return None
     lines = separate_values(incoming.text)
     count = meter.spec.zone_count
-    empty_count = len([v for v in _padded(state.values, count)[state.zone_index :] if not v])
+    empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]
     apart = spaced_apart(incoming.text)
-    if len(lines) == 1 < len(apart) <= empty_count:
+    if len(lines) == 1 < len(apart) <= len(empty):
         # "150 100" at a day/night meter: the day and the night, or 150100? The one whose
         # first value fits this zone's last reading.
         zone = meter.spec.zones[state.zone_index]
@@ -241,7 +242,6 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return _several_zones(
             state.at(Stage.ENTER_ZONE, values=("",) * count, zone_index=0), lines, turn
         )
-    empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]
     if 1 < len(lines) <= len(empty):  # the zones still to enter, in order
         return _several_zones(state, lines, turn)
     if len(lines) > 1:  # more than the zones take: never read as one number

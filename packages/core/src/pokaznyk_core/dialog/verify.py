@@ -3,9 +3,6 @@ on the phone line the caller's number."""
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
-
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, VerifyPhone
 from pokaznyk_core.dialog.messages import Incoming, Reply
@@ -14,6 +11,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.accounts import account_in_message, has_letters, validate_account_number
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.verification import cooldown_problem
 
 
 def account_text(text: str, length: int) -> str | Problem:
@@ -64,8 +62,7 @@ def _while_locked(state: DialogState, turn: Turn, intro: str = "") -> Step | Non
     if left is None:
         return None
     loc = turn.locale
-    minutes = max(1, math.ceil(left / timedelta(minutes=1)))
-    cooldown = x.problem_text(Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes}), loc)
+    cooldown = x.problem_text(cooldown_problem(left), loc)
     if not _offers_phone_sharing(turn):
         return menu_step(state, turn, x.join(intro, cooldown))
     text = x.join(intro, f"{cooldown} {x.t(loc, 'locked_share_phone')}")

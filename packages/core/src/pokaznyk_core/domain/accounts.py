@@ -139,8 +139,8 @@ def surname_matches(given: str, on_file: str) -> bool:
     every other letter must be the same (``і`` and ``и`` are different letters).
     A surname followed by the name (and the patronymic), the order Ukrainian documents
     use, matches too: ``Чорновол Іван``. So does a Cyrillic surname typed in Latin
-    letters as the official transliteration spells it (``Yaroshenko``; ``Grygorenko``
-    with g for г too).
+    letters as a Ukrainian passport spells it (`transliterations`: ``Yaroshenko``,
+    ``Grygorenko``).
     """
     cyrillic = _has_cyrillic(on_file)
     expected = _normalize_surname(on_file, cyrillic)
@@ -192,10 +192,9 @@ def transliterations(surname: str) -> set[str]:
         for mode in ("official", "y", "i")
     }
     endings = {
-        word[: -len(ending)] + other
+        word.removesuffix("skyi") + other
         for word in spelled
-        for ending in ("skyi",)
-        if word.endswith(ending)
+        if word.endswith("skyi")
         for other in ("sky", "skiy", "ski", "skii", "skyy")
     }
     return {word.replace("-", " ") for word in spelled | endings}

@@ -37,25 +37,24 @@ def separate_values(text: str) -> list[str]:
     several zones): one a line, or numbers on one line whose spaces do not group thousands
     (``"4070 8510"``). Spaces that group thousands (``"12 345,6"``), space out the display's
     digits (``"0 4 0 7 0"``) or follow a decimal point (``"4070, 5"``) are one value."""
-    values: list[str] = []
-    for line in value_lines(text):
-        groups = _joined_decimals(line.split())
-        if len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups)) and not _one(groups):
-            values.extend(groups)
-        else:
-            values.append(line)
-    return values
+    return _apart(text, thousands=True)
 
 
 def spaced_apart(text: str) -> list[str]:
     """The numbers of `text` taken apart at every space (``"150 100"``: two), as
     `separate_values` would where no thousands are grouped; the caller chooses which
     reading fits (a decimal point typed apart, and digits spaced out, still join)."""
+    return _apart(text, thousands=False)
+
+
+def _apart(text: str, *, thousands: bool) -> list[str]:
+    """The values of `text`, a line each, a line's numbers apart unless they are digits
+    spaced out (or, with `thousands`, thousands grouped)."""
     values: list[str] = []
     for line in value_lines(text):
         groups = _joined_decimals(line.split())
-        single = all(len(group) == 1 for group in groups)
-        if len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups)) and not single:
+        numbers = len(groups) > 1 and all(map(_NUMBER_GROUP.fullmatch, groups))
+        if numbers and not _one(groups, thousands=thousands):
             values.extend(groups)
         else:
             values.append(line)
@@ -76,10 +75,13 @@ def _joined_decimals(groups: list[str]) -> list[str]:
     return joined
 
 
-def _one(groups: list[str]) -> bool:
-    """Whether numbers a line has, split by spaces, are the parts of one number."""
+def _one(groups: list[str], *, thousands: bool) -> bool:
+    """Whether numbers a line has, split by spaces, are the parts of one number: digits
+    spaced out, or (with `thousands`) thousands grouped."""
     if all(len(group) == 1 for group in groups):
         return True  # digits spaced out
+    if not thousands:
+        return False
     integers = [_DECIMAL_POINT.split(group)[0] for group in groups]
     if any(_DECIMAL_POINT.search(group) for group in groups[:-1]):
         return False  # decimals before the last group: two numbers

@@ -73,6 +73,12 @@ class _UserState:
     counted: tuple[datetime, ...]
 
 
+def cooldown_problem(wait: timedelta) -> Problem:
+    """What a user in a cooldown is told: the minutes left, rounded up."""
+    minutes = max(1, math.ceil(wait / timedelta(minutes=1)))
+    return Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes})
+
+
 def verification_gate(
     user_failures: Sequence[datetime],
     account_failures: Sequence[datetime],
@@ -90,10 +96,9 @@ def verification_gate(
     state = _replay(sorted(t for t in user_failures if t <= now), limits)
     if state.cooldown_until is not None and now < state.cooldown_until:
         wait = state.cooldown_until - now
-        minutes = max(1, math.ceil(wait / timedelta(minutes=1)))
         return VerificationGate(
             allowed=False,
-            problem=Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes}),
+            problem=cooldown_problem(wait),
             attempts_left=0,
             retry_after=wait,
         )

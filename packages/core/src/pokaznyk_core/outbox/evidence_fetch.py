@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pokaznyk_core.dialog.messages import Reply
-from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES
+from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, Channel
 from pokaznyk_core.i18n import normalize_locale, translate
 from pokaznyk_core.outbox.delivery import json_object
 from pokaznyk_core.outbox.queue import enqueue
@@ -43,8 +44,10 @@ from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
 from pokaznyk_core.services.evidence import check_photo
+from pokaznyk_core.services.identities import language_of
+from pokaznyk_core.services.turn_store import REPLY_KIND
 from pokaznyk_core.settings import Settings
-from pokaznyk_core.storage.tables import MessengerIdentity, ReadingEvidence
+from pokaznyk_core.storage.tables import ReadingEvidence
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
 
 log = logging.getLogger("pokaznyk.photos")
@@ -259,10 +262,17 @@ def _still_a_reference(photo: _Claimed) -> Any:
 
 
 async def _settle(
-    photo: _Claimed, changes: dict[Any, Any], *, action: str, details: dict[str, Any], at: datetime
+    photo: _Claimed,
+    changes: dict[Any, Any],
+    *,
+    action: str,
+    details: dict[str, Any],
+    at: datetime,
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
-    """Write what came of a claimed photo, with its audit entry, in one transaction; False
-    when the row no longer holds the reference this worker claimed (another got there)."""
+    """Write what came of a claimed photo, with its audit entry and what `then` writes, in
+    one transaction; False when the row no longer holds the reference this worker claimed
+    (another got there)."""
     async with write_transaction():
         changed = await (
             ReadingEvidence.update(changes)
@@ -271,6 +281,8 @@ async def _settle(
         )
         if not changed:
             return False
+        if then is not None:
+            await then()
         await record_audit(
             at=at,
             actor=ACTOR,
@@ -335,26 +347,26 @@ async def _give_up(context: ServiceContext, photo: _Claimed, failure: _Failure) 
         ReadingEvidence.fetch_failed_at: now,
     }
     details = {"reason": failure.reason}
-    if await _settle(photo, changes, action="reading.photo_not_fetched", details=details, at=now):
-        await _tell_sender(photo, now)
+    await _settle(
+        photo,
+        changes,
+        action="reading.photo_not_fetched",
+        details=details,
+        at=now,
+        then=lambda: _tell_sender(photo, now),
+    )
 
 
 async def _tell_sender(photo: _Claimed, now: datetime) -> None:
     """Tell the customer, who was told the photo was added, that it could not be had, so
-    that they may send it again (once, in their language)."""
+    that they may send it again (once, in their language); in the transaction that gives
+    the photo up."""
     channel, _, user = photo.sender.partition(":")
     if channel != photo.channel or not user:
         return
-    identity = await (
-        MessengerIdentity.select(MessengerIdentity.language)
-        .where(
-            (MessengerIdentity.channel == channel) & (MessengerIdentity.platform_user_id == user)
-        )
-        .first()
-    )
-    locale = normalize_locale(identity["language"] if identity else None)
+    locale = normalize_locale(await language_of(Channel(channel), user))
     reply = Reply(text=translate("dialog.photo_not_fetched", locale), locale=locale)
-    payload = {"reply": reply.to_json(), "kind": "photo_not_fetched"}
+    payload = {"reply": reply.to_json(), "kind": REPLY_KIND}
     await enqueue(channel, user, payload, now=now, dedupe_key=f"photo-failed:{photo.id}")
 
 
