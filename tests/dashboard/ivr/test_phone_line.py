@@ -134,6 +134,24 @@ async def test_a_caller_trying_account_numbers_is_held_back_like_any_verificatio
     assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0
 
 
+async def test_a_caller_in_a_cooldown_still_reaches_an_account_that_has_their_number(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    fixture = await make_meter_fixture(phone_context, phones=("+380931110055",))
+    call = Call(phone, "CA-mistyped", "+380931110055")
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, _ = gather_of(await call.post(language_action, "1"))
+    action, _ = gather_of(await call.post(menu_action, "2"))
+    for attempt in range(1, 6):  # five mistyped account numbers: the caller's cooldown
+        action, said = gather_of(await call.post(action, f"99999999{attempt:02d}#"))
+    assert "Забагато невдалих спроб" in said
+
+    action, _ = gather_of(await call.post(action, "2"))
+    _, said = gather_of(await call.post(action, fixture.account_number + "#"))
+    assert "Забагато невдалих спроб" not in said
+    assert "Ваш номер телефону знайдено в цьому особовому рахунку" in said
+
+
 async def test_zero_repeats_the_language_question_and_the_receipt_number(
     phone: httpx.AsyncClient, phone_context: ServiceContext
 ) -> None:

@@ -125,8 +125,9 @@ async def _verify_phone(who: Who, action: act.VerifyPhone) -> act.Verified:
 async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
     """A caller may submit for any account number (the design's phone line), which tells
     whether the number exists: so numbers that do not count as failed verifications of
-    the caller's number, and the same limits as everywhere hold the caller back, the
-    account's daily hold included unless the caller's number is on the account."""
+    the caller's number, and the same limits as everywhere hold the caller back. A caller
+    whose number is on the account is no guess, like a shared phone in a chat: neither
+    the caller's cooldown nor the account's daily hold keeps them off it."""
     caller = who.key  # a caller hiding their number is a new user each call
     account = await find_account(who.context, action.account_or_eic)
     key = account["number"] if account is not None else action.account_or_eic.strip()[:40]
@@ -139,7 +140,7 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
             (AccountPhone.account == account["id"]) & (AccountPhone.digits == digits)
         )
     )
-    held = await attempt_problem(who.context, caller, "" if on_account else key)
+    held = None if on_account else await attempt_problem(who.context, caller, key)
     if held is not None:
         return act.Verified(problem=held)
     if account is not None and account["status"] != "active" and on_account:
