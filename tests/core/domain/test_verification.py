@@ -4,7 +4,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.verification import VerificationLimits, verification_gate
+from pokaznyk_core.domain.verification import (
+    VerificationLimits,
+    caller_readings_problem,
+    verification_gate,
+)
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 LIMITS = VerificationLimits()
@@ -103,3 +107,10 @@ def test_never_allows_more_than_five_failures_within_any_hour(minutes: list[int]
     # not in the same hour, and the user may try again the moment a cooldown ends.
     for index in range(5, len(accepted)):
         assert accepted[index] - accepted[index - 5] >= timedelta(hours=1)
+
+
+def test_an_account_takes_a_bounded_number_of_readings_from_callers_not_on_it() -> None:
+    limits = VerificationLimits(caller_readings=3)
+    assert caller_readings_problem(2, limits) is None
+    problem = caller_readings_problem(3, limits)
+    assert problem is not None and problem.code is Code.VERIFICATION_CALLER_READINGS_USED

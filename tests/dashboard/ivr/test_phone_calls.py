@@ -455,6 +455,38 @@ async def test_an_account_with_its_days_failed_attempts_is_held_for_callers_not_
     assert await readings_of(fixture.meter_id) == []
 
 
+async def test_an_account_takes_its_days_readings_from_callers_not_on_it_then_only_the_holders(
+    phone: httpx.AsyncClient, phone_context: ServiceContext
+) -> None:
+    """A value taken tells a caller it is above the stored reading, as a refusal tells it
+    is below: so the values taken from callers not on the account are bounded too, or a
+    stranger could close in on the stored reading by trying values (a tester did)."""
+    fixture = await make_meter_fixture(
+        phone_context, initial={Zone.TOTAL: Decimal("500")}, phones=("+380501110088",)
+    )
+    limit = phone_context.verification.caller_readings
+    for n in range(limit):
+        call = Call(phone, f"CA-taken-{n}", new_number())
+        entry_action, _ = await call.reaches_the_entry(fixture.account_number)
+        confirm_action, _ = await call.press(entry_action, f"{600 + n}#")
+        _, receipt = await call.choice(confirm_action, "confirm")
+        assert "вашого номера немає в рахунку, показник перевірять" in receipt
+    assert len(await readings_of(fixture.meter_id)) == limit
+
+    _, told = await Call(phone, "CA-taken-next", new_number()).reaches_the_entry(
+        fixture.account_number
+    )
+    assert "уже подано показники з номерів, яких у ньому немає" in told
+    assert "Показник" not in told, "told before any value is keyed in"
+    holder = Call(phone, "CA-taken-holder", "+380501110088")
+    entry_action, asked = await holder.reaches_the_entry(fixture.account_number)
+    assert "уже подано" not in asked
+    confirm_action, _ = await holder.press(entry_action, "700#")
+    _, receipt = await holder.choice(confirm_action, "confirm")
+    assert "Номер квитанції" in receipt
+    assert len(await readings_of(fixture.meter_id)) == limit + 1
+
+
 async def test_the_holder_calling_about_a_closed_account_is_told_it_is_closed(
     phone: httpx.AsyncClient, phone_context: ServiceContext
 ) -> None:

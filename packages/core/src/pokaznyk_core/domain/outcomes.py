@@ -54,6 +54,7 @@ class Code(StrEnum):
     VERIFICATION_ATTEMPTS_LEFT = "verification.attempts_left"
     VERIFICATION_COOLDOWN = "verification.cooldown"
     VERIFICATION_ACCOUNT_HELD = "verification.account_held"
+    VERIFICATION_CALLER_READINGS_USED = "verification.caller_readings_used"
 
     REPLACEMENT_FINAL_TOO_LOW = "replacement.final_too_low"
     REPLACEMENT_DATES = "replacement.dates"
@@ -115,6 +116,7 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.VERIFICATION_ATTEMPTS_LEFT: frozenset({"attempts_left"}),
         Code.VERIFICATION_COOLDOWN: frozenset({"minutes"}),
         Code.VERIFICATION_ACCOUNT_HELD: frozenset(),
+        Code.VERIFICATION_CALLER_READINGS_USED: frozenset(),
         Code.REPLACEMENT_FINAL_TOO_LOW: frozenset({"zone", "previous"}),
         Code.REPLACEMENT_DATES: frozenset({"removed_on", "installed_on"}),
         Code.REPLACEMENT_REMOVED_BEFORE_LAST_READING: frozenset({"previous_date"}),

@@ -30,6 +30,12 @@ class VerificationLimits:
     """Failures on one account within ``account_window`` that hold new verifications."""
     account_window: timedelta = timedelta(days=1)
     """The span in which an account's failures are counted."""
+    caller_readings: int = 3
+    """Readings an account takes within ``account_window`` from phone callers whose number
+    is not on it. Such a caller hears no account data, but whether a value is taken tells
+    whether it is above the stored one: refusals count as failures, and this bounds the
+    values taken, so that nobody can search the stored reading out by trying values. The
+    holder's own number, the chats and the web form are not held by it."""
 
     @property
     def remembered_for(self) -> timedelta:
@@ -77,6 +83,14 @@ def cooldown_problem(wait: timedelta) -> Problem:
     """What a user in a cooldown is told: the minutes left, rounded up."""
     minutes = max(1, math.ceil(wait / timedelta(minutes=1)))
     return Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes})
+
+
+def caller_readings_problem(taken: int, limits: VerificationLimits) -> Problem | None:
+    """What a phone caller not on an account is told once the account has taken
+    ``taken`` readings from such callers within the account's window (None: go on)."""
+    if taken < limits.caller_readings:
+        return None
+    return Problem(Code.VERIFICATION_CALLER_READINGS_USED)
 
 
 def verification_gate(

@@ -28,6 +28,7 @@ from pokaznyk_core.services.verification import (
     VerificationOutcome,
     accounts_with_phone,
     attempt_problem,
+    caller_readings_held,
     find_account,
     record_failure,
     serialize_attempts,
@@ -152,6 +153,10 @@ async def _verify_caller(who: Who, action: act.VerifyCaller) -> act.Verified:
         return act.Verified(
             problem=Problem(Code.ACCOUNT_UNKNOWN), attempts_left=failed.attempts_left
         )
+    if not on_account:
+        used = await caller_readings_held(who.context, account["id"])
+        if used is not None:  # told before any value is keyed in, so it tells nothing
+            return act.Verified(problem=used)
     return act.Verified(guest_account_id=account["id"], caller_verified=bool(on_account))
 
 
@@ -164,6 +169,10 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
     if action.unverified:
         await serialize_attempts(who.key, account_key)
         held = await attempt_problem(who.context, who.key, account_key)
+        if held is None and facts.guest is not None:
+            held = await caller_readings_held(
+                who.context, facts.guest.account_id, other_than=action.reading_id
+            )
         if held is not None:
             return act.Submitted(stored=False, error=held)
     try:

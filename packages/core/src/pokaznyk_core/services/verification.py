@@ -10,17 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from pokaznyk_core.domain.accounts import (
     normalize_phone_digits,
     surname_matches,
     validate_account_number,
 )
+from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.verification import VerificationLimits, verification_gate
+from pokaznyk_core.domain.verification import (
+    VerificationLimits,
+    caller_readings_problem,
+    verification_gate,
+)
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.tables import Account, AccountPhone, MeteringPoint, VerificationFailure
+from pokaznyk_core.storage.tables import (
+    Account,
+    AccountPhone,
+    MeteringPoint,
+    Reading,
+    VerificationFailure,
+)
 from pokaznyk_core.storage.transactions import serialize_on, write_transaction
 
 
@@ -224,6 +236,26 @@ async def attempt_problem(
     )
     gate = verification_gate(*_split(rows), now, context.verification)
     return None if gate.allowed else gate.problem
+
+
+# The readings an account took from phone callers not on it since a moment (but one).
+_CALLER_READINGS = (
+    "SELECT count(*) AS taken FROM reading WHERE account = {} AND received_at >= {}"
+    " AND id <> {} AND flags LIKE {}"
+)
+_NO_READING = UUID(int=0)
+
+
+async def caller_readings_held(
+    context: ServiceContext, account_id: int, *, other_than: UUID = _NO_READING
+) -> Problem | None:
+    """Whether the account has taken its day's readings from phone callers whose number
+    is not on it (`VerificationLimits.caller_readings`); `other_than` is the reading being
+    submitted, which a retry finds stored already."""
+    since = context.now() - context.verification.account_window
+    pattern = f"%{Flag.UNVERIFIED_SUBMITTER.value}%"
+    rows = await Reading.raw(_CALLER_READINGS, account_id, since, other_than, pattern)
+    return caller_readings_problem(int(rows[0]["taken"]), context.verification)
 
 
 def _failed(
