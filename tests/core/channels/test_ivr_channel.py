@@ -59,17 +59,32 @@ def test_maps_keypad_digits_to_the_buttons_in_order() -> None:
     assert not isinstance(two, str) and two.payload == "reenter"
 
 
-def test_zero_or_an_unknown_key_repeats_the_prompt() -> None:
+def test_zero_or_silence_repeats_the_prompt_and_an_unknown_key_is_said_to_be_none() -> None:
     prompt = ivr.VoicePrompt.of(confirm_reply())
     assert ivr.incoming_of_digits(prompt, "0") == ivr.REPEAT
-    assert ivr.incoming_of_digits(prompt, "7") == ivr.REPEAT
     assert ivr.incoming_of_digits(prompt, "") == ivr.REPEAT
+    assert ivr.incoming_of_digits(prompt, "7") == ivr.NO_SUCH_KEY
+    assert ivr.notice(ivr.NO_SUCH_KEY, "uk").text == "Такого варіанта немає."
 
 
-def test_any_number_of_keys_at_a_one_key_prompt_repeats_it() -> None:
+def test_any_number_of_keys_at_a_one_key_prompt_is_no_choice() -> None:
     prompt = ivr.VoicePrompt.of(confirm_reply())
-    assert ivr.incoming_of_digits(prompt, "1" * 5000) == ivr.REPEAT  # a PBX's burst
-    assert ivr.incoming_of_digits(prompt, "²") == ivr.REPEAT
+    assert ivr.incoming_of_digits(prompt, "1" * 5000) == ivr.NO_SUCH_KEY  # a PBX's burst
+    assert ivr.incoming_of_digits(prompt, "²") == ivr.NO_SUCH_KEY
+
+
+def test_the_star_key_alone_where_it_repeats_nothing_is_told_so() -> None:
+    prompt = ivr.VoicePrompt(hint="digits_decimal", choices=(), locale="en")
+    assert ivr.incoming_of_digits(prompt, "*#") == ivr.NO_STAR
+    assert "star key cannot repeat" in ivr.notice(ivr.NO_STAR, "en").text
+    with_star = ivr.VoicePrompt(hint="digits_decimal", choices=(), locale="en", star="zero")
+    pressed = ivr.incoming_of_digits(with_star, "*#")
+    assert not isinstance(pressed, str) and pressed.payload == "zero"
+
+
+def test_english_minutes_are_said_in_words() -> None:
+    assert ivr.speakable("Try again in 60 min.", "en") == "Try again in 60 minutes."
+    assert ivr.speakable("Try again in 1 min.", "en") == "Try again in 1 minute."
 
 
 def test_reads_the_star_key_as_the_decimal_point_in_a_meter_value() -> None:

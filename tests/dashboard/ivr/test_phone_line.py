@@ -168,7 +168,7 @@ async def test_zero_repeats_the_language_question_and_the_receipt_number(
     menu_action, receipt_said = gather_of(await call.post(confirm_action, "1"))
     [reading] = await Reading.select().where(Reading.meter == fixture.meter_id)
     spelled = ", ".join(reading["receipt"])
-    assert spelled in receipt_said
+    assert f"{spelled}. Щоб почути номер ще раз, натисніть 0." in receipt_said
     _, repeated = gather_of(await call.post(menu_action, "0"))
     assert spelled in repeated
 
@@ -213,3 +213,19 @@ async def test_two_stars_go_back_to_the_menu_from_an_entry(
     again_action, _ = gather_of(await call.post(value_action, "**#"))  # at a value too
     assert await digit_for(again_action, call.caller, "menu:submit") == "2"
     assert await Reading.count().where(Reading.meter == fixture.meter_id) == 0
+
+
+async def test_a_key_that_is_no_choice_is_said_to_be_none_and_the_menu_offers_the_chats(
+    phone: httpx.AsyncClient,
+) -> None:
+    call = Call(phone, "CA-wrong-key", "+380501112266")
+    language_action, _ = gather_of(await call.post("/ivr/voice"))
+    menu_action, _ = gather_of(await call.post(language_action, "1"))
+    again_action, said = gather_of(await call.post(menu_action, "9"))
+    assert said.startswith("Такого варіанта немає.")
+    assert again_action == menu_action and "натисніть 2" in said
+
+    contacts = await digit_for(menu_action, call.caller, "menu:contacts")
+    _, said = gather_of(await call.post(menu_action, contacts))
+    assert "0, 8, 0, 0, 3, 0, 0, 0, 1, 5" in said
+    assert "@" not in said and "чат-бот" in said, "no e-mail spelled to a caller"

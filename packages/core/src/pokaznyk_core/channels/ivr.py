@@ -31,6 +31,10 @@ MAX_CHOICES = 9
 STAR = "*"
 """The star key alone at a value prompt: its "no consumption" button (the decimal point
 cannot start a value, so the entry means nothing else)."""
+NO_SUCH_KEY: Final = "no_such_key"
+"""A key that is none of a prompt's choices."""
+NO_STAR: Final = "no_star"
+"""The star key alone at a value prompt that offers no "no consumption"."""
 TO_MENU = "**"
 """Keys that go back to the menu from any entry (said at the account number's)."""
 GATHER_TIMEOUT_SECONDS = 8
@@ -49,6 +53,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "decimal": "Десяткову кому вводьте зірочкою, наприкінці натисніть решітку.",
         "star": "Якщо споживання не було, натисніть зірочку, потім решітку: передамо"
         " попередній показник ще раз.",
+        "no_such_key": "Такого варіанта немає.",
+        "no_star": "Попередній показник тут зірочкою не повторити: наберіть показник цифрами.",
         "goodbye": "Дякуємо за дзвінок. До побачення.",
         "unavailable": "Вибачте, сервіс тимчасово недоступний. Спробуйте пізніше.",
     },
@@ -60,6 +66,9 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "decimal": "Use the star key for the decimal point, then press the hash key.",
         "star": "If no electricity was used, press the star key, then the hash key, to send"
         " the previous reading again.",
+        "no_such_key": "That key is not one of the choices.",
+        "no_star": "The star key cannot repeat the previous reading here: please key in the"
+        " reading.",
         "goodbye": "Thank you for calling. Goodbye.",
         "unavailable": "Sorry, the service is unavailable right now. Please call later.",
     },
@@ -121,6 +130,7 @@ _SPOKEN: Mapping[str, Sequence[tuple[re.Pattern[str], str | Callable[[re.Match[s
         (re.compile(r"кВт·год"), "кіловат-годин"),
     ),
     "en": (
+        (re.compile(_NUMBER + r"min\b"), _en_count("minute", "minutes")),
         (re.compile(_NUMBER + r"kWh\b"), _en_count("kilowatt hour", "kilowatt hours")),
         (re.compile(r"\bkWh\b"), "kilowatt hours"),
     ),
@@ -175,22 +185,28 @@ def keys_of(digits: str) -> str:
 
 
 def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
-    """The dialog message for the keys pressed at `prompt`, or REPEAT to say it again."""
+    """The dialog message for the keys pressed at `prompt`; else REPEAT to say the prompt
+    again, or NO_SUCH_KEY or NO_STAR, the key of words (`notice`) that say why first."""
     keys = keys_of(digits)
     if not keys or keys == "0":  # 0 repeats at every prompt
         return REPEAT
     if prompt.choices:
         chosen = ascii_int(keys, max_digits=3)  # a PBX may send any number of keys
         if chosen is None or not 1 <= chosen <= len(prompt.choices):
-            return REPEAT
+            return NO_SUCH_KEY
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[chosen - 1])
     if keys == TO_MENU:
         return Incoming(kind=IncomingKind.BUTTON, payload=MENU)
-    if prompt.star and keys == STAR:
-        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star)
+    if keys == STAR:  # where it repeats nothing, not read as a lone decimal point either
+        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star) if prompt.star else NO_STAR
     # `*` is the decimal point at every entry: on a meter without decimals too, where
     # 130*5 is refused as a fraction, never read as 1305.
     return Incoming(kind=IncomingKind.TEXT, text=keys.replace("*", "."))
+
+
+def notice(key: str, locale: str) -> Reply:
+    """One of the adapter's own words (NO_SUCH_KEY, NO_STAR), said before a prompt again."""
+    return Reply(text=_words(locale)[key], locale=locale)
 
 
 def speakable(text: str, locale: str = "uk") -> str:

@@ -363,12 +363,12 @@ def _command_step(state: DialogState, command: str, turn: Turn) -> Step:
     if command in (x.MENU_WINDOW, x.MENU_CONTACTS) and _asks_again(state, turn):
         # Asked in the middle of a reading (Messenger's menu is always there): told, and
         # the question asked again, nothing typed lost.
-        info = menu.window_text(turn) if command == x.MENU_WINDOW else x.t(loc, "contacts")
+        info = menu.window_text(turn) if command == x.MENU_WINDOW else menu.contacts_text(turn)
         return _again(state, turn, info)
     if command == x.MENU_WINDOW:
         return menu.window_step(state, turn)
     if command == x.MENU_CONTACTS:
-        return menu.menu_step(state, turn, x.t(loc, "contacts"))
+        return menu.menu_step(state, turn, menu.contacts_text(turn))
     if command == x.MENU_LANGUAGE:
         return menu.language_step(state, turn, keep=_asks_again(state, turn))
     # The reminders, switched as the button says: a second tap, or an earlier menu's

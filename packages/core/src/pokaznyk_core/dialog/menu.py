@@ -92,6 +92,12 @@ def window_step(state: DialogState, turn: Turn) -> Step:
     return menu_step(state, turn, window_text(turn))
 
 
+def contacts_text(turn: Turn) -> str:
+    """How to reach the company; a caller, who is on the phone line already, hears of the
+    other channels instead, and no e-mail address spelled out."""
+    return x.t(turn.locale, "contacts_voice" if turn.facts.voice else "contacts")
+
+
 def window_text(turn: Turn) -> str:
     """When to submit: the window open now (until when), or when the next one opens."""
     loc = turn.locale

@@ -218,7 +218,10 @@ async def ivr_gather(
         prompt = ivr.VoicePrompt.of(replies[-1])
         digits = form.get("Digits", "")
         incoming = ivr.incoming_of_digits(prompt, digits)
-        if isinstance(incoming, str):  # REPEAT: 0, an unknown key, or silence
+        if isinstance(incoming, str) and incoming != ivr.REPEAT:  # a key not offered
+            notice = ivr.notice(incoming, prompt.locale)
+            return _render(context, prompt_id, [notice, replies[-1]], silent=0)
+        if isinstance(incoming, str):  # REPEAT: 0 or silence
             if not digits and silent >= SILENT_REPEATS:
                 return twiml(ivr.spoken_message("goodbye", prompt.locale))
             # 0 says everything again (a receipt number too); silence, only the question
