@@ -11,12 +11,14 @@ import asyncpg
 import pytest
 
 from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.history import is_baseline
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.receipts import RECEIPT_ALPHABET
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.reading_store import baseline_sql
 from pokaznyk_core.services.readings import ReadingSubmission, SubmissionOutcome, submit_reading
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import AuditEntry, Reading, RejectedSubmission
@@ -324,3 +326,38 @@ async def test_the_history_is_the_last_year_not_the_meters_whole_life(
     last = await _a_year_at_ten_kwh_a_day(context, meter)
     usual = await submit(context, meter, {T: str(last + 30 * 20)}, taken_on=date(2026, 10, 30))
     assert usual.status is ReadingStatus.ACCEPTED and not usual.verdict.flags
+
+
+async def test_the_baseline_query_takes_the_readings_the_baseline_rule_takes(
+    context: ServiceContext,
+) -> None:
+    """`reading_store.baseline_sql` is `domain.history.is_baseline` in SQL, on both engines."""
+    meter = await make_meter_fixture(context, initial={T: Decimal("1000")})
+    kinds = [
+        (status, flags)
+        for status in ReadingStatus
+        for flags in (
+            "",
+            "high_consumption",
+            "unverified_submitter",
+            "high_consumption,unverified_submitter",
+        )
+    ]
+    stored = [
+        await submit(context, meter, {T: str(1001 + n)}, taken_on=date(2026, 10, 1))
+        for n in range(len(kinds))
+    ]
+    for outcome, (status, flags) in zip(stored, kinds, strict=True):
+        await Reading.update({Reading.status: status.value, Reading.flags: flags}).where(
+            Reading.id == outcome.reading_id
+        )
+    rows = await Reading.raw(
+        f"SELECT status, flags FROM reading WHERE meter = {{}} AND {baseline_sql()}",
+        meter.meter_id,
+    )
+    taken = sorted((r["status"], r["flags"]) for r in rows)
+    expected = sorted((s.value, f) for s, f in kinds if is_baseline(s.value, f.split(",")))
+    assert taken == expected
+    assert ("flagged", "high_consumption") in taken
+    assert ("flagged", "unverified_submitter") not in taken
+    assert ("accepted", "unverified_submitter") in taken, "accepted by a reviewer: it counts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -18,7 +18,7 @@ from pokaznyk_core.channels import ivr
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import Account, DialogState, Meter, Reading, VerificationFailure
-from pokaznyk_core.testing import make_meter_fixture
+from pokaznyk_core.testing import FixedClock, make_meter_fixture
 
 A_MONTH_AGO = date(2026, 9, 30)  # the fixed clock says 30 October 2026
 _numbers = count(1)
@@ -532,3 +532,30 @@ async def test_a_caller_who_keyed_another_account_names_the_right_one_within_the
     [reading] = await readings_of(own.meter_id)
     assert reading["flags"] == ""
     assert await readings_of(mistyped.meter_id) == []
+
+
+async def test_a_strangers_value_is_no_baseline_for_the_holders_next_reading(
+    phone: httpx.AsyncClient, phone_context: ServiceContext, clock: FixedClock
+) -> None:
+    """A reading from a caller not on the account waits for review: a stranger who keys in
+    a huge value must not make the holder's true reading 'lower than the previous one'."""
+    clock.instant = datetime(2026, 10, 15, 9, 0, tzinfo=UTC)  # outside the window
+    fixture = await make_meter_fixture(
+        phone_context, initial={Zone.TOTAL: Decimal("5000")}, phones=("+380501110099",)
+    )
+    stranger = Call(phone, "CA-huge-value", new_number())
+    entry_action, _ = await stranger.reaches_the_entry(fixture.account_number)
+    confirm_action, _ = await stranger.press(entry_action, "99000#")
+    _, receipt = await stranger.choice(confirm_action, "confirm")
+    assert "Номер квитанції" in receipt
+
+    clock.advance(timedelta(days=2))
+    holder = Call(phone, "CA-true-value", "+380501110099")
+    entry_action, asked = await holder.reaches_the_entry(fixture.account_number)
+    assert "5000" in asked and "99000" not in asked, "the hint is the holder's last reading"
+    confirm_action, confirmation = await holder.press(entry_action, "5100#")
+    assert "не узгоджується" not in confirmation
+    _, receipt = await holder.choice(confirm_action, "confirm")
+    assert "Номер квитанції" in receipt
+    values = sorted(r["value_1"] for r in await readings_of(fixture.meter_id))
+    assert values == [51000, 990000]

@@ -7,18 +7,35 @@ readings, so it is checked against the reading before them, never against them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pokaznyk_core.domain.checks import ConsumptionHistory, PreviousReading
+from pokaznyk_core.domain.checks import ConsumptionHistory, Flag, PreviousReading
 from pokaznyk_core.domain.estimates import daily_average
 from pokaznyk_core.domain.meters import MeterSpec
+from pokaznyk_core.domain.readings import COUNTING_STATUSES, ReadingStatus
 from pokaznyk_core.domain.window import Placement
 from pokaznyk_core.domain.zones import ZoneValues
 
 HISTORY_READINGS = 13
 """How many earlier readings feed the consumption history (about a year of months)."""
+
+
+AWAITS_REVIEWER = (ReadingStatus.FLAGGED, Flag.UNVERIFIED_SUBMITTER)
+"""A reading in this status with this flag is no baseline (`is_baseline`)."""
+
+
+def is_baseline(status: str, flags: Iterable[str]) -> bool:
+    """Whether a stored reading is one that later readings are checked against, and that
+    the customer is shown as their last: a counting reading, but not one from a submitter
+    the service could not verify (a phone caller not on the account) that no reviewer has
+    accepted yet. A stranger's value must not make the holder's true reading "lower than
+    the previous one", nor be read back to the holder as theirs."""
+    status_awaiting, flag = AWAITS_REVIEWER
+    if status not in COUNTING_STATUSES:
+        return False
+    return not (status == status_awaiting and flag in set(flags))
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from pokaznyk_core.domain.estimates import daily_average, estimate_consumption
 from pokaznyk_core.domain.history import PastReading, previous_and_history
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Problem
-from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import Period, Placement, place_reading
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.listings import format_address
+from pokaznyk_core.services.reading_store import baseline_sql
 from pokaznyk_core.storage.tables import Account, BillLine, Meter, Reading
 from pokaznyk_core.storage.values import spec_of, values_from_row
 
@@ -95,15 +95,15 @@ def _baseline(
 
 
 async def _counting(meter_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The meters' readings that count as the customer's (`domain.history.is_baseline`),
+    newest first."""
     by_meter: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not meter_ids:
         return by_meter
-    rows = await (
-        Reading.select()
-        .where(Reading.meter.is_in(list(meter_ids)))
-        .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
-        .order_by(Reading.taken_on, ascending=False)
-        .order_by(Reading.received_at, ascending=False)
+    meters = ", ".join(str(int(m)) for m in meter_ids)
+    rows = await Reading.raw(
+        f"SELECT * FROM reading WHERE meter IN ({meters}) AND {baseline_sql()}"
+        " ORDER BY taken_on DESC, received_at DESC"
     )
     for row in rows:
         by_meter[row["meter"]].append(row)

@@ -12,10 +12,11 @@ from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
 from pokaznyk_core.domain.checks import PreviousReading
 from pokaznyk_core.domain.history import PastReading, corrected_by, previous_reading
 from pokaznyk_core.domain.meters import MeterSpec
-from pokaznyk_core.domain.readings import COUNTING_STATUSES, Channel
+from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import Placement, WindowConfig, place_reading
 from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.services.listings import format_address
+from pokaznyk_core.services.reading_store import baseline_sql
 from pokaznyk_core.storage.tables import (
     Account,
     LinkedAccount,
@@ -110,10 +111,10 @@ RECENT_DAYS = 200
 _READING_KEYS = ("taken_on", "received_at", "value_1", "value_2", "value_3", "period", "in_window")
 
 # One query for the accounts, their metering points, meters in service and recent
-# counting readings: the dialog loads these facts on every message, so round trips count.
+# readings that are a baseline (`domain.history.is_baseline`): the dialog loads these
+# facts on every message, so round trips count.
 # `{accounts}` is where the accounts come from (ending in the alias `a`), `{since}` and
 # `{where}` hold the placeholders of the caller's driver or Piccolo's `{}`.
-_STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
 _FACTS = f"""
 SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
        a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
@@ -124,7 +125,7 @@ SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement
 FROM {{accounts}}
 LEFT JOIN metering_point mp ON mp.account = a.id
 LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
-LEFT JOIN reading r ON r.meter = m.id AND r.status IN ({_STATUSES}) AND r.taken_on >= {{since}}
+LEFT JOIN reading r ON r.meter = m.id AND {baseline_sql("r.")} AND r.taken_on >= {{since}}
 WHERE {{where}} AND a.status = 'active'
 """
 FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
@@ -273,7 +274,7 @@ async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict
         args.append(since)
     rows: list[dict[str, Any]] = await Reading.raw(
         "SELECT meter, taken_on, received_at, value_1, value_2, value_3, period, in_window"
-        f" FROM reading WHERE {meters} AND status IN ({_STATUSES}){bound}"
+        f" FROM reading WHERE {meters} AND {baseline_sql()}{bound}"
         " ORDER BY taken_on DESC, received_at DESC",
         *args,
     )

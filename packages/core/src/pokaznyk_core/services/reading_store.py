@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from pokaznyk_core.domain.billing import Basis
-from pokaznyk_core.domain.history import HISTORY_READINGS
+from pokaznyk_core.domain.history import AWAITS_REVIEWER, HISTORY_READINGS
 from pokaznyk_core.domain.readings import COUNTING_STATUSES, ReadingStatus
 from pokaznyk_core.domain.receipts import receipt_from_uuid
 from pokaznyk_core.services.audit import AUDIT_INSERT, write_audit
@@ -20,6 +20,17 @@ from pokaznyk_core.storage.tables import Reading
 from pokaznyk_core.storage.transactions import is_postgres
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
+
+
+def baseline_sql(alias: str = "") -> str:
+    """`domain.history.is_baseline` as a condition on `reading` (named `alias`, if any)."""
+    status, flag = AWAITS_REVIEWER
+    return (
+        f"{alias}status IN ({_STATUSES})"
+        f" AND NOT ({alias}status = '{status.value}' AND {alias}flags LIKE '%{flag.value}%')"
+    )
+
+
 RECENT_READINGS = HISTORY_READINGS + 4
 """How many of the meter's latest readings a submission reads: the history's, and room
 for this window's corrections, which the history leaves out."""
@@ -28,7 +39,7 @@ for this window's corrections, which the history leaves out."""
 _THIS_AND_RECENT = (
     "SELECT *, 1 AS is_this FROM reading WHERE id = {}"
     " UNION ALL SELECT * FROM (SELECT *, 0 AS is_this FROM reading"
-    f" WHERE meter = {{}} AND status IN ({_STATUSES})"
+    f" WHERE meter = {{}} AND {baseline_sql()}"
     " ORDER BY taken_on DESC, received_at DESC LIMIT {}) AS recent"
 )
 
