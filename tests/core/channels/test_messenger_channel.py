@@ -75,7 +75,11 @@ def test_ignores_echoes_and_delivery_reports() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [[], {"object": "user", "entry": []}, {"object": "page", "entry": [{"messaging": [{}]}]}],
+    [
+        [],
+        {"object": "user", "entry": []},
+        {"object": "page", "entry": [{"messaging": [{"message": {"mid": "m.1", "text": "x"}}]}]},
+    ],
 )
 def test_refuses_a_body_that_is_not_a_page_event(payload: Any) -> None:
     with pytest.raises(InvalidUpdateError):
@@ -166,3 +170,30 @@ def test_reads_a_like_sticker_or_an_audio_as_unreadable_and_a_picture_as_a_photo
     ):
         [inbound] = messenger.parse(event(message={"mid": "m_9", "attachments": [attachment]}))
         assert inbound.incoming.kind is kind
+
+
+def test_an_optin_beside_a_message_is_ignored_and_the_message_read() -> None:
+    """An opt-in names its sender by `user_ref`, not by id: an event the service does not
+    handle, which must not make the batch it came in invalid."""
+    body = event(message={"mid": "m.1", "text": "привіт"})
+    body["entry"][0]["messaging"].append(
+        {
+            "sender": {"user_ref": "UREF1"},
+            "optin": {"ref": "x", "user_ref": "UREF1"},
+            "timestamp": 1,
+        }
+    )
+    result = messenger.parse(body)
+    assert result is not IGNORED
+    [message] = list(result)
+    assert message.incoming.text == "привіт"
+    optin_only = event(optin={"ref": "x", "user_ref": "UREF1"})
+    optin_only["entry"][0]["messaging"][0]["sender"] = {"user_ref": "UREF1"}
+    assert messenger.parse(optin_only) is IGNORED
+
+
+def test_the_signature_is_read_in_either_case_of_hex() -> None:
+    body = b'{"object":"page","entry":[]}'
+    upper = messenger.signature(body, "app-secret").upper()
+    assert messenger.verify({messenger.SIGNATURE_HEADER: upper}, body, "app-secret")
+    assert not messenger.verify({messenger.SIGNATURE_HEADER: upper}, body, "other")

@@ -75,7 +75,7 @@ def verify(headers: Mapping[str, str], body: bytes, app_secret: str) -> bool:
     """True when X-Hub-Signature-256 signs this exact body with the app secret."""
     if not app_secret:
         return False
-    given = headers.get(SIGNATURE_HEADER, "").strip()
+    given = headers.get(SIGNATURE_HEADER, "").strip().lower()  # hex in either case
     return secrets_match(given, signature(body, app_secret))
 
 
@@ -122,6 +122,9 @@ def _message_incoming(message: dict[str, Any]) -> list[Incoming]:
 
 
 def _event(event: dict[str, Any]) -> list[InboundMessage]:
+    if "message" not in event and "postback" not in event:
+        # delivery, read, reaction, optin (whose sender may be a user_ref, not an id) …
+        return []
     sender = _object(event.get("sender"), "sender")
     psid = _str(sender.get("id"))
     if not psid:
@@ -145,7 +148,7 @@ def _event(event: dict[str, Any]) -> list[InboundMessage]:
             kind=IncomingKind.BUTTON, payload=payload if pressed is None else pressed
         )
         return [InboundMessage(psid, incoming, mid)]
-    return []  # delivery, read, reaction, optin …
+    return []
 
 
 def parse(payload: Any) -> ParseResult:
