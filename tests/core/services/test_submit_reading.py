@@ -10,12 +10,14 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.checks import Flag, check_reading
 from pokaznyk_core.domain.history import is_baseline
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.receipts import RECEIPT_ALPHABET
+from pokaznyk_core.domain.window import place_reading
 from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.services import identities
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.reading_store import baseline_sql
@@ -361,3 +363,45 @@ async def test_the_baseline_query_takes_the_readings_the_baseline_rule_takes(
     assert ("flagged", "high_consumption") in taken
     assert ("flagged", "unverified_submitter") not in taken
     assert ("accepted", "unverified_submitter") in taken, "accepted by a reviewer: it counts"
+
+
+async def test_the_dialogs_facts_check_a_reading_against_the_history_the_submission_uses(
+    context: ServiceContext,
+) -> None:
+    """A confirmation that warned of a consumption far above the usual while the stored
+    reading went unflagged (a tester's 3-zone reading: the chat's facts held 200 days of
+    summer readings, the submission a year with the winter): both read the same history."""
+    meter = await make_meter_fixture(
+        context,
+        zone_count=2,
+        digits=6,
+        installed_on=date(2024, 9, 1),
+        initial={DAY: Decimal("1000"), NIGHT: Decimal("500")},
+    )
+    taken, day, night = date(2024, 10, 1), Decimal(1000), Decimal(500)
+    while taken < date(2026, 10, 1):
+        winter = taken.month in (11, 12, 1, 2, 3)
+        day += 600 if winter else 90
+        night += 300 if winter else 40
+        out = await submit(context, meter, {DAY: str(day), NIGHT: str(night)}, taken_on=taken)
+        assert out.stored
+        taken += timedelta(days=31)
+    placement = place_reading(context.today(), context.window)
+    [account] = await identities.account_infos(
+        [meter.account_id], today=context.today(), window=context.window
+    )
+    [facts] = account.meters
+    values = {DAY: day + 800, NIGHT: night + 400}  # far above the summer, not the year
+    preview = check_reading(
+        facts.spec,
+        values,
+        context.today(),
+        context.today(),
+        facts.previous,
+        facts.history(placement),
+        context.limits,
+    )
+    stored = await submit(context, meter, {z: str(v) for z, v in values.items()})
+    assert stored.stored
+    assert preview.flags == stored.verdict.flags
+    assert stored.status is (ReadingStatus.FLAGGED if preview.flags else ReadingStatus.ACCEPTED)

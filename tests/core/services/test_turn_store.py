@@ -23,8 +23,6 @@ from pokaznyk_core.storage.tables import (
 )
 from pokaznyk_core.testing import MeterFixture, make_meter_fixture
 
-SINCE = date(2020, 1, 1)
-
 
 async def new_user(context: ServiceContext) -> str:
     user = uuid4().hex[:12]
@@ -81,7 +79,7 @@ async def test_a_first_contact_gets_an_identity_and_an_empty_state(
     context: ServiceContext,
 ) -> None:
     user = await new_user(context)
-    snapshot = await turns.read_turn(Channel.TELEGRAM, user, "u-1", SINCE)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, "u-1")
     assert not snapshot.seen
     assert snapshot.identity is not None and snapshot.identity["language"] == "uk"
     assert snapshot.version == 0
@@ -99,7 +97,7 @@ async def test_a_first_contact_is_answered_from_what_its_creation_returned(
         )
 
     created = await first_message()
-    read = await turns.read_turn(Channel.TELEGRAM, user, "u-1", SINCE)
+    read = await turns.read_turn(Channel.TELEGRAM, user, "u-1")
     assert created == read  # the same identity, state id, version and (empty) state
     assert created is not None and created.identity is not None
     assert created.identity["language"] == "en"
@@ -110,13 +108,13 @@ async def test_a_first_contact_is_answered_from_what_its_creation_returned(
 
 async def test_a_turn_over_a_state_that_moved_on_writes_nothing(context: ServiceContext) -> None:
     user = await new_user(context)
-    stale = await turns.read_turn(Channel.TELEGRAM, user, "a", SINCE)
+    stale = await turns.read_turn(Channel.TELEGRAM, user, "a")
     first = await say(context, stale, user, "one", "a")
     second = await say(context, stale, user, "two", "b")
     assert (first, second) == (turns.Committed.SAVED, turns.Committed.CONFLICT)
     assert await outbox_texts(user) == ["one"]
     assert not await ProcessedUpdate.exists().where(ProcessedUpdate.update_key == "b")
-    fresh = await turns.read_turn(Channel.TELEGRAM, user, "b", SINCE)
+    fresh = await turns.read_turn(Channel.TELEGRAM, user, "b")
     assert fresh.version == 1
 
 
@@ -125,15 +123,15 @@ async def test_a_redelivery_racing_the_first_delivery_writes_nothing(
 ) -> None:
     user = await new_user(context)
     key = uuid4().hex
-    before = await turns.read_turn(Channel.TELEGRAM, user, key, SINCE)
+    before = await turns.read_turn(Channel.TELEGRAM, user, key)
     assert await say(context, before, user, "once", key) is turns.Committed.SAVED
     # The second delivery read its snapshot after the first was saved but before it was
     # recorded as seen (or raced it): the write itself must refuse the update key.
-    racing = await turns.read_turn(Channel.TELEGRAM, user, None, SINCE)
+    racing = await turns.read_turn(Channel.TELEGRAM, user, None)
     outcome = await say(context, racing, user, "twice", key)
     assert outcome is turns.Committed.DUPLICATE
     assert await outbox_texts(user) == ["once"]
-    assert (await turns.read_turn(Channel.TELEGRAM, user, None, SINCE)).version == 1
+    assert (await turns.read_turn(Channel.TELEGRAM, user, None)).version == 1
 
 
 async def test_an_outbox_row_queued_before_under_its_dedupe_key_is_skipped(
@@ -142,7 +140,7 @@ async def test_an_outbox_row_queued_before_under_its_dedupe_key_is_skipped(
     user = await new_user(context)
     answer = turns.OutboxRow("telegram", user, {"method": "answerCallbackQuery"}, "cb:1")
     for key in ("k1", "k2"):
-        snapshot = await turns.read_turn(Channel.TELEGRAM, user, key, SINCE)
+        snapshot = await turns.read_turn(Channel.TELEGRAM, user, key)
         assert (
             await turns.commit_turn(
                 snapshot,
@@ -161,7 +159,7 @@ async def test_the_snapshot_sees_the_linked_accounts_as_the_locked_path_does(
     context: ServiceContext,
 ) -> None:
     user = await new_user(context)
-    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None, SINCE)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None)
     assert snapshot.identity is not None
     identity_id = int(snapshot.identity["id"])
     for zones in (1, 3):
@@ -177,8 +175,7 @@ async def test_the_snapshot_sees_the_linked_accounts_as_the_locked_path_does(
             )
         )
     today = context.today()
-    since = identities.recent_since(today)
-    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None, since)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, None)
     from_snapshot = await identities.accounts_from_rows(
         snapshot.fact_rows, today=today, window=context.window
     )
@@ -193,7 +190,7 @@ async def test_a_write_failing_on_another_unique_index_is_an_error_not_a_duplica
     if not database.is_postgres:
         pytest.skip("SQLite's turn write has no statement to fail this way")
     user = await new_user(context)
-    snapshot = await turns.read_turn(Channel.TELEGRAM, user, "x", SINCE)
+    snapshot = await turns.read_turn(Channel.TELEGRAM, user, "x")
     taken = await OutboxMessage.raw("SELECT nextval('outbox_message_id_seq') AS n")
     await OutboxMessage.raw(
         "INSERT INTO outbox_message (id, channel, recipient, payload, status, attempts,"

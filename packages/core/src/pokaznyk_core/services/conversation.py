@@ -165,8 +165,7 @@ class _Prepared:
 
 async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
     """Answer from a snapshot; None when the dialog moved on meanwhile (run it again)."""
-    since = identities.recent_since(turn.context.today())
-    snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
+    snapshot = await turns.read_turn(turn.channel, turn.user, turn.update_key)
     if snapshot.identity is None and not snapshot.seen:  # first contact
         created = await turns.create_conversation(
             turn.channel,
@@ -175,7 +174,7 @@ async def _snapshot_turn(turn: _Turn) -> ConversationResult | None:
             language=normalize_locale(turn.incoming.language_hint),
             now=turn.now,
         )
-        snapshot = created or await turns.read_turn(turn.channel, turn.user, turn.update_key, since)
+        snapshot = created or await turns.read_turn(turn.channel, turn.user, turn.update_key)
     if snapshot.seen:
         return _DUPLICATE
     if snapshot.identity is None or snapshot.state is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pokaznyk_core.dialog.facts import AccountInfo, MeterInfo
@@ -16,7 +16,7 @@ from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import Placement, WindowConfig, place_reading
 from pokaznyk_core.i18n import normalize_locale
 from pokaznyk_core.services.listings import format_address
-from pokaznyk_core.services.reading_store import baseline_sql
+from pokaznyk_core.services.reading_store import RECENT_READINGS, baseline_sql
 from pokaznyk_core.storage.tables import (
     Account,
     LinkedAccount,
@@ -106,15 +106,15 @@ async def linked_account_ids(identity_id: int) -> list[int]:
     return [int(r["account"]) for r in rows]
 
 
-RECENT_DAYS = 200
-"""Readings this recent are enough for the hint and the baseline of almost every meter."""
 _READING_KEYS = ("taken_on", "received_at", "value_1", "value_2", "value_3", "period", "in_window")
 
 # One query for the accounts, their metering points, meters in service and recent
 # readings that are a baseline (`domain.history.is_baseline`): the dialog loads these
 # facts on every message, so round trips count.
-# `{accounts}` is where the accounts come from (ending in the alias `a`), `{since}` and
-# `{where}` hold the placeholders of the caller's driver or Piccolo's `{}`.
+# Each meter's latest `RECENT_READINGS`, as the submission service reads them, so that the
+# confirmation's warnings and the stored reading's flags come from the same history.
+# `{accounts}` is where the accounts come from (ending in the alias `a`), `{where}` holds
+# the placeholders of the caller's driver or Piccolo's `{}`.
 _FACTS = f"""
 SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
        a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
@@ -125,7 +125,9 @@ SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement
 FROM {{accounts}}
 LEFT JOIN metering_point mp ON mp.account = a.id
 LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
-LEFT JOIN reading r ON r.meter = m.id AND {baseline_sql("r.")} AND r.taken_on >= {{since}}
+LEFT JOIN reading r ON r.meter = m.id AND r.id IN (
+    SELECT b.id FROM reading b WHERE b.meter = m.id AND {baseline_sql("b.")}
+    ORDER BY b.taken_on DESC, b.received_at DESC LIMIT {RECENT_READINGS})
 WHERE {{where}} AND a.status = 'active'
 """
 FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
@@ -133,30 +135,19 @@ FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
 first, then each meter's readings newest first."""
 
 
-def linked_facts_sql(*, identity: str, since: str) -> str:
+def linked_facts_sql(*, identity: str) -> str:
     """The facts' rows of an identity's linked accounts (unordered: see `FACTS_ORDER`)."""
     return _FACTS.format(
         link="la.id",
         accounts="linked_account la JOIN account a ON a.id = la.account",
-        since=since,
         where=f"la.identity = {identity}",
     )
 
 
 def _account_facts_sql(where: str) -> str:
     return (
-        _FACTS.format(link="a.id", accounts="account a", since="{}", where=where)
-        + " ORDER BY "
-        + FACTS_ORDER
+        _FACTS.format(link="a.id", accounts="account a", where=where) + " ORDER BY " + FACTS_ORDER
     )
-
-
-_EVER = date(1900, 1, 1)
-
-
-def recent_since(today: date | None) -> date:
-    """The earliest reading date the dialog's facts read (every date without ``today``)."""
-    return today - timedelta(days=RECENT_DAYS) if today is not None else _EVER
 
 
 async def linked_accounts(
@@ -166,8 +157,8 @@ async def linked_accounts(
     counting reading: what the dialog's facts need. With ``today`` in the window, each
     meter's check baseline skips this window's readings (a correction is checked against
     the reading before them, as the submission service does)."""
-    sql = linked_facts_sql(identity="{}", since="{}") + " ORDER BY " + FACTS_ORDER
-    rows = await Account.raw(sql, recent_since(today), identity_id)
+    sql = linked_facts_sql(identity="{}") + " ORDER BY " + FACTS_ORDER
+    rows = await Account.raw(sql, identity_id)
     return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
 
@@ -183,12 +174,12 @@ async def account_infos(
         return []
     ids = [int(i) for i in account_ids]
     if len(ids) == 1:  # a verification's new account: a plan PostgreSQL can keep
-        rows = await Account.raw(_account_facts_sql("a.id = {}"), recent_since(today), ids[0])
+        rows = await Account.raw(_account_facts_sql("a.id = {}"), ids[0])
     elif is_postgres():  # one statement text for any accounts: PostgreSQL prepares it once
-        rows = await Account.raw(_account_facts_sql("a.id = ANY({})"), recent_since(today), ids)
+        rows = await Account.raw(_account_facts_sql("a.id = ANY({})"), ids)
     else:
         where = f"a.id IN ({', '.join(str(i) for i in ids)})"
-        rows = await Account.raw(_account_facts_sql(where), recent_since(today))
+        rows = await Account.raw(_account_facts_sql(where))
     return await _account_infos_from(rows, ids, verified=verified, today=today, window=window)
 
 
@@ -221,31 +212,28 @@ async def _account_infos_from(
             readings[meter_id].append(
                 {key: row[f"r_{key}"] for key in _READING_KEYS} | {"meter": meter_id}
             )
-    # A meter without recent readings, or whose recent readings are all this window's own,
-    # needs an older one (its last reading, its baseline): then all its readings are read.
+    # A meter whose latest readings are all this window's own (corrections, more of them
+    # than are read) needs an older one, its baseline: then all its readings are read.
     placement = place_reading(today, window) if today is not None and window is not None else None
     specs = {m: spec_of(row) for m, row in meters.items()}
     past = {m: _past(readings.get(m, []), specs[m]) for m in meters}
     quiet = [
         m
         for m in meters
-        if today is not None
-        and (
-            not past[m]
-            or (placement is not None and all(corrected_by(p, placement) for p in past[m]))
-        )
+        if placement is not None
+        and len(past[m]) >= RECENT_READINGS
+        and all(corrected_by(p, placement) for p in past[m])
     ]
     if quiet:
         for meter_id in quiet:
             readings.pop(meter_id, None)
-        for reading in await _readings_query(quiet, None):
+        for reading in await _all_readings(quiet):
             readings[int(reading["meter"])].append(reading)
         for meter_id in quiet:
             past[meter_id] = _past(readings.get(meter_id, []), specs[meter_id])
-    since = recent_since(today)
     by_account: dict[int, list[MeterInfo]] = defaultdict(list)
     for meter_id, row in meters.items():
-        complete = meter_id in quiet or row["installed_on"] >= since
+        complete = meter_id in quiet or len(past[meter_id]) < RECENT_READINGS
         info = _meter_info(row, specs[meter_id], past[meter_id], placement, complete=complete)
         by_account[int(row["account_id"])].append(info)
     return [
@@ -261,20 +249,16 @@ async def _account_infos_from(
     ]
 
 
-async def _readings_query(meter_ids: list[int], since: date | None) -> list[dict[str, Any]]:
+async def _all_readings(meter_ids: list[int]) -> list[dict[str, Any]]:
     args: list[Any] = []
     if is_postgres():  # one statement text for any meters: PostgreSQL prepares it once
         meters = "meter = ANY({})"
         args.append([int(m) for m in meter_ids])
     else:
         meters = f"meter IN ({', '.join(str(int(m)) for m in meter_ids)})"
-    bound = ""
-    if since is not None:
-        bound = " AND taken_on >= {}"
-        args.append(since)
     rows: list[dict[str, Any]] = await Reading.raw(
         "SELECT meter, taken_on, received_at, value_1, value_2, value_3, period, in_window"
-        f" FROM reading WHERE {meters} AND {baseline_sql()}{bound}"
+        f" FROM reading WHERE {meters} AND {baseline_sql()}"
         " ORDER BY taken_on DESC, received_at DESC",
         *args,
     )

@@ -101,7 +101,7 @@ _PG_READ = f"""
 SELECT EXISTS (SELECT 1 FROM processed_update WHERE channel = $1 AND update_key = $3) AS seen,
        x.*,
        (SELECT json_agg(f ORDER BY {FACTS_ORDER})
-        FROM ({linked_facts_sql(identity="x.id", since="$4")}) AS f) AS fact_rows
+        FROM ({linked_facts_sql(identity="x.id")}) AS f) AS fact_rows
 FROM (SELECT 1) AS one
 LEFT JOIN ({IDENTITY_WITH_STATE.format(channel="$1", user="$2")}) AS x ON true
 """
@@ -143,7 +143,7 @@ SELECT person.*, state.id AS state_id FROM person, state
 """
 
 _SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
-_SQLITE_FACTS = linked_facts_sql(identity="?", since="?") + " ORDER BY " + FACTS_ORDER
+_SQLITE_FACTS = linked_facts_sql(identity="?") + " ORDER BY " + FACTS_ORDER
 SQLITE_IDENTITY = IDENTITY_WITH_STATE.format(channel="?", user="?")
 SQLITE_RECORD = (
     "INSERT INTO processed_update (channel, update_key, received_at) VALUES (?, ?, ?)"
@@ -177,7 +177,7 @@ _SQLITE_CREATE = (
 )
 
 
-async def read_turn(channel: Channel, user: str, update_key: str | None, since: date) -> Snapshot:
+async def read_turn(channel: Channel, user: str, update_key: str | None) -> Snapshot:
     """Whether the update was seen, the identity, its state and the facts' rows, in one
     round trip and without a lock."""
     user = user[:80]
@@ -185,7 +185,7 @@ async def read_turn(channel: Channel, user: str, update_key: str | None, since: 
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         async with engine.pool.acquire() as connection:
-            row = await connection.fetchrow(_PG_READ, channel.value, user, key, since)
+            row = await connection.fetchrow(_PG_READ, channel.value, user, key)
         found = dict(row)
         facts = json.loads(found.pop("fact_rows") or "[]")
         return _snapshot(bool(found.pop("seen")), found, tuple(_typed(r) for r in facts))
@@ -197,7 +197,7 @@ async def read_turn(channel: Channel, user: str, update_key: str | None, since: 
         found = connection.execute(SQLITE_IDENTITY, (channel.value, user)).fetchone()
         rows: list[dict[str, Any]] = []
         if found is not None:
-            rows = connection.execute(_SQLITE_FACTS, (since, found["id"])).fetchall()
+            rows = connection.execute(_SQLITE_FACTS, (found["id"],)).fetchall()
         return _snapshot(seen, dict(found) if found else {}, tuple(rows))
 
     assert isinstance(engine, PooledSQLiteEngine)
