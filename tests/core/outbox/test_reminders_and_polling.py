@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -16,6 +16,7 @@ from tests.core.outbox.conftest import queue_thanks, until_sent
 
 from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_updates
+from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import reminders, run_worker, send_reminders
 from pokaznyk_core.services.context import ServiceContext
@@ -116,6 +117,44 @@ async def test_does_not_remind_of_an_account_that_has_its_reading_already(
     await send_reminders(platforms_context)
     assert await reminders_to("rem-4") == 0
     assert await reminders_to("rem-5") == 1
+
+
+async def test_reminds_of_an_account_whose_reading_will_not_count_for_the_period(
+    platforms_context: ServiceContext,
+) -> None:
+    """Billing counts only the customer's own in-window reading: one taken before the
+    window opened, or a flagged one from a phone caller not on the account, leaves the bill
+    estimated, so the customer is still reminded."""
+    early = await linked_identity(platforms_context, "rem-early")
+    stranger = await linked_identity(platforms_context, "rem-stranger")
+    own = await linked_identity(platforms_context, "rem-own")
+
+    async def reading(
+        fixture: MeterFixture, channel: Channel, flags: frozenset[Flag] = frozenset(), day: int = 30
+    ) -> None:
+        outcome = await submit_reading(
+            platforms_context,
+            ReadingSubmission(
+                reading_id=uuid4(),
+                meter_id=fixture.meter_id,
+                values={zone: Decimal("10") for zone in fixture.zones},
+                channel=channel,
+                submitted_by="test",
+                taken_on=date(2026, 10, day),
+                extra_flags=flags,
+            ),
+        )
+        assert outcome.stored
+
+    await reading(early, Channel.WEB_FORM, day=27)  # 2026-10, but off-window
+    await reading(stranger, Channel.IVR, frozenset({Flag.UNVERIFIED_SUBMITTER}))
+    await reading(own, Channel.WEB_FORM)
+
+    await send_reminders(platforms_context)
+
+    assert await reminders_to("rem-early") == 1
+    assert await reminders_to("rem-stranger") == 1
+    assert await reminders_to("rem-own") == 0
 
 
 async def test_does_not_remind_outside_the_window(

@@ -15,11 +15,11 @@ from typing import Any
 from pokaznyk_core.channels.messenger import may_start_message
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Reply
-from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import window_state
 from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue_many
 from pokaznyk_core.services.context import ServiceContext
+from pokaznyk_core.services.reading_store import baseline_sql
 from pokaznyk_core.services.turn_store import REMINDER_KIND, OutboxRow
 from pokaznyk_core.storage.tables import DialogState, LinkedAccount, OutboxMessage, Reading
 
@@ -109,16 +109,18 @@ async def _candidates() -> list[Reminder]:
 
 
 async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int]:
+    """The accounts that have a reading which counts for `period` as billing counts it:
+    taken in its window, and the customer's own (`domain.history.is_baseline`: a flagged
+    reading from a phone caller not on the account is not, until a reviewer accepts it).
+    An account with only an off-window reading is billed on an estimate: it is reminded."""
     found: set[int] = set()
-    statuses = [s.value for s in COUNTING_STATUSES]
     for start in range(0, len(account_ids), _CHUNK):
-        chunk = account_ids[start : start + _CHUNK]
-        rows = await (
-            Reading.select(Reading.account)
-            .where(Reading.account.is_in(chunk))
-            .where(Reading.period == period)
-            .where(Reading.status.is_in(statuses))
-            .distinct()
+        accounts = ", ".join(str(int(a)) for a in account_ids[start : start + _CHUNK])
+        rows = await Reading.raw(
+            f"SELECT DISTINCT account FROM reading WHERE account IN ({accounts})"
+            f" AND period = {{}} AND in_window = {{}} AND {baseline_sql()}",
+            period,
+            True,
         )
         found.update(int(r["account"]) for r in rows)
     return found
