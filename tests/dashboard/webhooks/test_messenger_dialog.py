@@ -23,9 +23,10 @@ from tests.dashboard.webhooks.chats import (
 
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.i18n import translate
+from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
-from pokaznyk_core.storage.tables import ProcessedUpdate, Reading
+from pokaznyk_core.storage.tables import OutboxMessage, ProcessedUpdate, Reading
 from pokaznyk_core.testing import FixedClock, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeGraph
 
@@ -291,3 +292,41 @@ async def test_the_readings_of_many_accounts_reach_messenger_in_messages_it_take
     assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}
     sent = [m["message"]["text"] for m in fake_graph.sent_messages()]
     assert all(home.account_number in "\n".join(sent) for home in homes)
+
+
+async def test_a_messenger_user_the_page_cannot_reach_gets_no_reminders_until_they_write_again(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_graph: FakeGraph
+) -> None:
+    """The Send API's error 551 ("This person isn't available right now": they blocked
+    the page or turned its messages off) marks the user unreachable, as Telegram's "bot was
+    blocked" does; a message from them undoes it."""
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await deliver_outbox(web_context)
+    await chat.presses("menu")
+    pending = [r for r in await chat.outbox_rows() if r["status"] == "pending"]
+    error = {
+        "message": "(#551) This person isn't available right now.",
+        "type": "OAuthException",
+        "code": 551,
+        "error_subcode": 1545041,
+    }
+    fake_graph.answer_next((400, {"error": error}), len(pending))
+
+    await deliver_outbox(web_context)
+
+    failed = [r for r in await chat.outbox_rows() if r["status"] == "failed"]
+    assert len(failed) == len(pending) and "isn't available" in failed[-1]["last_error"]
+
+    async def reminders() -> int:
+        await send_reminders(web_context)
+        return (
+            await OutboxMessage.count()
+            .where(OutboxMessage.recipient == chat.user_id)
+            .where(OutboxMessage.dedupe_key.like("remind:%"))
+        )
+
+    assert await reminders() == 0
+    await chat.says("привіт")  # unblocked the page and wrote again
+    assert await reminders() == 1

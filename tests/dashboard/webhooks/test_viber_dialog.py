@@ -6,6 +6,7 @@ from datetime import timedelta
 from itertools import count
 
 import httpx
+import pytest
 from tests.dashboard.webhooks.chats import (
     ViberChat,
     deliver_outbox,
@@ -160,6 +161,39 @@ async def test_an_unsubscribed_viber_user_gets_no_reminder_until_subscribed_agai
     await chat.send({"event": "subscribed", "timestamp": 2, "user": user, "message_token": 7})
     assert chat.last_status == 200
     await send_reminders(web_context)
+    assert await reminders() == 1
+
+
+@pytest.mark.parametrize("refusal", ["receiverNotRegistered", "receiverNotSubscribed"])
+async def test_a_viber_user_who_cannot_be_sent_to_gets_no_reminders_until_they_write_again(
+    web: httpx.AsyncClient, web_context: ServiceContext, fake_viber: FakeViber, refusal: str
+) -> None:
+    """Viber's send_message status 5 (no longer on Viber) or 6 (left the bot) marks the
+    user unreachable, as Telegram's "bot was blocked" does; a message from them undoes it."""
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await deliver_outbox(web_context)
+    await chat.presses("menu")
+    pending = [r for r in await chat.outbox_rows() if r["status"] == "pending"]
+    status = {"receiverNotRegistered": 5, "receiverNotSubscribed": 6}[refusal]
+    fake_viber.answer_next((200, {"status": status, "status_message": refusal}), len(pending))
+
+    await deliver_outbox(web_context)
+
+    failed = [r for r in await chat.outbox_rows() if r["status"] == "failed"]
+    assert len(failed) == len(pending) and refusal in failed[-1]["last_error"]
+
+    async def reminders() -> int:
+        await send_reminders(web_context)
+        return (
+            await OutboxMessage.count()
+            .where(OutboxMessage.recipient == chat.user_id)
+            .where(OutboxMessage.dedupe_key.like("remind:%"))
+        )
+
+    assert await reminders() == 0
+    await chat.says("привіт")  # back on Viber and wrote again
     assert await reminders() == 1
 
 

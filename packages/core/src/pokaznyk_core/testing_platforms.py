@@ -95,6 +95,11 @@ class FakePlatform:
         """Answer the next `count` API calls with an HTTP server error."""
         self._failures.extend([(status, {"error": "injected failure"})] * count)
 
+    def answer_next(self, answer: Answer, count: int = 1) -> None:
+        """Answer the next `count` API calls with `answer` (a refusal in the platform's
+        own format, say)."""
+        self._failures.extend([answer] * count)
+
     def throttle_next(self, count: int = 1, retry_after: int = 3) -> None:
         """Answer the next `count` API calls with the platform's too-many-requests answer."""
         self._failures.extend([self.throttled(retry_after)] * count)

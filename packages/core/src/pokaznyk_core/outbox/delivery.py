@@ -23,6 +23,10 @@ SENDING_CHANNELS = ("telegram", "viber", "messenger")
 # Viber `status` codes that will not get better by retrying the same message.
 _VIBER_PERMANENT = {1, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14}
 _VIBER_THROTTLED = 12
+# receiverNotRegistered, receiverNotSubscribed: the user left Viber or the bot.
+_VIBER_UNREACHABLE = {5, 6}
+# "(#551) This person isn't available right now": they blocked or turned off the page.
+_MESSENGER_UNREACHABLE = 551
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Outcome:
     error: str = ""
     unreachable: bool = False
     """The recipient cannot be written to until they write again (a Telegram user who
-    blocked the bot or whose account is deleted): no reminders meanwhile."""
+    blocked the bot or whose account is deleted, a Viber user who left the bot, a Messenger
+    user who blocked the page): no reminders meanwhile."""
 
 
 DELIVERED = Outcome(delivered=True)
@@ -47,6 +52,10 @@ def _retry(error: str, retry_after: float | None = None) -> Outcome:
 
 def _give_up(error: str) -> Outcome:
     return Outcome(delivered=False, retry=False, error=error[:500])
+
+
+def _unreachable(error: str) -> Outcome:
+    return Outcome(delivered=False, retry=False, error=error[:500], unreachable=True)
 
 
 def configured_channels(settings: Settings) -> tuple[str, ...]:
@@ -127,8 +136,7 @@ def telegram_outcome(response: httpx.Response) -> Outcome:
         return _retry(f"{response.status_code} {description}")
     if response.status_code == 403 and data.get("error_code") == 403:  # the Bot API's own:
         # "bot was blocked by the user", "user is deactivated" (a proxy's 403 is not)
-        error = f"403 {description}"[:500]
-        return Outcome(delivered=False, retry=False, error=error, unreachable=True)
+        return _unreachable(f"403 {description}")
     return _give_up(f"{response.status_code} {description}")
 
 
@@ -142,6 +150,8 @@ def viber_outcome(response: httpx.Response) -> Outcome:
     message = str(data.get("status_message") or "")
     if status == 0:
         return DELIVERED
+    if status in _VIBER_UNREACHABLE:
+        return _unreachable(f"viber status {status} {message}")
     if status in _VIBER_PERMANENT:
         return _give_up(f"viber status {status} {message}")
     if status == _VIBER_THROTTLED:
@@ -162,6 +172,8 @@ def messenger_outcome(response: httpx.Response) -> Outcome:
     text = f"HTTP {response.status_code} code {code} {error.get('message', '') if error else ''}"
     if response.status_code == 429 or code in (4, 32, 190, 613):
         return _retry(text.strip())
+    if code == _MESSENGER_UNREACHABLE:
+        return _unreachable(text.strip())
     return _give_up(text.strip())
 
 
