@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import respx
 from click.testing import CliRunner
 
 from pokaznyk_core.channels import messenger
@@ -73,7 +74,9 @@ def test_telegram_set_webhook_fails_with_the_apis_description() -> None:
             "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
             "POKAZNYK_TELEGRAM_API_BASE": fake.url,
         }
-        code, _out, err = invoke(["telegram", "set-webhook", "http://plain"], env)
+        code, _out, err = invoke(
+            ["telegram", "set-webhook", "https://bot.example.com:8081/webhooks/telegram"], env
+        )
     assert code == 1
     assert "HTTPS url must be provided" in err
 
@@ -88,10 +91,83 @@ def test_viber_set_webhook_asks_for_the_events_the_service_handles() -> None:
         code, _out, _err = invoke(
             ["viber", "set-webhook", "https://bot.example.com/webhooks/viber"], env
         )
-        bad, _out, err = invoke(["viber", "set-webhook", "ftp://nowhere"], env)
+        env["POKAZNYK_VIBER_AUTH_TOKEN"] = "revoked"
+        bad, _out, err = invoke(
+            ["viber", "set-webhook", "https://bot.example.com/webhooks/viber"], env
+        )
     assert code == 0
     assert "conversation_started" in fake.webhook["event_types"]
-    assert bad == 1 and "invalidUrl" in err
+    assert bad == 1 and "invalidAuthToken" in err
+
+
+def platform_env(fake: FakeTelegram | FakeViber) -> dict[str, str]:
+    if isinstance(fake, FakeTelegram):
+        return {
+            "POKAZNYK_TELEGRAM_BOT_TOKEN": fake.token,
+            "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
+            "POKAZNYK_TELEGRAM_API_BASE": fake.url,
+        }
+    return {"POKAZNYK_VIBER_AUTH_TOKEN": fake.auth_token, "POKAZNYK_VIBER_API_BASE": fake.api_base}
+
+
+@pytest.mark.parametrize("platform", ["telegram", "viber"])
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("", "empty"),  # to both platforms an empty URL removes the webhook
+        ("  ", "empty"),
+        ("http://bot.example.com/webhooks/x", "https://"),
+        ("https:///webhooks/x", "https://"),
+        ("bot.example.com/webhooks/x", "https://"),
+        ("https://[::1/webhooks/x", "https://"),
+    ],
+)
+def test_set_webhook_refuses_a_url_that_is_no_https_address_without_calling_the_platform(
+    platform: str, url: str, said: str
+) -> None:
+    fake = FakeTelegram() if platform == "telegram" else FakeViber()
+    with fake.running_in_thread():
+        code, _out, err = invoke([platform, "set-webhook", url], platform_env(fake))
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert said in line and f"/webhooks/{platform}" in line
+    assert fake.requests == [] and fake.webhook == {}
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "таємниця", "a/b"])
+def test_telegram_set_webhook_refuses_a_secret_token_telegram_does_not_take(secret: str) -> None:
+    fake = FakeTelegram()
+    with fake.running_in_thread():
+        env = platform_env(fake) | {"POKAZNYK_TELEGRAM_SECRET_TOKEN": secret}
+        code, _out, err = invoke(
+            ["telegram", "set-webhook", "https://bot.example.com/webhooks/telegram"], env
+        )
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "POKAZNYK_TELEGRAM_SECRET_TOKEN" in line and "1-256" in line
+    assert secret not in line  # a secret is never echoed
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("platform", ["telegram", "viber"])
+def test_set_webhook_says_the_platform_timed_out(platform: str) -> None:
+    env = {
+        "POKAZNYK_TELEGRAM_BOT_TOKEN": "1:x",
+        "POKAZNYK_TELEGRAM_SECRET_TOKEN": "secret_1",
+        "POKAZNYK_TELEGRAM_API_BASE": "https://telegram.test",
+        "POKAZNYK_VIBER_AUTH_TOKEN": "viber-token",
+        "POKAZNYK_VIBER_API_BASE": "https://viber.test/pa",
+    }
+    with respx.mock(assert_all_called=True) as platform_api:
+        platform_api.post(url__startswith=f"https://{platform}.test/").mock(
+            side_effect=httpx.ReadTimeout("")
+        )
+        code, _out, err = invoke(
+            [platform, "set-webhook", f"https://bot.example.com/webhooks/{platform}"], env
+        )
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "did not answer set" in line and "timed out" in line
 
 
 def test_a_missing_url_is_wrong_usage() -> None:

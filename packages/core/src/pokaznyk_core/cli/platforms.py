@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import httpx
@@ -78,6 +80,35 @@ def telegram_group() -> None:
     """The Telegram bot."""
 
 
+TELEGRAM_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""What Telegram's setWebhook takes as `secret_token`."""
+
+
+def _check_webhook_url(url: str, platform: str, path: str) -> None:
+    """Exit 1 unless `url` can be a webhook: to the platforms an empty URL removes it."""
+    if not url.strip():
+        fail(
+            f"the webhook URL is empty (to {platform} an empty URL removes the webhook);"
+            f" give the https:// address of {path}"
+        )
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme == "https" and bool(parts.hostname)
+    except ValueError:  # malformed, such as an unclosed [IPv6 bracket
+        usable = False
+    if not usable:
+        fail(
+            f"the webhook URL must be https:// with a host, not {url!r}; give the address of {path}"
+        )
+
+
+def _what_failed(error: Exception) -> str:
+    """An HTTP client error in words (httpx's timeouts say nothing in `str()`)."""
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({type(error).__name__})"
+    return str(error) or type(error).__name__
+
+
 def _bot_url(settings: Settings, method: str) -> str:
     if not settings.telegram_bot_token:
         fail("POKAZNYK_TELEGRAM_BOT_TOKEN is not set")
@@ -108,7 +139,9 @@ async def _bot_request(
         response = await client.post(_bot_url(settings, method), json=params)
         data = response.json()
     except (httpx.HTTPError, ValueError) as error:
-        raise BotApiError(f"Telegram Bot API did not answer {method}: {error}") from None
+        raise BotApiError(
+            f"Telegram Bot API did not answer {method}: {_what_failed(error)}"
+        ) from None
     if not isinstance(data, dict) or data.get("ok") is not True:
         description = data.get("description") if isinstance(data, dict) else None
         parameters = data.get("parameters") if isinstance(data, dict) else None
@@ -145,6 +178,12 @@ def telegram_set_webhook(url: str) -> None:
     settings = load_settings()
     if not settings.telegram_secret_token:
         fail("POKAZNYK_TELEGRAM_SECRET_TOKEN is not set (the webhook would refuse every update)")
+    if not TELEGRAM_SECRET_TOKEN.fullmatch(settings.telegram_secret_token):
+        fail(
+            "POKAZNYK_TELEGRAM_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            " (Telegram takes no other); set it to such a value"
+        )
+    _check_webhook_url(url, "Telegram", "/webhooks/telegram")
     _bot_url(settings, "setWebhook")
 
     async def go() -> str | None:
@@ -291,6 +330,7 @@ def viber_set_webhook(url: str) -> None:
     settings = load_settings()
     if not settings.viber_auth_token:
         fail("POKAZNYK_VIBER_AUTH_TOKEN is not set")
+    _check_webhook_url(url, "Viber", "/webhooks/viber")
 
     async def go() -> None:
         endpoint = f"{settings.viber_api_base.rstrip('/')}/set_webhook"
@@ -302,7 +342,7 @@ def viber_set_webhook(url: str) -> None:
                 )
             data = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            fail(f"Viber API did not answer set_webhook: {error}")
+            fail(f"Viber API did not answer set_webhook: {_what_failed(error)}")
         if not isinstance(data, dict) or data.get("status") != 0:
             detail = data.get("status_message") if isinstance(data, dict) else None
             fail(f"Viber refused set_webhook: {detail or f'HTTP {response.status_code}'}")
@@ -335,7 +375,7 @@ def messenger_set_profile() -> None:
                 )
             data = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            fail(f"Graph API did not answer messenger_profile: {error}")
+            fail(f"Graph API did not answer messenger_profile: {_what_failed(error)}")
         if not isinstance(data, dict) or data.get("result") != "success":
             refusal = data.get("error") if isinstance(data, dict) else None
             detail = refusal.get("message") if isinstance(refusal, dict) else None
