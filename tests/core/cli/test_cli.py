@@ -230,6 +230,38 @@ def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "does not exist" in one_error_line(missing)
 
 
+@pytest.mark.parametrize(
+    ("command", "env", "said"),
+    [
+        (
+            "remind",
+            {"POKAZNYK_WINDOW_DAYS_BEFORE_MONTH_END": "40"},
+            "POKAZNYK_WINDOW_DAYS_BEFORE_MONTH_END must be between 0 and 28",
+        ),
+        (
+            "worker",
+            {"POKAZNYK_WINDOW_DAYS_AFTER_MONTH_START": "-1"},
+            "POKAZNYK_WINDOW_DAYS_AFTER_MONTH_START must be between 0 and 28",
+        ),
+        (
+            "serve",
+            {
+                "POKAZNYK_WINDOW_DAYS_BEFORE_MONTH_END": "20",
+                "POKAZNYK_WINDOW_DAYS_AFTER_MONTH_START": "9",
+            },
+            "must add up to between 1 and 28",
+        ),
+    ],
+)
+def test_a_submission_window_out_of_range_stops_every_command_at_once_in_one_line(
+    database_url: str, command: str, env: dict[str, str], said: str
+) -> None:
+    assert pokaznyk(database_url, "db", "upgrade").returncode == 0
+    result = pokaznyk(database_url, command, env=env)
+    assert result.returncode == 1
+    assert said in one_error_line(result)
+
+
 def test_close_period_refuses_a_malformed_or_open_period(database_url: str) -> None:
     malformed = pokaznyk(database_url, "close-period", "2026-13")
     assert malformed.returncode == 1 and "YYYY-MM" in one_error_line(malformed)

@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pokaznyk_core.domain.window import LONGEST_WINDOW_DAYS
+
 DEFAULT_DATABASE_URL = "sqlite:///pokaznyk.sqlite"
 
 
@@ -163,3 +165,22 @@ class Settings:
             raise SettingsError("POKAZNYK_STATEMENT_TIMEOUT_SECONDS must be between 0 and 3600")
         if not 4 <= self.account_number_length <= 20:
             raise SettingsError("POKAZNYK_ACCOUNT_NUMBER_LENGTH must be between 4 and 20")
+        self._validate_window()
+
+    def _validate_window(self) -> None:
+        """The window's days, as `domain.window.WindowConfig` takes them."""
+        before, after = self.window_days_before_month_end, self.window_days_after_month_start
+        for name, days in (
+            ("WINDOW_DAYS_BEFORE_MONTH_END", before),
+            ("WINDOW_DAYS_AFTER_MONTH_START", after),
+        ):
+            if not 0 <= days <= LONGEST_WINDOW_DAYS:
+                raise SettingsError(
+                    f"POKAZNYK_{name} must be between 0 and {LONGEST_WINDOW_DAYS}, not {days}"
+                )
+        if not 1 <= before + after <= LONGEST_WINDOW_DAYS:
+            raise SettingsError(
+                "POKAZNYK_WINDOW_DAYS_BEFORE_MONTH_END and POKAZNYK_WINDOW_DAYS_AFTER_MONTH_START"
+                f" must add up to between 1 and {LONGEST_WINDOW_DAYS} days (the shortest month),"
+                f" not {before} + {after}"
+            )

@@ -76,8 +76,8 @@ class Period:
         return Period(self.year, self.month - 1)
 
 
-# The shortest month; two windows must never overlap, whatever the month.
-_SHORTEST_MONTH = 28
+LONGEST_WINDOW_DAYS = 28
+"""The shortest month: two windows must never overlap, whatever the month."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class WindowConfig:
 
     def __post_init__(self) -> None:
         before, after = self.days_before_month_end, self.days_after_month_start
-        if before < 0 or after < 0 or not 1 <= before + after <= _SHORTEST_MONTH:
+        if before < 0 or after < 0 or not 1 <= before + after <= LONGEST_WINDOW_DAYS:
             raise ValueError(f"a window of {before} + {after} days is not possible")
 
 
