@@ -15,7 +15,7 @@ import pytest
 from tests.core.outbox.conftest import queue_thanks, until_sent
 
 from pokaznyk_core.cli import platforms
-from pokaznyk_core.cli.platforms import _poll_round, poll_updates
+from pokaznyk_core.cli.platforms import _poll_round, poll_once, poll_updates
 from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import reminders, run_worker, send_reminders
@@ -216,6 +216,25 @@ async def test_polling_hands_updates_to_the_dialog_and_moves_the_offset(
         assert (handled, offset) == (1, 501)
         assert await _poll_round(client, platforms_context, offset, wait_seconds=0) == (0, 501)
     assert await OutboxMessage.count().where(OutboxMessage.recipient == "990001") >= 1
+
+
+async def test_polling_once_confirms_the_updates_it_handled_so_the_next_run_gets_new_ones(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    """`telegram poll --once` from cron starts from Telegram's first unconfirmed update
+    every run: what it handled must be confirmed, or every run reads it again and, past
+    Telegram's 100 a call, nothing new ever arrives."""
+    fake_telegram.updates += [start_update(n, 990_000 + n) for n in (600, 601, 602)]
+    async with httpx.AsyncClient() as client:
+        assert await poll_once(client, platforms_context) == 3
+        assert fake_telegram.updates == []  # confirmed: Telegram forgets them
+
+        fake_telegram.updates.append(start_update(603, 990_603))
+        assert await poll_once(client, platforms_context) == 1
+    read = [call.json() for call in fake_telegram.calls("/getUpdates")]
+    assert read[-1] == {"offset": 604, "timeout": 0, "limit": 1}
+    assert fake_telegram.updates == []
+    assert await OutboxMessage.count().where(OutboxMessage.recipient == "990603") >= 1
 
 
 async def test_polling_passes_over_an_update_that_always_fails_but_retries_a_passing_failure(

@@ -223,6 +223,7 @@ class FakeTelegram(FakePlatform):
 
     token: str = "123456:TEST"
     updates: list[dict[str, Any]] = field(default_factory=list)
+    """Updates not confirmed yet (a getUpdates with a higher offset confirms them)."""
     webhook: dict[str, Any] = field(default_factory=dict)
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """The command menus set with setMyCommands, by language_code ("" for everyone)."""
@@ -312,8 +313,10 @@ class FakeTelegram(FakePlatform):
             return 200, {"ok": True, "result": True}
         if method == "getupdates":
             offset = int(params.get("offset", 0))
-            pending = [u for u in self.updates if u["update_id"] >= offset]
-            return 200, {"ok": True, "result": pending}
+            if offset > 0:  # the updates before it are confirmed: Telegram forgets them
+                self.updates[:] = [u for u in self.updates if u["update_id"] >= offset]
+            limit = int(params.get("limit", 100))
+            return 200, {"ok": True, "result": self.updates[:limit]}
         if method in ("answercallbackquery", "deletewebhook"):
             return 200, {"ok": True, "result": True}
         if method == "getme":

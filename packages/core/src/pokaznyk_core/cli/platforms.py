@@ -224,7 +224,7 @@ def telegram_poll(once: bool, no_worker: bool) -> None:
             try:
                 if once:
                     try:
-                        handled, _offset = await _poll_round(client, context, 0, wait_seconds=0)
+                        handled = await poll_once(client, context)
                     except BotApiError as error:
                         fail(str(error))
                     if not no_worker and await send_due_once(context, client) is None:
@@ -286,6 +286,21 @@ async def poll_updates(
         wait = min(wait * 2, longest_wait)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=pause)
+    return handled
+
+
+async def poll_once(client: httpx.AsyncClient, context: ServiceContext) -> int:
+    """One round of polling without waiting (`telegram poll --once`, from cron), then its
+    updates confirmed; returns how many messages were handled. Telegram forgets an update
+    only when a later getUpdates asks from past it: unconfirmed, each run would read the
+    same updates again, and after 100 of them nothing new."""
+    handled, offset = await _poll_round(client, context, 0, wait_seconds=0)
+    if offset > 0:
+        confirm = {"offset": offset, "timeout": 0, "limit": 1}
+        try:
+            await _bot_request(client, context.settings, "getUpdates", confirm)
+        except BotApiError as error:  # the next run reads them again: nothing happens twice
+            log.warning("the updates handled were not confirmed: %s", error)
     return handled
 
 
