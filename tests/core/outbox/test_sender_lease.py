@@ -63,9 +63,10 @@ async def test_a_holder_whose_session_the_server_ended_stops_sending(database: D
         assert await holder.held()
         admin = await asyncpg.connect(database.url)
         try:  # a failover, or an idle connection reaped: the lock is freed silently
-            await admin.execute(
+            await admin.execute(  # this test's database only: other sessions are not ours
                 "SELECT pg_terminate_backend(pid) FROM pg_locks"
                 " WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         finally:
             await admin.close()
