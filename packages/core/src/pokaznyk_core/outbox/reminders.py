@@ -2,8 +2,8 @@
 
 Queued in the outbox under `remind:{period}:{identity}:{account}`, so running this twice
 (two workers, or `pokaznyk remind` by hand) reminds once. A Messenger user is reminded only
-within 24 hours of their last message (Meta refuses anything later); the worker looks again
-every round, so one who writes during the window is reminded then.
+within 24 hours of their last message (Meta refuses anything later); the worker runs the
+reminders once an hour, so one who writes during the window is reminded within the hour.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int
 
 
 async def _queued_already(keys: list[str]) -> set[str]:
-    """Which of these reminder keys are in the outbox already (the worker looks every round:
+    """Which of these reminder keys are in the outbox already (the worker looks every hour:
     one search per chunk instead of an insert per reminder)."""
     found: set[str] = set()
     for start in range(0, len(keys), _CHUNK):
