@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -7,6 +8,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.verification import (
     VerificationLimits,
     caller_readings_problem,
+    holder_entry_problem,
     verification_gate,
 )
 
@@ -114,3 +116,29 @@ def test_an_account_takes_a_bounded_number_of_readings_from_callers_not_on_it() 
     assert caller_readings_problem(2, limits) is None
     problem = caller_readings_problem(3, limits)
     assert problem is not None and problem.code is Code.VERIFICATION_CALLER_READINGS_USED
+
+
+MALFORMED_ENTRIES = [
+    ("", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("12345", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("abc", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("62Z554330313580X", Problem(Code.EIC_CHECK_CHARACTER)),
+    ("62Z55433031358", Problem(Code.EIC_LENGTH, {"length": 16})),
+    ("10X1001A1001A450", Problem(Code.EIC_PREFIX, {"prefix": "62Z"})),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"), MALFORMED_ENTRIES, ids=[t or "empty" for t, _ in MALFORMED_ENTRIES]
+)
+def test_an_entry_in_neither_format_is_told_the_formats_own_problem(
+    typed: str, problem: Problem
+) -> None:
+    assert holder_entry_problem(typed, 10) == problem
+
+
+@pytest.mark.parametrize(
+    "typed", ["0123456789", "о/р 0123-456-789", "62Z554330313580Y", "62z 5543 3031 3580 y"]
+)
+def test_an_account_number_or_eic_in_its_format_may_be_tried(typed: str) -> None:
+    assert holder_entry_problem(typed, 10) is None

@@ -11,9 +11,10 @@ from uuid import uuid4
 import pytest
 from tests.dashboard.public.conftest import Visitor, unescape
 
+from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.zones import Zone
-from pokaznyk_core.i18n import translate
+from pokaznyk_core.i18n import render, translate
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.storage.tables import Customer, Reading
@@ -69,6 +70,29 @@ async def test_registration_with_a_phone_that_is_not_on_the_account_is_refused(
     assert translate("verification.failed", "uk") in page
     digits = stranger.lstrip("+")
     assert not await Customer.exists().where(Customer.phone_digits == digits)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("12345", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+        ("62Z554330313580X", Problem(Code.EIC_CHECK_CHARACTER)),
+    ],
+    ids=["short number", "eic check character"],
+)
+async def test_registration_with_a_malformed_account_is_told_its_format_and_costs_no_attempt(
+    visitor: Visitor, context: ServiceContext, typed: str, problem: Problem
+) -> None:
+    meter, phone = await customer_with_account(context)
+    for _ in range(5):
+        page = await visitor.post(
+            "/cabinet/register",
+            {"account": typed, "surname": meter.surname, "phone": phone, "password": PASSWORD},
+        )
+        text = unescape(page.text)
+        assert render(problem, "uk") in text
+        assert translate("verification.failed", "uk") not in text
+    assert await register(visitor, meter, phone) == "/cabinet"
 
 
 async def test_a_short_password_is_refused_next_to_its_field(

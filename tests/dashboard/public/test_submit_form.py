@@ -118,6 +118,41 @@ async def test_unknown_account_and_wrong_surname_get_the_same_answer(
     assert "Залишилося спроб: 3" in unknown.text
 
 
+MALFORMED_ENTRIES = [
+    ("", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("12345", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("abc", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
+    ("62Z554330313580X", Problem(Code.EIC_CHECK_CHARACTER)),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"), MALFORMED_ENTRIES, ids=[t or "empty" for t, _ in MALFORMED_ENTRIES]
+)
+async def test_a_malformed_account_number_or_eic_is_told_its_format_and_costs_no_attempt(
+    visitor: Visitor, context: ServiceContext, typed: str, problem: Problem
+) -> None:
+    meter = await make_meter_fixture(context)
+    for _ in range(5):
+        page = await visitor.post("/submit", {"account": typed, "surname": meter.surname})
+        assert page.status_code == 200
+        text = unescape(page.text)
+        assert render(problem, "uk") in text
+        assert translate("verification.failed", "uk") not in text
+        assert "Залишилося спроб" not in text
+    await verified(visitor, meter)
+
+
+async def test_the_format_message_is_in_the_language_of_the_page(
+    visitor: Visitor, context: ServiceContext
+) -> None:
+    meter = await make_meter_fixture(context)
+    await visitor.get("/submit?lang=en")
+    page = await visitor.post("/submit", {"account": "12345", "surname": meter.surname})
+    expected = render(Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10}), "en")
+    assert expected in unescape(page.text)
+
+
 async def test_the_sixth_attempt_from_one_address_is_refused_even_with_the_right_data(
     visitor: Visitor, context: ServiceContext
 ) -> None:

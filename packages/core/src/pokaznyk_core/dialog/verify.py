@@ -8,21 +8,13 @@ from pokaznyk_core.dialog.actions import Verified, VerifyCaller, VerifyHolder, V
 from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
-from pokaznyk_core.domain.accounts import account_in_message, has_letters, validate_account_number
-from pokaznyk_core.domain.eic import validate_eic
+from pokaznyk_core.domain.accounts import (
+    account_in_message,
+    account_or_eic,
+    has_letters,
+)
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.verification import cooldown_problem
-
-
-def account_text(text: str, length: int) -> str | Problem:
-    """The account number or EIC in ``text``, or what is wrong with it."""
-    number = validate_account_number(text, length)
-    if not isinstance(number, Problem):
-        return number
-    compact = "".join(text.split())
-    if any(ch.isalpha() for ch in compact) and len(compact) >= 12:
-        return validate_eic(compact, required_prefix="62Z")
-    return number
 
 
 def account_and_name(text: str, length: int) -> tuple[str, str] | None:
@@ -31,13 +23,13 @@ def account_and_name(text: str, length: int) -> tuple[str, str] | None:
     found = account_in_message(text)
     if found is None:
         return None
-    number = account_text(found[0], length)
+    number = account_or_eic(found[0], length)
     return None if isinstance(number, Problem) else (number, found[1])
 
 
 def names_an_account(text: str, length: int) -> bool:
     """Whether ``text`` is an account number or EIC, alone or with the surname."""
-    found = account_text(text, length)
+    found = account_or_eic(text, length)
     return not isinstance(found, Problem) or account_and_name(text, length) is not None
 
 
@@ -110,7 +102,7 @@ def on_account(state: DialogState, incoming: Incoming, turn: Turn, *, asked: boo
     locked = _while_locked(state, turn)
     if locked is not None:
         return locked
-    found = account_text(incoming.text, turn.facts.account_number_length)
+    found = account_or_eic(incoming.text, turn.facts.account_number_length)
     both = None
     if isinstance(found, Problem) and turn.facts.caller_phone is None:
         both = account_and_name(incoming.text, turn.facts.account_number_length)

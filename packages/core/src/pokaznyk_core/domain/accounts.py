@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pokaznyk_core.domain.eic import METERING_POINT_PREFIX, validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 DEFAULT_ACCOUNT_NUMBER_LENGTH = 10
@@ -53,6 +54,19 @@ def validate_account_number(
     number = _ACCOUNT_SEPARATORS.sub("", _ACCOUNT_LABEL.sub("", text, count=1))
     if len(number) != length or not set(number) <= _ASCII_DIGITS:
         return Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": length})
+    return number
+
+
+def account_or_eic(text: str, length: int = DEFAULT_ACCOUNT_NUMBER_LENGTH) -> str | Problem:
+    """The account number or the metering point's EIC in ``text``, or what is wrong with
+    its format: the EIC's when it has letters and is long enough to be one, else the
+    account number's."""
+    number = validate_account_number(text, length)
+    if not isinstance(number, Problem):
+        return number
+    compact = "".join(text.split())
+    if any(ch.isalpha() for ch in compact) and len(compact) >= 12:
+        return validate_eic(compact, required_prefix=METERING_POINT_PREFIX)
     return number
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pokaznyk_core.domain.accounts import account_or_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 
@@ -77,6 +78,14 @@ def _replay(failures: list[datetime], limits: VerificationLimits) -> _UserState:
 class _UserState:
     cooldown_until: datetime | None
     counted: tuple[datetime, ...]
+
+
+def holder_entry_problem(account_or_eic_text: str, account_number_length: int) -> Problem | None:
+    """What makes an account number (or EIC) typed to verify no attempt at all: a number
+    in neither format. None when it may be tried. Such an entry costs no attempt: the
+    formats are public, so the answer tells nothing about any account."""
+    found = account_or_eic(account_or_eic_text, account_number_length)
+    return found if isinstance(found, Problem) else None
 
 
 def cooldown_problem(wait: timedelta) -> Problem:

@@ -23,6 +23,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.verification import (
     VerificationLimits,
     caller_readings_problem,
+    holder_entry_problem,
     verification_gate,
 )
 from pokaznyk_core.services.context import ServiceContext
@@ -41,7 +42,8 @@ class VerificationOutcome:
     """The answer to a verification attempt.
 
     `problem` is VERIFICATION_FAILED (with `attempts_left`), VERIFICATION_COOLDOWN or
-    VERIFICATION_ACCOUNT_HELD; none of them says which part was wrong.
+    VERIFICATION_ACCOUNT_HELD, none of which says which part was wrong; or, with no attempt
+    counted, what is wrong with the entry's format (an account number's or an EIC's).
     """
 
     verified: bool
@@ -170,7 +172,13 @@ async def verify_holder(
     once cannot pass a limit. A caller that writes a failure of its own after this (a
     wrong phone) calls it inside its own `write_transaction`, which keeps the turns until
     that failure is written.
+
+    An entry no account could have (a number in neither format) is answered with what is
+    wrong with it and counts no attempt.
     """
+    entry = holder_entry_problem(account_or_eic, context.settings.account_number_length)
+    if entry is not None:
+        return VerificationOutcome(verified=False, problem=entry)
     now = context.now()
     limits = context.verification
     async with write_transaction():
