@@ -134,11 +134,21 @@ MALFORMED_ENTRIES = [
 def test_an_entry_in_neither_format_is_told_the_formats_own_problem(
     typed: str, problem: Problem
 ) -> None:
-    assert holder_entry_problem(typed, 10) == problem
+    assert holder_entry_problem(typed, "Петренко", 10) == problem
 
 
 @pytest.mark.parametrize(
     "typed", ["0123456789", "о/р 0123-456-789", "62Z554330313580Y", "62z 5543 3031 3580 y"]
 )
 def test_an_account_number_or_eic_in_its_format_may_be_tried(typed: str) -> None:
-    assert holder_entry_problem(typed, 10) is None
+    assert holder_entry_problem(typed, "Петренко", 10) is None
+
+
+def test_a_field_longer_than_any_holders_data_is_refused_with_its_limit() -> None:
+    assert holder_entry_problem("1" * 41, "Петренко", 10) == Problem(
+        Code.ACCOUNT_ENTRY_TOO_LONG, {"max": 40}
+    )
+    assert holder_entry_problem("0123456789", "П" * 101, 10) == Problem(
+        Code.SURNAME_TOO_LONG, {"max": 100}
+    )
+    assert holder_entry_problem("0123456789", "П" * 100, 10) is None

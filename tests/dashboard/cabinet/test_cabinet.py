@@ -77,8 +77,9 @@ async def test_registration_with_a_phone_that_is_not_on_the_account_is_refused(
     [
         ("12345", Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": 10})),
         ("62Z554330313580X", Problem(Code.EIC_CHECK_CHARACTER)),
+        ("1" * 41, Problem(Code.ACCOUNT_ENTRY_TOO_LONG, {"max": 40})),
     ],
-    ids=["short number", "eic check character"],
+    ids=["short number", "eic check character", "too long"],
 )
 async def test_registration_with_a_malformed_account_is_told_its_format_and_costs_no_attempt(
     visitor: Visitor, context: ServiceContext, typed: str, problem: Problem
@@ -92,6 +93,24 @@ async def test_registration_with_a_malformed_account_is_told_its_format_and_cost
         text = unescape(page.text)
         assert render(problem, "uk") in text
         assert translate("verification.failed", "uk") not in text
+    assert await register(visitor, meter, phone) == "/cabinet"
+
+
+async def test_registration_with_an_overlong_surname_is_refused_and_not_echoed(
+    visitor: Visitor, context: ServiceContext
+) -> None:
+    meter, phone = await customer_with_account(context)
+    page = await visitor.post(
+        "/cabinet/register",
+        {
+            "account": meter.account_number,
+            "surname": "Ш" * 1_000_000,
+            "phone": phone,
+            "password": PASSWORD,
+        },
+    )
+    assert render(Problem(Code.SURNAME_TOO_LONG, {"max": 100}), "uk") in unescape(page.text)
+    assert len(page.content) < 100_000
     assert await register(visitor, meter, phone) == "/cabinet"
 
 

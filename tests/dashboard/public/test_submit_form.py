@@ -153,6 +153,24 @@ async def test_the_format_message_is_in_the_language_of_the_page(
     assert expected in unescape(page.text)
 
 
+async def test_an_overlong_account_or_surname_is_refused_unechoed_and_costs_no_attempt(
+    visitor: Visitor, context: ServiceContext
+) -> None:
+    meter = await make_meter_fixture(context)
+    huge = "Ш" * 1_000_000
+    page = await visitor.post("/submit", {"account": meter.account_number, "surname": huge})
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert render(Problem(Code.SURNAME_TOO_LONG, {"max": 100}), "uk") in text
+    assert len(page.content) < 100_000
+    assert 'maxlength="40"' in page.text and 'maxlength="100"' in page.text
+    account = await visitor.post("/submit", {"account": "1" * 41, "surname": meter.surname})
+    too_long = Problem(Code.ACCOUNT_ENTRY_TOO_LONG, {"max": 40})
+    assert render(too_long, "uk") in unescape(account.text)
+    wrong = await visitor.post("/submit", {"account": meter.account_number, "surname": "Хтось"})
+    assert "Залишилося спроб: 4" in wrong.text
+
+
 async def test_the_sixth_attempt_from_one_address_is_refused_even_with_the_right_data(
     visitor: Visitor, context: ServiceContext
 ) -> None:

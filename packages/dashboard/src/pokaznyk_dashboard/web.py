@@ -28,6 +28,7 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from pokaznyk_core.domain.accounts import MAX_ACCOUNT_ENTRY_LENGTH, MAX_SURNAME_LENGTH
 from pokaznyk_core.domain.outcomes import Problem
 from pokaznyk_core.domain.window import Period
 from pokaznyk_core.i18n import format_day, normalize_locale, render, translate
@@ -111,6 +112,8 @@ def _register_globals(engine: JinjaTemplateEngine) -> None:
         fmt_short_date=_short_date,
         fmt_period=_period,
         fmt_value=_value,
+        max_account_entry=MAX_ACCOUNT_ENTRY_LENGTH,
+        max_surname=MAX_SURNAME_LENGTH,
     )
     env.trim_blocks = True
     env.lstrip_blocks = True

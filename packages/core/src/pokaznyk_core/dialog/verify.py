@@ -9,6 +9,7 @@ from pokaznyk_core.dialog.messages import Incoming, Reply
 from pokaznyk_core.dialog.state import DialogState, Purpose, Stage
 from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.accounts import (
+    MAX_SURNAME_LENGTH,
     account_in_message,
     account_or_eic,
     has_letters,
@@ -145,7 +146,7 @@ def _verify_holder(state: DialogState, account: str, surname: str) -> Step:
     return Step(
         state.at(Stage.ASK_SURNAME, pending_account=account),
         (),
-        VerifyHolder(account, surname[:100]),
+        VerifyHolder(account, surname[:MAX_SURNAME_LENGTH]),
     )
 
 

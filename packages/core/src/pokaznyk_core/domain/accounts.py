@@ -9,6 +9,11 @@ from pokaznyk_core.domain.eic import METERING_POINT_PREFIX, validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 DEFAULT_ACCOUNT_NUMBER_LENGTH = 10
+MAX_ACCOUNT_ENTRY_LENGTH = 40
+"""The most characters an account number or EIC is typed in: either, with its spaces and
+a label such as "о/р", fits in it."""
+MAX_SURNAME_LENGTH = 100
+"""The most characters a holder's surname is typed in."""
 
 _ASCII_DIGITS = frozenset("0123456789")
 _ACCOUNT_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")

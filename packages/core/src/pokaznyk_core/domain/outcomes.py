@@ -19,6 +19,8 @@ class Code(StrEnum):
     """Machine codes of every outcome; the value is the catalogue key."""
 
     ACCOUNT_NUMBER_FORMAT = "account.number_format"
+    ACCOUNT_ENTRY_TOO_LONG = "account.entry_too_long"
+    SURNAME_TOO_LONG = "surname.too_long"
 
     EIC_LENGTH = "eic.length"
     EIC_CHARACTER = "eic.character"
@@ -87,6 +89,8 @@ class Code(StrEnum):
 CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
     {
         Code.ACCOUNT_NUMBER_FORMAT: frozenset({"length"}),
+        Code.ACCOUNT_ENTRY_TOO_LONG: frozenset({"max"}),
+        Code.SURNAME_TOO_LONG: frozenset({"max"}),
         Code.EIC_LENGTH: frozenset({"length"}),
         Code.EIC_CHARACTER: frozenset({"character", "position"}),
         Code.EIC_CHECK_CHARACTER: frozenset(),

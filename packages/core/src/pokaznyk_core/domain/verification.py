@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pokaznyk_core.domain.accounts import account_or_eic
+from pokaznyk_core.domain.accounts import (
+    MAX_ACCOUNT_ENTRY_LENGTH,
+    MAX_SURNAME_LENGTH,
+    account_or_eic,
+)
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 
@@ -80,10 +84,17 @@ class _UserState:
     counted: tuple[datetime, ...]
 
 
-def holder_entry_problem(account_or_eic_text: str, account_number_length: int) -> Problem | None:
-    """What makes an account number (or EIC) typed to verify no attempt at all: a number
-    in neither format. None when it may be tried. Such an entry costs no attempt: the
-    formats are public, so the answer tells nothing about any account."""
+def holder_entry_problem(
+    account_or_eic_text: str, surname: str, account_number_length: int
+) -> Problem | None:
+    """What makes an account number (or EIC) and a surname typed to verify no attempt at
+    all: a field longer than any holder's data, or a number in neither format. None when
+    they may be tried. Such an entry costs no attempt: the formats are public, so the
+    answer tells nothing about any account."""
+    if len(account_or_eic_text) > MAX_ACCOUNT_ENTRY_LENGTH:
+        return Problem(Code.ACCOUNT_ENTRY_TOO_LONG, {"max": MAX_ACCOUNT_ENTRY_LENGTH})
+    if len(surname) > MAX_SURNAME_LENGTH:
+        return Problem(Code.SURNAME_TOO_LONG, {"max": MAX_SURNAME_LENGTH})
     found = account_or_eic(account_or_eic_text, account_number_length)
     return found if isinstance(found, Problem) else None
 

@@ -43,7 +43,7 @@ class VerificationOutcome:
 
     `problem` is VERIFICATION_FAILED (with `attempts_left`), VERIFICATION_COOLDOWN or
     VERIFICATION_ACCOUNT_HELD, none of which says which part was wrong; or, with no attempt
-    counted, what is wrong with the entry's format (an account number's or an EIC's).
+    counted, what is wrong with the entry's format (an account number, an EIC, a length).
     """
 
     verified: bool
@@ -173,10 +173,10 @@ async def verify_holder(
     wrong phone) calls it inside its own `write_transaction`, which keeps the turns until
     that failure is written.
 
-    An entry no account could have (a number in neither format) is answered with what is
-    wrong with it and counts no attempt.
+    An entry no account could have (too long, or in neither format) is answered with
+    what is wrong with it and counts no attempt.
     """
-    entry = holder_entry_problem(account_or_eic, context.settings.account_number_length)
+    entry = holder_entry_problem(account_or_eic, surname, context.settings.account_number_length)
     if entry is not None:
         return VerificationOutcome(verified=False, problem=entry)
     now = context.now()

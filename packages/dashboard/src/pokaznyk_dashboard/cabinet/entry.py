@@ -9,6 +9,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from pokaznyk_core.domain.accounts import MAX_ACCOUNT_ENTRY_LENGTH, MAX_SURNAME_LENGTH
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import (
     Refusal,
@@ -25,6 +26,16 @@ log = logging.getLogger("pokaznyk.cabinet")
 
 async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def typed_holder(data: dict[str, str]) -> dict[str, str]:
+    """The account, surname and phone as typed, to fill the form again (no longer than
+    the fields take)."""
+    return {
+        "account": data.get("account", "")[:MAX_ACCOUNT_ENTRY_LENGTH],
+        "surname": data.get("surname", "")[:MAX_SURNAME_LENGTH],
+        "phone": data.get("phone", ""),
+    }
 
 
 def _log_link(
@@ -138,11 +149,15 @@ async def register_submit(
         password=data.get("password", ""),
     )
     if isinstance(outcome, Refusal):
-        values = {k: data.get(k, "") for k in ("account", "surname", "phone")}
         return page(
             request,
             "cabinet/register.html",
-            {"area": "cabinet", "demo": web.demo, "refusal": outcome, "values": values},
+            {
+                "area": "cabinet",
+                "demo": web.demo,
+                "refusal": outcome,
+                "values": typed_holder(data),
+            },
         )
     if outcome.sign_in_token is not None:
         _log_link(request, context, data.get("phone", ""), outcome.sign_in_token)

@@ -33,6 +33,7 @@ from pokaznyk_core.services.customers import (
 )
 from pokaznyk_dashboard.auth.customer import CustomerDep, SignInRequired, client_key
 from pokaznyk_dashboard.cabinet.chart import build_chart
+from pokaznyk_dashboard.cabinet.entry import typed_holder
 from pokaznyk_dashboard.public.flow import current_window
 from pokaznyk_dashboard.web import ContextDep, page, request_locale
 
@@ -98,11 +99,10 @@ async def link_account_submit(
         phone=data.get("phone", ""),
     )
     if isinstance(outcome, Refusal):
-        values = {k: data.get(k, "") for k in ("account", "surname", "phone")}
         return page(
             request,
             "cabinet/link_account.html",
-            {"area": "cabinet", "refusal": outcome, "values": values},
+            {"area": "cabinet", "refusal": outcome, "values": typed_holder(data)},
         )
     return await _home(request, customer, "web.cabinet.linked", number=outcome.number)
 

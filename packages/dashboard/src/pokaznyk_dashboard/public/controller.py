@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from litestar import Request, get, post
 from litestar.response import Template
 
+from pokaznyk_core.domain.accounts import MAX_ACCOUNT_ENTRY_LENGTH, MAX_SURNAME_LENGTH
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customer_readings import AccountMeters, load_account_meters
@@ -106,7 +107,10 @@ async def submit_verify(
         if outcome.problem is not None:
             refusal = Refusal.of(outcome.problem)
         params = {**refusal.params, "attempts_left": outcome.attempts_left or 0}
-        values = {"account": str(data.get("account", "")), "surname": str(data.get("surname", ""))}
+        values = {
+            "account": str(data.get("account", ""))[:MAX_ACCOUNT_ENTRY_LENGTH],
+            "surname": str(data.get("surname", ""))[:MAX_SURNAME_LENGTH],
+        }
         return _start(request, context, refusal=Refusal(refusal.key, params), values=values)
     token = sign_account(web.secret, account.account_id, context.now())
     return page(
