@@ -34,3 +34,25 @@ async def test_the_front_door_leads_to_the_reading_form(web: httpx.AsyncClient) 
     assert response.headers["location"] == "/submit"
     form = await web.get("/submit")
     assert form.status_code == 200 and "<form" in form.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/submit"),
+        ("GET", "/cabinet/sign-in"),
+        ("GET", "/cabinet/register"),
+        ("GET", "/cabinet"),
+        ("GET", "/no-such-page"),
+        ("POST", "/submit"),
+        ("GET", "/static/css/site.css"),
+        ("GET", "/healthz"),
+    ],
+)
+async def test_no_answer_may_be_framed_by_another_site_or_read_as_another_type(
+    web: httpx.AsyncClient, method: str, path: str
+) -> None:
+    response = await web.request(method, path)
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["x-content-type-options"] == "nosniff"

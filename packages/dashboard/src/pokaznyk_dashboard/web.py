@@ -1,5 +1,6 @@
 """The HTML side of the app, configured once: Jinja templates with the catalogue's words,
-htmx, CSRF, server-side sessions, static files and the visitor's language.
+htmx, CSRF, server-side sessions, static files, the visitor's language and the headers
+that keep the pages from being framed by another site.
 
 `web_plugins(settings)` is all `create_app` needs; the pages use `page()` to answer in the
 visitor's language (``?lang=en`` switches and is remembered in a cookie).
@@ -19,7 +20,7 @@ from jinja2.runtime import Context
 from litestar import Request
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.htmx import HTMXPlugin
@@ -27,6 +28,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from pokaznyk_core.domain.accounts import MAX_ACCOUNT_ENTRY_LENGTH, MAX_SURNAME_LENGTH
 from pokaznyk_core.domain.outcomes import Problem
@@ -44,6 +46,13 @@ LANG_COOKIE = "lang"
 SESSION_COOKIE = "pokaznyk_session"
 MACHINE_PATHS = ["^/webhooks/", "^/ivr/", "^/api/", "^/healthz$", "^/schema", "^/static/"]
 """Paths called by machines (signed by their own means): no CSRF and no session."""
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Sent with every response: no other site may show our pages in a frame (and trick a
+customer into clicking through them), and no answer is read as another type than it says."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +162,18 @@ def page(
     )
 
 
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """Put `SECURITY_HEADERS` on a response that does not set them itself, whatever
+    answered it (a handler, an error, the static files)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            headers.setdefault(name, value)
+
+
 class WebPlugin(InitPluginProtocol):
-    """Templates, CSRF, server-side sessions in the database and static files."""
+    """Templates, CSRF, server-side sessions in the database, static files and the
+    security headers."""
 
     def __init__(self, settings: Settings) -> None:
         # An empty key gets a random one per process: fine for a demo with one worker only.
@@ -194,6 +213,7 @@ class WebPlugin(InitPluginProtocol):
         app_config.route_handlers.append(
             create_static_files_router(path="/static", directories=[STATIC], name="static")
         )
+        app_config.before_send.append(add_security_headers)
         config = self.config
         app_config.dependencies["web"] = Provide(lambda: config, sync_to_thread=False)
         return app_config
