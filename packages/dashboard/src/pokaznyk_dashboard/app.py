@@ -19,6 +19,7 @@ from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database, open_database
 from pokaznyk_core.storage.tables import Account
 from pokaznyk_dashboard import cabinet, ivr, public, webhooks
+from pokaznyk_dashboard.error_pages import ERROR_PAGES
 from pokaznyk_dashboard.web import web_plugins
 
 
@@ -88,6 +89,7 @@ def create_app(
         ],
         lifespan=[lifespan, webhooks.platform_lifespan(lambda: runtime.context)],
         plugins=web_plugins(context.settings),
+        exception_handlers=ERROR_PAGES,
         state=State({"runtime": runtime}),
         dependencies={"context": Provide(provide_context, sync_to_thread=False)},
         openapi_config=OpenAPIConfig(

@@ -18,7 +18,6 @@ from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.exceptions import PermissionDeniedException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.exceptions.responses import create_exception_response
 from litestar.response import Template
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
@@ -32,6 +31,7 @@ from pokaznyk_core.services.evidence import (
     photo_counts,
     stored_receipt,
 )
+from pokaznyk_dashboard.error_pages import error_page
 from pokaznyk_dashboard.public.flow import StoredReading
 from pokaznyk_dashboard.web import page
 
@@ -125,9 +125,10 @@ async def receipt_again(
 
 
 def photo_refused(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
-    """The CSRF check refused the form (403, as everywhere); its files are closed."""
+    """The CSRF check refused the form (the expired form's page, 403, as everywhere); its
+    files are closed."""
     _close_uploads(request)
-    return create_exception_response(request, exc)
+    return error_page(request, exc)
 
 
 def photo_too_large(request: Request[Any, Any, Any], _: RequestEntityTooLarge) -> Template:
