@@ -2,6 +2,7 @@ import pytest
 
 from pokaznyk_core.domain.accounts import (
     account_in_message,
+    account_or_eic,
     normalize_phone_digits,
     surname_matches,
     validate_account_number,
@@ -186,3 +187,18 @@ def test_matches_a_surname_typed_in_the_official_transliteration(given: str, on_
 )
 def test_a_transliteration_of_another_spelling_does_not_match(given: str, on_file: str) -> None:
     assert not surname_matches(given, on_file)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("my account is 411000007", Code.ACCOUNT_NUMBER_FORMAT),  # a number among words
+        ("мій рахунок 41100000071", Code.ACCOUNT_NUMBER_FORMAT),
+        ("12345", Code.ACCOUNT_NUMBER_FORMAT),
+        ("62Z554330313580X", Code.EIC_CHECK_CHARACTER),  # a code with a wrong check character
+        ("62Z 5543 3031 3580X", Code.EIC_CHECK_CHARACTER),
+    ],
+)
+def test_a_malformed_entry_is_told_the_format_it_was_meant_in(text: str, code: Code) -> None:
+    found = account_or_eic(text)
+    assert isinstance(found, Problem) and found.code is code

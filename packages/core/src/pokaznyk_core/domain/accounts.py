@@ -64,13 +64,18 @@ def validate_account_number(
 
 def account_or_eic(text: str, length: int = DEFAULT_ACCOUNT_NUMBER_LENGTH) -> str | Problem:
     """The account number or the metering point's EIC in ``text``, or what is wrong with
-    its format: the EIC's when it has letters and is long enough to be one, else the
-    account number's."""
+    its format: the EIC's when a word of it mixes letters and digits, as an EIC does, and
+    it is long enough to be one; else the account number's (a number among words, "my
+    account is 411000007", is a mistyped account number, not an EIC)."""
     number = validate_account_number(text, length)
     if not isinstance(number, Problem):
         return number
     compact = "".join(text.split())
-    if any(ch.isalpha() for ch in compact) and len(compact) >= 12:
+    coded = any(
+        any(ch.isalpha() for ch in word) and any(ch.isdigit() for ch in word)
+        for word in text.split()
+    )
+    if coded and len(compact) >= 12:
         return validate_eic(compact, required_prefix=METERING_POINT_PREFIX)
     return number
 
