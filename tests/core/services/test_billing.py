@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.outcomes import Code
 from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.domain.window import Period
@@ -126,3 +127,32 @@ async def test_importing_a_file_twice_stores_each_reading_once(context: ServiceC
 async def test_an_import_file_without_the_columns_is_refused(context: ServiceContext) -> None:
     with pytest.raises(ImportFileError):
         await import_readings(context, "account;value\n1;2\n", source="bad.csv")
+
+
+async def test_a_phone_callers_value_no_reviewer_accepted_is_never_billed(
+    context: ServiceContext, clock: FixedClock
+) -> None:
+    """The phone line takes values from callers not on the account, flagged for review:
+    such a value, the period's only one, leaves the bill estimated, not billed on it."""
+    clock.instant = datetime(2024, 3, 31, 9, tzinfo=UTC)  # in March's window
+    meter = await make_meter_fixture(
+        context, initial={T: Decimal("1000.0")}, installed_on=date(2023, 10, 1)
+    )
+    await _submit(context, meter.meter_id, "1300.0", date(2024, 1, 31))
+    stranger = await submit_reading(
+        context,
+        ReadingSubmission(
+            reading_id=uuid4(),
+            meter_id=meter.meter_id,
+            values={T: Decimal("99000.0")},
+            channel=Channel.IVR,
+            submitted_by="ivr:+380670000001",
+            extra_flags=frozenset({Flag.UNVERIFIED_SUBMITTER}),
+        ),
+    )
+    assert stranger.stored
+    clock.instant = datetime(2024, 4, 10, 9, tzinfo=UTC)
+    await close_period(context, Period(2024, 3), actor="test")
+    [line] = await BillLine.select().where(BillLine.meter == meter.meter_id)
+    assert (line["period"], line["basis"]) == ("2024-03", "estimated")
+    assert line["consumption_1"] < 10 * 1000  # a month at the meter's own rate, not 97,700

@@ -14,12 +14,10 @@ from pokaznyk_core.domain.billing import (
     default_daily_consumption,
     in_service,
 )
-from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.estimates import EstimateReconciliation, daily_average, reconcile
-from pokaznyk_core.domain.history import HISTORY_READINGS
+from pokaznyk_core.domain.history import HISTORY_READINGS, is_baseline
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.window import Period, window_of
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
@@ -41,9 +39,10 @@ class PeriodCloseSummary:
 
 
 def _counting(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    statuses = {s.value for s in COUNTING_STATUSES}
+    """The readings a bill may use, oldest first: the customer's own (`is_baseline`), so
+    a phone caller's value that no reviewer has accepted is never billed."""
     return sorted(
-        (r for r in rows if r["status"] in statuses),
+        (r for r in rows if is_baseline(r["status"], r["flags"].split(","))),
         key=lambda r: (r["taken_on"], r["received_at"]),
     )
 
@@ -58,8 +57,7 @@ def _bill_meter(
     label = str(period)
     counting = _counting(readings)
     in_window = [r for r in counting if r["in_window"] and r["period"] == label]
-    trusted = [r for r in in_window if Flag.UNVERIFIED_SUBMITTER.value not in r["flags"]]
-    reading = (trusted or in_window)[-1] if in_window else None
+    reading = in_window[-1] if in_window else None
     earlier = [r for r in counting if r["period"] < label]
     previous_actual = next((r for r in reversed(earlier) if r["in_window"]), None) or (
         earlier[-1] if earlier else None

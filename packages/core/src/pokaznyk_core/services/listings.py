@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from pokaznyk_core.domain.history import is_baseline
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.values import format_value
@@ -58,11 +59,15 @@ async def _accounts_batch(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, A
                 Reading.value_1,
                 Reading.value_2,
                 Reading.value_3,
+                Reading.status,
+                Reading.flags,
             )
             .where(Reading.meter.is_in(meter_ids))
             .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
         )
         for r in readings:
+            if not is_baseline(r["status"], r["flags"].split(",")):
+                continue  # a phone caller's value no reviewer accepted: not the customer's
             best = latest.get(r["meter"])
             if best is None or (r["taken_on"], r["received_at"]) > (
                 best["taken_on"],

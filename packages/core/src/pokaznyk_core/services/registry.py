@@ -12,6 +12,7 @@ import phonenumbers
 
 from pokaznyk_core.domain.accounts import normalize_phone_digits, validate_account_number
 from pokaznyk_core.domain.eic import validate_eic
+from pokaznyk_core.domain.history import is_baseline
 from pokaznyk_core.domain.meters import MeterSpec, make_meter_spec, plan_replacement
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import COUNTING_STATUSES
@@ -205,13 +206,14 @@ async def replace_meter(
         await lock_for_update("meter", old.meter_id)
         if old.removed_on is not None:
             raise ServiceError(Problem(Code.METER_REMOVED), "the meter was already removed")
-        last = await (
+        counting = await (
             Reading.select()
             .where(Reading.meter == old.meter_id)
             .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
             .order_by(Reading.taken_on, ascending=False)
-            .limit(1)
+            .order_by(Reading.received_at, ascending=False)
         )
+        last = [r for r in counting if is_baseline(r["status"], r["flags"].split(","))][:1]
         last_values = values_from_row(last[0], old.spec) if last else old.initial
         last_taken_on = last[0]["taken_on"] if last else old.installed_on
         plan = _require(
