@@ -32,7 +32,7 @@ from pokaznyk_core.dialog.turn import Step, Turn
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_READING
 from pokaznyk_core.domain.receipts import RECEIPT_LENGTH, normalize_receipt, resembles_receipt
-from pokaznyk_core.domain.values import ascii_int
+from pokaznyk_core.domain.values import ascii_int, plain_text
 from pokaznyk_core.i18n import normalize_locale, translate
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -128,7 +128,10 @@ def _command(incoming: Incoming) -> str:
 
 
 def step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -> Step:
-    """Answer one message: the new state, the replies and at most one action."""
+    """Answer one message: the new state, the replies and at most one action. Its text is
+    read as `plain_text` (full-width or Arabic digits as digits, invisible marks gone)."""
+    if not incoming.text.isascii():
+        incoming = replace(incoming, text=plain_text(incoming.text))
     return _keyboard_put_away(state, _step(state, incoming, facts, now), facts)
 
 

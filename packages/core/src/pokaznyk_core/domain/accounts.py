@@ -7,6 +7,7 @@ import unicodedata
 
 from pokaznyk_core.domain.eic import METERING_POINT_PREFIX, validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.values import plain_text
 
 DEFAULT_ACCOUNT_NUMBER_LENGTH = 10
 MAX_ACCOUNT_ENTRY_LENGTH = 40
@@ -56,7 +57,7 @@ def validate_account_number(
     """Return the account number in ``text`` (spaces and dashes dropped, and a label
     before it such as ``№`` or ``о/р``), or a problem when it is not exactly ``length``
     digits."""
-    number = _ACCOUNT_SEPARATORS.sub("", _ACCOUNT_LABEL.sub("", text, count=1))
+    number = _ACCOUNT_SEPARATORS.sub("", _ACCOUNT_LABEL.sub("", plain_text(text), count=1))
     if len(number) != length or not set(number) <= _ASCII_DIGITS:
         return Problem(Code.ACCOUNT_NUMBER_FORMAT, {"length": length})
     return number
@@ -149,8 +150,11 @@ _PUNCTUATION = str.maketrans(dict.fromkeys(",.;:!?()«»", " "))  # " may be an 
 
 
 def _normalize_surname(text: str, cyrillic: bool) -> str:
-    text = _SURNAME_LABEL.sub("", text, count=1).translate(_PUNCTUATION)
-    folded = unicodedata.normalize("NFC", text).casefold().translate(_APOSTROPHES)
+    text = _SURNAME_LABEL.sub("", plain_text(text), count=1).translate(_PUNCTUATION)
+    # Marks left over once composed are no letter's (й and ї compose): a stress mark.
+    composed = unicodedata.normalize("NFC", text)
+    composed = "".join(ch for ch in composed if unicodedata.category(ch) != "Mn")
+    folded = composed.casefold().translate(_APOSTROPHES)
     folded = _SPACES_AROUND_HYPHEN.sub("-", " ".join(folded.split()))
     return folded.translate(_LATIN_LOOKALIKES) if cyrillic else folded
 

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 
 _NUMBER = re.compile(r"(-?)([0-9]*)(?:[.,]([0-9]*))?")
+
+_WIDE_SEPARATORS = {"，": ",", "．": ".", "٫": ",", "٬": " ", "－": "-"}
+"""Full-width and Arabic separators, as their ASCII forms."""
+
+
+def plain_text(text: str) -> str:
+    """Text as typed, without what a keyboard or a copy adds that is no character of its
+    own: format characters (zero-width joiners, direction marks, a soft hyphen from a PDF
+    bill) dropped, and digits and separators of other scripts and widths (full-width
+    １２３, Arabic-Indic ٣, the Arabic decimal point) in their ASCII forms."""
+    if text.isascii():
+        return text
+    kept = []
+    for ch in text:
+        if unicodedata.category(ch) == "Cf":
+            continue
+        digit = unicodedata.decimal(ch, None)
+        kept.append(str(digit) if digit is not None else _WIDE_SEPARATORS.get(ch, ch))
+    return "".join(kept)
 
 
 def ascii_int(text: str, *, max_digits: int = 18) -> int | None:
@@ -103,6 +123,7 @@ def parse_value(
     are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
     never rounded). The result has exactly ``meter.decimals`` places.
     """
+    text = plain_text(text)
     if len(value_lines(text)) > 1:
         return Problem(Code.VALUE_SEVERAL)
     compact = "".join(ch for ch in text if not ch.isspace())
