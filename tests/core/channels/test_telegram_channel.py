@@ -229,3 +229,21 @@ def test_the_command_menu_is_set_in_ukrainian_for_everyone_and_in_english_for_en
     parsed = {c: only(telegram.parse(update({"text": f"/{c}"}))).incoming for c in names}
     assert parsed["start"].kind is IncomingKind.START
     assert all(i.kind is IncomingKind.BUTTON for c, i in parsed.items() if c != "start")
+
+
+def test_an_edited_message_is_read_as_an_edit_not_as_new_text() -> None:
+    update = {
+        "update_id": 7,
+        "edited_message": {
+            "message_id": 3,
+            "from": USER,
+            "chat": CHAT,
+            "date": 1,
+            "edit_date": 2,
+            "text": "8870",
+        },
+    }
+    result = telegram.parse(update)
+    assert result is not IGNORED
+    [message] = list(result)
+    assert message.incoming.kind is IncomingKind.EDITED and message.incoming.text == ""

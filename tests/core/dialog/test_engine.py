@@ -171,6 +171,38 @@ def test_a_cooldown_goes_back_to_the_menu() -> None:
     assert chat.stage() is Stage.MENU
 
 
+def test_the_failure_that_starts_a_cooldown_offers_the_shared_phone_at_once() -> None:
+    def answer(action: Action, chat: Chat) -> ActionResult:
+        return Verified(
+            problem=Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 60}),
+            retry_after=timedelta(hours=1),
+        )
+
+    chat = at_menu(Chat(facts(phone_sharing=True), answer))
+    chat.send(tap("menu:link"))
+    chat.send("0123456789")
+    chat.send("Петренко")
+    [locked] = chat.replies
+    assert render(Problem(Code.VERIFICATION_COOLDOWN, {"minutes": 60}), "uk") in locked.text
+    assert translate("dialog.locked_share_phone", "uk") in locked.text
+    assert locked.request_contact and chat.stage() is Stage.ASK_ACCOUNT
+
+
+def test_an_edited_message_a_photo_for_a_value_and_an_old_account_button_are_explained() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send(Incoming(IncomingKind.EDITED))
+    assert chat.said.startswith(translate("dialog.edited", "uk"))
+    assert chat.stage() is Stage.ENTER_ZONE
+    chat.send(Incoming(IncomingKind.PHOTO, photo_ref="display.jpg"))
+    assert chat.said.startswith(translate("dialog.photo_for_value", "uk"))
+    chat.send(tap("cancel"))
+    chat.send(tap("acc:84"))  # an account unlinked since, from an earlier message
+    assert chat.said.startswith(translate("dialog.button_old", "uk"))
+    assert chat.stage() is Stage.MENU
+
+
 def test_a_bad_account_number_is_explained_before_asking_the_surname() -> None:
     chat = at_menu(Chat(facts()))
     chat.send(tap("menu:submit"))

@@ -241,11 +241,15 @@ def _step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -
     if incoming.kind is IncomingKind.UNREADABLE:
         key = "photo_as_picture" if state.stage is Stage.AWAIT_PHOTO else "unreadable"
         return _again(state, turn, x.t(turn.locale, key))
+    if incoming.kind is IncomingKind.EDITED:
+        return _again(state, turn, x.t(turn.locale, "edited"))
     if incoming.kind is IncomingKind.TEXT and incoming.text.lstrip().startswith("/"):
         # A command this bot does not have (/help, /settings): never a surname or a value.
         return _again(state, turn, x.t(turn.locale, "not_understood"))
     if incoming.kind in (IncomingKind.PHOTO, IncomingKind.PHOTO_TOO_LARGE):
         key = "photo_mid_step" if state.reading_id else "photo_unexpected"
+        if not state.reading_id and state.stage is Stage.ENTER_ZONE:
+            key = "photo_for_value"  # a photo of the display sent for the value itself
         return _again(state, turn, x.t(turn.locale, key))
     answered = _by_stage(state, incoming, turn)
     if answered is not None:
@@ -254,6 +258,9 @@ def _step(state: DialogState, incoming: Incoming, facts: Facts, now: datetime) -
     if (incoming.payload in _ENTRY_BUTTONS or x.is_confirm(incoming.payload)) and finished:
         # A second tap of a reading's button after it was sent (or an old message's).
         return _again(state, turn, x.t(turn.locale, "button_finished"))
+    if incoming.payload.startswith((x.ACCOUNT_PREFIX, x.METER_PREFIX)):
+        # An account or meter button of an earlier question (or of an account unlinked).
+        return _again(state, turn, x.t(turn.locale, "button_old"))
     return _again(state, turn, x.t(turn.locale, "not_understood"))
 
 

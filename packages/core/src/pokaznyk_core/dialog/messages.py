@@ -24,6 +24,7 @@ class IncomingKind(StrEnum):
     PHOTO_TOO_LARGE = "photo_too_large"  # a picture the platform says is over the limit
     FOREIGN_CONTACT = "foreign_contact"  # shared a contact that is not their own
     UNREADABLE = "unreadable"  # a sticker, voice, location, file: nothing the dialog reads
+    EDITED = "edited"  # a message sent earlier, edited: the dialog has moved on from it
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,11 @@ def on_verified(state: DialogState, result: Verified, turn: Turn) -> Step:
             words.append(x.problem_text(left, loc))
         return Step(cleared.at(Stage.ASK_ACCOUNT), (prompt_account_number(turn, " ".join(words)),))
     if problem.code is Code.VERIFICATION_COOLDOWN and result.retry_after is not None:
-        # Told at once from now until it ends (to the second, as the service counts it).
+        # Told at once from now until it ends (to the second, as the service counts it),
+        # with the shared phone offered where a chat takes one, as every later time.
         until = (turn.now + result.retry_after).isoformat()
         cleared = cleared.at(cleared.stage, locked_until=until)
+        locked = _while_locked(cleared, turn)
+        if locked is not None:
+            return locked
     return menu_step(cleared, turn, x.problem_text(problem, loc))
