@@ -517,6 +517,42 @@ def test_full_width_digits_spaced_apart_fill_the_zones() -> None:
     assert chat.state.values == ("510.0", "210.0")
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "день 510 ніч 210",
+        "Ніч: 210, день: 510",
+        "day 510 kWh night 210 kWh",
+        "D\nдень 510\nніч 210",
+    ],
+)
+def test_values_named_by_their_zones_go_to_those_zones(typed: str) -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send(typed.removeprefix("D\n"))
+    assert chat.stage() is Stage.CONFIRM
+    assert chat.state.values == ("510.0", "210.0")
+
+
+def test_a_value_with_its_unit_is_the_value() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send(tap("menu:submit"))
+    chat.send("1 100,5 кВт·год")
+    assert chat.stage() is Stage.CONFIRM and chat.state.values == ("1100.5",)
+
+
+def test_a_zone_named_alone_is_entered_and_the_other_asked() -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send("ніч 210")
+    assert chat.stage() is Stage.ENTER_ZONE
+    assert chat.state.values == ("", "210.0") and chat.state.zone_index == 0
+    chat.send("день 510")
+    assert chat.stage() is Stage.CONFIRM and chat.state.values == ("510.0", "210.0")
+
+
 def test_a_value_that_is_not_a_number_stays_on_the_same_zone() -> None:
     two = meter(last=("500.0", "200.0"))
     chat = at_menu(Chat(facts(account(1, two))))

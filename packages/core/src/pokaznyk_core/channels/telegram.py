@@ -159,15 +159,15 @@ def parse(payload: Any) -> ParseResult:
             return IGNORED
         return [InboundMessage(str(sender_id), incoming, key, _name(sender))]
     if "edited_message" in update:  # a correction typed into an earlier message
-        message = update["edited_message"]
-        sender = message.get("from") if isinstance(message, dict) else None
-        chat = message.get("chat") if isinstance(message, dict) else None
-        if not isinstance(sender, dict) or not isinstance(chat, dict):
+        edit = update["edited_message"]
+        editor = edit.get("from") if isinstance(edit, dict) else None
+        where = edit.get("chat") if isinstance(edit, dict) else None
+        if not isinstance(editor, dict) or not isinstance(where, dict):
             return IGNORED
-        if chat.get("type") != "private" or sender.get("is_bot") is True:
+        if where.get("type") != "private" or editor.get("is_bot") is True:
             return IGNORED
-        edited = Incoming(kind=IncomingKind.EDITED, language_hint=_language(sender))
-        return [InboundMessage(str(_user_id(sender)), edited, key, _name(sender))]
+        edited = Incoming(kind=IncomingKind.EDITED, language_hint=_language(editor))
+        return [InboundMessage(str(_user_id(editor)), edited, key, _name(editor))]
     if "callback_query" in update:
         query = _object(update["callback_query"], "callback_query")
         sender = _object(query.get("from"), "callback_query.from")

@@ -17,7 +17,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
 from pokaznyk_core.domain.values import ascii_int, parse_value, separate_values, spaced_apart
 from pokaznyk_core.domain.window import Period, place_reading, window_of
-from pokaznyk_core.domain.zones import Zone
+from pokaznyk_core.domain.zones import Zone, labelled_values
 
 READING_NAMESPACE = UUID("6f1f3c1e-3f57-4d55-9a55-8c7f0b7b2d11")
 _YES = frozenset({"yes", "так", "ok", "ок", "1", "confirm", "підтвердити", "y", "т"})
@@ -228,6 +228,9 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
         return preview(state.at(Stage.ENTER_ZONE, values=values), turn)
     if incoming.kind is not IncomingKind.TEXT:
         return None
+    labelled = labelled_values(incoming.text, meter.spec.zones)
+    if labelled is not None:  # "день 12500 ніч 9200", "8 900,5 kWh"
+        return _labelled_zones(state, labelled, meter, turn)
     lines = separate_values(incoming.text)
     count = meter.spec.zone_count
     empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]
@@ -280,6 +283,23 @@ def _several_zones(state: DialogState, lines: list[str], turn: Turn) -> Step:
         before = said.state
         said = on_zone(before, Incoming(kind=IncomingKind.TEXT, text=line), turn) or said
         if said.state == before or said.state.stage is not Stage.ENTER_ZONE:
+            break  # refused, or all entered: what it says is the answer
+    return said
+
+
+def _labelled_zones(
+    state: DialogState, labelled: list[tuple[Zone, str]], meter: MeterInfo, turn: Turn
+) -> Step:
+    """Values each after its zone's word, in any order, as if each came in a message of its
+    own at its zone; the first one refused is said, the ones before it kept."""
+    said = Step(state, ())
+    for zone, text in labelled:
+        at = said.state.at(Stage.ENTER_ZONE, zone_index=meter.spec.zones.index(zone))
+        step = on_zone(at, Incoming(kind=IncomingKind.TEXT, text=text), turn)
+        if step is None:
+            break
+        said = step
+        if step.state == at or step.state.stage is not Stage.ENTER_ZONE:
             break  # refused, or all entered: what it says is the answer
     return said
 

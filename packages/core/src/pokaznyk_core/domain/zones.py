@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -38,3 +39,47 @@ def zones_for(zone_count: int) -> tuple[Zone, ...]:
         return _ZONES_BY_COUNT[zone_count]
     except KeyError:
         raise ValueError(f"a meter has 1 to 3 zones, not {zone_count}") from None
+
+
+_ZONE_WORDS: Mapping[str, Zone] = {
+    **dict.fromkeys(("загальна", "загальний", "total"), Zone.TOTAL),
+    **dict.fromkeys(("день", "денна", "денний", "вдень", "day"), Zone.DAY),
+    **dict.fromkeys(("ніч", "нічна", "нічний", "вночі", "night"), Zone.NIGHT),
+    **dict.fromkeys(("пік", "пікова", "піковий", "peak"), Zone.PEAK),
+    **dict.fromkeys(("напівпік", "напівпікова", "напівпіковий", "halfpeak"), Zone.HALF_PEAK),
+}
+"""The words people write a zone's value after ("день 12500 ніч 9200", "day 12500")."""
+_UNIT_WORDS = frozenset(("kwh", "квт", "год", "квт·год", "kw"))
+_HALF_PEAK = re.compile(r"\b(half|напів)[\s-]+(peak|пік)")
+_PARTS = re.compile(r"(\d[\d\s.,]*\d|\d)|([^\W\d_][^\W\d_·*]*(?:[·*][^\W\d_]+)?)")
+
+
+def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]] | None:
+    """The values of a message that names their zones ("день 12500 ніч 9200", "night: 9200")
+    or their unit ("8 900,5 kWh" at a one-zone meter), each after its zone's word, units
+    left out; None when the text is no such message: no word at all, a word that is neither
+    a unit nor a zone of this meter, a zone named twice or without a value, or a value
+    without a zone where the meter has several."""
+    found: list[tuple[Zone, str]] = []
+    named: Zone | None = None
+    worded = False
+    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold())
+    for number, word in _PARTS.findall(folded.replace("*", "·")):
+        if word:
+            worded = True
+            if word in _UNIT_WORDS:
+                continue
+            zone = _ZONE_WORDS.get(word)
+            if zone not in zones or named is not None or any(z is zone for z, _ in found):
+                return None
+            named = zone
+        elif named is not None:
+            found.append((named, number.strip()))
+            named = None
+        elif len(zones) == 1 and not found:
+            found.append((zones[0], number.strip()))
+        else:
+            return None
+    if not worded or named is not None or not found:
+        return None
+    return found
