@@ -156,3 +156,52 @@ async def test_a_phone_callers_value_no_reviewer_accepted_is_never_billed(
     [line] = await BillLine.select().where(BillLine.meter == meter.meter_id)
     assert (line["period"], line["basis"]) == ("2024-03", "estimated")
     assert line["consumption_1"] < 10 * 1000  # a month at the meter's own rate, not 97,700
+
+
+async def test_the_estimates_told_at_submission_are_those_the_next_bill_settles(
+    context: ServiceContext, clock: FixedClock
+) -> None:
+    """A tester's account: its last reading in a window was July's, one taken on 12 August
+    (outside the window) billed nothing, and August to October were estimated. The new
+    reading's note must name the months and the kWh that November's bill then settles,
+    not count from 12 August against September and October only."""
+    clock.instant = datetime(2023, 7, 31, 9, tzinfo=UTC)
+    meter = await make_meter_fixture(
+        context, initial={T: Decimal("1000.0")}, installed_on=date(2023, 1, 1)
+    )
+    await _submit(context, meter.meter_id, "1200.0", date(2023, 1, 31))
+    await _submit(context, meter.meter_id, "1800.0", date(2023, 7, 31))  # July's window
+    clock.instant = datetime(2023, 8, 12, 9, tzinfo=UTC)
+    await _submit(context, meter.meter_id, "1900.0", date(2023, 8, 12))  # off the window
+    for month in (8, 9, 10):
+        clock.instant = datetime(2023, month + 1, 10, 9, tzinfo=UTC)
+        await close_period(context, Period(2023, month), actor="test")
+    estimated = await BillLine.select().where(BillLine.meter == meter.meter_id)
+    assert [line["basis"] for line in estimated] == ["estimated"] * 3
+
+    clock.instant = datetime(2023, 11, 30, 9, tzinfo=UTC)  # November's window
+    outcome = await submit_reading(
+        context,
+        ReadingSubmission(
+            reading_id=uuid4(),
+            meter_id=meter.meter_id,
+            values={T: Decimal("2500.0")},
+            channel=Channel.TELEGRAM,
+            submitted_by="test",
+        ),
+    )
+    told = outcome.reconciliation
+    assert told is not None
+    assert told.periods == ("2023-08", "2023-09", "2023-10")
+    assert told.actual == Decimal(700)  # counted since July's reading, as the bill counts
+    assert told.estimated == sum(Decimal(line["consumption_1"]) / 10 for line in estimated)
+
+    clock.instant = datetime(2023, 12, 10, 9, tzinfo=UTC)
+    await close_period(context, Period(2023, 11), actor="test")
+    november = (
+        await BillLine.select()
+        .where((BillLine.meter == meter.meter_id) & (BillLine.period == "2023-11"))
+        .first()
+    )
+    assert november is not None and november["basis"] == "actual"
+    assert Decimal(november["consumption_1"]) / 10 == told.actual - told.estimated

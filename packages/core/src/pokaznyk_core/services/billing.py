@@ -19,6 +19,7 @@ from pokaznyk_core.domain.history import HISTORY_READINGS, is_baseline
 from pokaznyk_core.domain.meters import MeterSpec
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.window import Period, window_of
+from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
@@ -36,6 +37,13 @@ class PeriodCloseSummary:
     period: Period
     actual: int
     estimated: int
+
+
+def last_billed_on(earlier: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Of the readings before a period (oldest first), the one its bill counts from: the
+    last taken in a window, else the last one."""
+    in_window = [r for r in earlier if r["in_window"]]
+    return in_window[-1] if in_window else (earlier[-1] if earlier else None)
 
 
 def _counting(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -59,9 +67,7 @@ def _bill_meter(
     in_window = [r for r in counting if r["in_window"] and r["period"] == label]
     reading = in_window[-1] if in_window else None
     earlier = [r for r in counting if r["period"] < label]
-    previous_actual = next((r for r in reversed(earlier) if r["in_window"]), None) or (
-        earlier[-1] if earlier else None
-    )
+    previous_actual = last_billed_on(earlier)
     last_actual = (
         values_from_row(previous_actual, spec)
         if previous_actual
@@ -163,12 +169,17 @@ async def close_period(
 def reconciliation_for(
     estimated_bills: Sequence[tuple[str, int | None, int | None, int | None]],
     spec: MeterSpec,
-    since_period: str,
-    actual: Decimal,
+    earlier: Sequence[Mapping[str, Any]],
+    initial: Mapping[Zone, Decimal],
+    values: Mapping[Zone, Decimal],
 ) -> EstimateReconciliation | None:
-    """The estimates billed after `since_period` (of bills read before the new reading's
-    period: period and consumption per zone column), against the actual consumption a new
-    reading shows; None when nothing was estimated in between."""
+    """What a new reading of `values` in a window tells of the estimates billed since the
+    reading its period's bill will count from (`last_billed_on` of the `earlier` readings,
+    oldest first; the meter's `initial` reading without one), as the bill will settle them:
+    the estimated bills (read before the new reading's period: period and consumption per
+    zone column) against what the meter counted since. None when nothing was estimated."""
+    previous = last_billed_on(earlier)
+    since_period = previous["period"] if previous else ""
     estimated_periods = [line for line in estimated_bills if line[0] > since_period]
     lines = [
         {"consumption_1": c1, "consumption_2": c2, "consumption_3": c3}
@@ -183,4 +194,6 @@ def reconciliation_for(
         ),
         Decimal(0),
     )
+    last = values_from_row(previous, spec) if previous else initial
+    actual = sum((spec.advance(last[zone], values[zone]) for zone in spec.zones), Decimal(0))
     return reconcile(estimated, actual, [str(line[0]) for line in estimated_periods])

@@ -261,11 +261,18 @@ async def submit_reading(
         unverified = Flag.UNVERIFIED_SUBMITTER in flags
         superseded = tuple(o["id"] for o in competitors) if wins and not unverified else ()
         consumption_total = sum(verdict.consumption.values(), Decimal(0))
-        reconciliation = reconciliation_for(
-            found.estimated,
-            meter.spec,
-            baseline[0]["period"] if baseline else "",
-            consumption_total,
+        # Told only of a reading its period's bill will use: one taken in the window.
+        label = str(placement.period)
+        reconciliation = (
+            reconciliation_for(
+                found.estimated,
+                meter.spec,
+                [r for r in reversed(baseline) if r["period"] < label],
+                meter.initial,
+                submission.values,
+            )
+            if placement.in_window
+            else None
         )
         values = columns_from_values(submission.values, meter.spec)
         receipt = await store_reading(
