@@ -553,6 +553,15 @@ def test_a_zone_named_alone_is_entered_and_the_other_asked() -> None:
     assert chat.stage() is Stage.CONFIRM and chat.state.values == ("510.0", "210.0")
 
 
+def test_a_corrections_receipt_names_the_receipt_it_replaces() -> None:
+    corrected = replace(STORED, replaced=("5EJJ5AM82",))
+    chat = at_menu(Chat(facts(account()), submitting(corrected)))
+    chat.send(tap("menu:submit"))
+    chat.send("1100")
+    chat.send(tap(chat.payloads[0]))
+    assert translate("dialog.replaces", "uk", receipts="5EJJ5AM82") in chat.said
+
+
 def test_a_value_that_is_not_a_number_stays_on_the_same_zone() -> None:
     two = meter(last=("500.0", "200.0"))
     chat = at_menu(Chat(facts(account(1, two))))

@@ -169,6 +169,7 @@ async def test_a_correction_in_the_window_supersedes_the_earlier_reading(
     second = await submit(context, meter, {T: "180.0"}, taken_on=date(2026, 10, 30))
     assert second.status is ReadingStatus.ACCEPTED
     assert second.superseded == (first.reading_id,)
+    assert second.replaced_receipts == (first.receipt,)
     statuses = {
         r["id"]: r["status"]
         for r in await Reading.select(Reading.id, Reading.status).where(

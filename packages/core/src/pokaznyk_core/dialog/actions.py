@@ -138,6 +138,8 @@ class Submitted:
     error: Problem | None = None
     attempts_left: int | None = None
     """For a caller whose number is not on the account: refusals left before the cooldown."""
+    replaced: tuple[str, ...] = ()
+    """The receipts of the readings this one replaced (a correction in the window)."""
 
 
 @dataclass(frozen=True)

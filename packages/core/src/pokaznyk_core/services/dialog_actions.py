@@ -211,6 +211,7 @@ async def _submit(who: Who, action: act.SubmitReading, facts: Facts) -> act.Subm
         flags=verdict.flags | extra if outcome.stored else frozenset(),
         problems=verdict.problems,
         notices=tuple(notices),
+        replaced=outcome.replaced_receipts,
     )
 
 

@@ -67,6 +67,8 @@ class SubmissionOutcome:
     period: Period | None = None
     in_window: bool = False
     superseded: tuple[UUID, ...] = field(default_factory=tuple)
+    replaced_receipts: tuple[str, ...] = ()
+    """The receipts of the readings this one superseded (a correction in the window)."""
     reconciliation: EstimateReconciliation | None = None
     """Estimates billed since the previous reading against what this one shows."""
 
@@ -324,6 +326,7 @@ async def submit_reading(
         period=placement.period,
         in_window=placement.in_window,
         superseded=superseded,
+        replaced_receipts=tuple(o["receipt"] for o in competitors if o["id"] in superseded),
         reconciliation=reconciliation,
     )
 
