@@ -562,6 +562,14 @@ def test_a_corrections_receipt_names_the_receipt_it_replaces() -> None:
     assert translate("dialog.replaces", "uk", receipts="5EJJ5AM82") in chat.said
 
 
+def test_a_receipt_code_mistyped_at_the_menu_is_told_what_one_looks_like() -> None:
+    chat = at_menu(Chat(facts(account())))
+    chat.send("5EJJ5AM8")  # a character short
+    wrong = Problem(Code.RECEIPT_FORMAT, {"length": 9})
+    assert chat.said.startswith(render(wrong, "uk"))
+    assert chat.stage() is Stage.MENU
+
+
 def test_a_value_that_is_not_a_number_stays_on_the_same_zone() -> None:
     two = meter(last=("500.0", "200.0"))
     chat = at_menu(Chat(facts(account(1, two))))

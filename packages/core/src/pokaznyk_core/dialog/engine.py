@@ -294,7 +294,11 @@ def _by_stage(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None
             return menu.greeting(state, turn)
         if words in _THANKS:
             return menu.menu_step(state, turn, x.t(turn.locale, "thanks"))
-        return _at_menu(menu.reset(state), incoming, turn)
+        found = _at_menu(menu.reset(state), incoming, turn)
+        if found is None and resembles_receipt(incoming.text):  # a code mistyped
+            wrong = Problem(Code.RECEIPT_FORMAT, {"length": RECEIPT_LENGTH})
+            return menu.menu_step(state, turn, x.problem_text(wrong, turn.locale))
+        return found
     return None
 
 
