@@ -77,6 +77,9 @@ def test_the_star_key_alone_where_it_repeats_nothing_is_told_so() -> None:
     prompt = ivr.VoicePrompt(hint="digits_decimal", choices=(), locale="en")
     assert ivr.incoming_of_digits(prompt, "*#") == ivr.NO_STAR
     assert "star key cannot repeat" in ivr.notice(ivr.NO_STAR, "en").text
+    account_prompt = ivr.VoicePrompt(hint="digits", choices=(), locale="en")
+    read = ivr.incoming_of_digits(account_prompt, "*#")  # no value asked: no word of values
+    assert not isinstance(read, str) and read.text == "."
     with_star = ivr.VoicePrompt(hint="digits_decimal", choices=(), locale="en", star="zero")
     pressed = ivr.incoming_of_digits(with_star, "*#")
     assert not isinstance(pressed, str) and pressed.payload == "zero"

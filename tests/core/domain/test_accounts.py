@@ -197,6 +197,7 @@ def test_a_transliteration_of_another_spelling_does_not_match(given: str, on_fil
         ("12345", Code.ACCOUNT_NUMBER_FORMAT),
         ("62Z554330313580X", Code.EIC_CHECK_CHARACTER),  # a code with a wrong check character
         ("62Z 5543 3031 3580X", Code.EIC_CHECK_CHARACTER),
+        ("62Z5543\u00ad30313580X", Code.EIC_CHECK_CHARACTER),  # a soft hyphen from a bill
     ],
 )
 def test_a_malformed_entry_is_told_the_format_it_was_meant_in(text: str, code: Code) -> None:

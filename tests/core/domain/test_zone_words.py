@@ -41,6 +41,8 @@ def test_reads_each_value_after_its_zones_word(
         ("peak 5", TWO),  # not a zone of this meter
         ("hello 5", ONE),
         ("день", TWO),  # a zone without its value
+        ("-1100 kWh", ONE),  # a sign is no separator: the value is refused as typed
+        ("≈8900 кВт·год", ONE),
     ],
 )
 def test_is_no_labelled_message_otherwise(text: str, zones: tuple[Zone, ...]) -> None:

@@ -559,3 +559,16 @@ async def test_a_strangers_value_is_no_baseline_for_the_holders_next_reading(
     assert "Номер квитанції" in receipt
     values = sorted(r["value_1"] for r in await readings_of(fixture.meter_id))
     assert values == [51000, 990000]
+
+    clock.advance(timedelta(days=1))  # a stranger again, then the holder asks for the latest
+    stranger = Call(phone, "CA-huge-again", new_number())
+    entry_action, _ = await stranger.reaches_the_entry(fixture.account_number)
+    confirm_action, _ = await stranger.press(entry_action, "99500#")
+    await stranger.choice(confirm_action, "confirm")
+    asking = Call(phone, "CA-latest", "+380501110099")
+    language_action, _ = gather_of(await asking.post("/ivr/voice"))
+    menu_action, _ = await asking.press(language_action, "1")
+    latest_action, heard = await asking.choice(menu_action, "menu:status")
+    if "Введіть номер" in heard:
+        _, heard = await asking.press(latest_action, fixture.account_number + "#")
+    assert "5100" in heard and "99500" not in heard and "99000" not in heard

@@ -197,8 +197,10 @@ def incoming_of_digits(prompt: VoicePrompt, digits: str) -> Incoming | str:
         return Incoming(kind=IncomingKind.BUTTON, payload=prompt.choices[chosen - 1])
     if keys == TO_MENU:
         return Incoming(kind=IncomingKind.BUTTON, payload=MENU)
-    if keys == STAR:  # where it repeats nothing, not read as a lone decimal point either
-        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star) if prompt.star else NO_STAR
+    if keys == STAR and prompt.star:
+        return Incoming(kind=IncomingKind.BUTTON, payload=prompt.star)
+    if keys == STAR and prompt.hint == "digits_decimal":  # a value prompt that repeats nothing
+        return NO_STAR
     # `*` is the decimal point at every entry: on a meter without decimals too, where
     # 130*5 is refused as a fraction, never read as 1305.
     return Incoming(kind=IncomingKind.TEXT, text=keys.replace("*", "."))

@@ -68,6 +68,7 @@ def account_or_eic(text: str, length: int = DEFAULT_ACCOUNT_NUMBER_LENGTH) -> st
     its format: the EIC's when a word of it mixes letters and digits, as an EIC does, and
     it is long enough to be one; else the account number's (a number among words, "my
     account is 411000007", is a mistyped account number, not an EIC)."""
+    text = plain_text(text)
     number = validate_account_number(text, length)
     if not isinstance(number, Problem):
         return number

@@ -32,10 +32,14 @@ def is_baseline(status: str, flags: Iterable[str]) -> bool:
     the service could not verify (a phone caller not on the account) that no reviewer has
     accepted yet. A stranger's value must not make the holder's true reading "lower than
     the previous one", nor be read back to the holder as theirs."""
+    return status in COUNTING_STATUSES and not awaits_reviewer(status, flags)
+
+
+def awaits_reviewer(status: str, flags: Iterable[str]) -> bool:
+    """Whether a reading came from a submitter the service could not verify and waits for
+    a reviewer: it is not the customer's own, not even as "the latest reading"."""
     status_awaiting, flag = AWAITS_REVIEWER
-    if status not in COUNTING_STATUSES:
-        return False
-    return not (status == status_awaiting and flag in set(flags))
+    return status == status_awaiting and flag in set(flags)
 
 
 @dataclass(frozen=True)

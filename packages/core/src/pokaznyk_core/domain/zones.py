@@ -50,6 +50,8 @@ _ZONE_WORDS: Mapping[str, Zone] = {
 }
 """The words people write a zone's value after ("день 12500 ніч 9200", "day 12500")."""
 _UNIT_WORDS = frozenset(("kwh", "квт", "год", "квт·год", "kw"))
+_BETWEEN = " \t\r\n,;:=."
+"""What may stand between the words and the values besides them."""
 _HALF_PEAK = re.compile(r"\b(half|напів)[\s-]+(peak|пік)")
 _PARTS = re.compile(r"(\d[\d\s.,]*\d|\d)|([^\W\d_][^\W\d_·*]*(?:[·*][^\W\d_]+)?)")
 
@@ -63,8 +65,10 @@ def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]
     found: list[tuple[Zone, str]] = []
     named: Zone | None = None
     worded = False
-    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold())
-    for number, word in _PARTS.findall(folded.replace("*", "·")):
+    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold()).replace("*", "·")
+    if _PARTS.sub("", folded).strip(_BETWEEN):  # a sign or a symbol: "-1100 kWh", "≈8900"
+        return None
+    for number, word in _PARTS.findall(folded):
         if word:
             worded = True
             if word in _UNIT_WORDS:

@@ -15,6 +15,7 @@ from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.domain.accounts import normalize_phone_digits
 from pokaznyk_core.domain.checks import Flag
+from pokaznyk_core.domain.history import awaits_reviewer
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
@@ -268,12 +269,16 @@ async def _latest(account_ids: list[int]) -> act.Found:
     )
     found = []
     for meter in meters:
-        row = await (
+        rows = await (
             Reading.select()
             .where(Reading.meter == meter["id"])
             .where(Reading.status != ReadingStatus.SUPERSEDED.value)
+            .order_by(Reading.taken_on, ascending=False)
             .order_by(Reading.received_at, ascending=False)
-            .first()
+        )
+        # A phone caller's value no reviewer accepted is not the customer's latest.
+        row = next(
+            (r for r in rows if not awaits_reviewer(r["status"], r["flags"].split(","))), None
         )
         if row is None:
             continue

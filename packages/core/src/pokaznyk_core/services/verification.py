@@ -20,6 +20,7 @@ from pokaznyk_core.domain.accounts import (
 from pokaznyk_core.domain.checks import Flag
 from pokaznyk_core.domain.eic import validate_eic
 from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.values import plain_text
 from pokaznyk_core.domain.verification import (
     VerificationLimits,
     caller_readings_problem,
@@ -57,7 +58,7 @@ class VerificationOutcome:
 
 async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str, Any] | None:
     """The account row for an account number or the EIC of one of its metering points."""
-    text = account_or_eic.strip()
+    text = plain_text(account_or_eic).strip()
     number = validate_account_number(text, context.settings.account_number_length)
     if not isinstance(number, Problem):  # plain SQL: it runs on every verification
         rows = await Account.raw("SELECT * FROM account WHERE number = {}", number)
