@@ -1,14 +1,19 @@
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import (
     RECEIPT_ALPHABET,
     RECEIPT_LENGTH,
+    ReceiptLookupLimits,
     normalize_receipt,
+    receipt_entry_problem,
     receipt_from_uuid,
+    receipt_lookup_gate,
     spoken_receipt,
 )
 
@@ -78,3 +83,42 @@ def test_spells_a_receipt_one_character_at_a_time() -> None:
     assert spoken_receipt("7km-2ac-dxy") == ["7", "K", "M", "2", "A", "C", "D", "X", "Y"]
     with pytest.raises(ValueError, match="receipt"):
         spoken_receipt("nope")
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "ACDEFHJK", "ACDEFHJKMN", "ACDEFHJK1", "quittance", "A" * 41, "ACD-EFH-JKM" * 4]
+)
+def test_a_receipt_field_that_holds_no_receipt_is_told_the_format(typed: str) -> None:
+    assert receipt_entry_problem(typed) == Problem(Code.RECEIPT_FORMAT, {"length": RECEIPT_LENGTH})
+
+
+@pytest.mark.parametrize("typed", ["ACDEFHJKM", " acd efh jkm ", "АСD-ЕFН-JКM", "5B6ZACDEF"])
+def test_a_receipt_field_takes_any_spelling_normalize_receipt_reads(typed: str) -> None:
+    assert receipt_entry_problem(typed) is None
+
+
+MINUTE = timedelta(minutes=1)
+NOON = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
+
+
+def test_receipt_lookups_pause_after_ten_misses_in_an_hour_for_an_hour() -> None:
+    limits = ReceiptLookupLimits()
+    misses = [NOON + n * MINUTE for n in range(9)]
+    open_gate = receipt_lookup_gate(misses, NOON + 9 * MINUTE, limits)
+    assert open_gate.allowed and open_gate.attempts_left == 1
+    misses.append(NOON + 10 * MINUTE)
+    paused = receipt_lookup_gate(misses, NOON + 20 * MINUTE, limits)
+    assert not paused.allowed
+    assert paused.problem == Problem(Code.RECEIPT_LOOKUPS_PAUSED, {"minutes": 50})
+    assert paused.retry_after == 50 * MINUTE
+    assert receipt_lookup_gate(misses, NOON + 70 * MINUTE, limits).allowed
+
+
+def test_receipt_misses_spread_over_more_than_an_hour_never_pause() -> None:
+    misses = [NOON + n * 7 * MINUTE for n in range(20)]
+    assert receipt_lookup_gate(misses, misses[-1], ReceiptLookupLimits()).allowed
+
+
+def test_receipt_misses_are_remembered_as_long_as_they_can_pause() -> None:
+    limits = ReceiptLookupLimits()
+    assert limits.remembered_for == limits.window + limits.pause

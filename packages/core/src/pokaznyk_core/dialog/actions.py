@@ -155,6 +155,8 @@ class ReceiptStatus:
     values: dict[Zone, str] = field(default_factory=dict)
     account_id: int | None = None
     """The account the reading is on (told when the customer has several)."""
+    channel: str = ""
+    """The channel the reading came by (``Channel`` value)."""
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ from pokaznyk_core.domain.outcomes import CODE_PARAMS, Code, Problem
 from pokaznyk_core.domain.receipts import (
     RECEIPT_ALPHABET,
     RECEIPT_LENGTH,
+    ReceiptLookupLimits,
     normalize_receipt,
+    receipt_entry_problem,
     receipt_from_uuid,
+    receipt_lookup_gate,
     spoken_receipt,
 )
 from pokaznyk_core.domain.values import format_value, parse_value
@@ -74,6 +77,7 @@ __all__ = [
     "PreviousReading",
     "Problem",
     "ReadingVerdict",
+    "ReceiptLookupLimits",
     "VerificationGate",
     "VerificationLimits",
     "WindowConfig",
@@ -94,7 +98,9 @@ __all__ = [
     "parse_value",
     "place_reading",
     "plan_replacement",
+    "receipt_entry_problem",
     "receipt_from_uuid",
+    "receipt_lookup_gate",
     "reconcile",
     "spoken_receipt",
     "surname_matches",

@@ -51,6 +51,7 @@ class Code(StrEnum):
 
     PERIOD_FORMAT = "period.format"
     RECEIPT_FORMAT = "receipt.format"
+    RECEIPT_LOOKUPS_PAUSED = "receipt.lookups_paused"
 
     VERIFICATION_FAILED = "verification.failed"
     VERIFICATION_ATTEMPTS_LEFT = "verification.attempts_left"
@@ -116,6 +117,7 @@ CODE_PARAMS: Mapping[Code, frozenset[str]] = MappingProxyType(
         Code.READING_ACCEPTED: frozenset({"receipt", "period"}),
         Code.PERIOD_FORMAT: frozenset(),
         Code.RECEIPT_FORMAT: frozenset({"length"}),
+        Code.RECEIPT_LOOKUPS_PAUSED: frozenset({"minutes"}),
         Code.VERIFICATION_FAILED: frozenset(),
         Code.VERIFICATION_ATTEMPTS_LEFT: frozenset({"attempts_left"}),
         Code.VERIFICATION_COOLDOWN: frozenset({"minutes"}),

@@ -8,11 +8,26 @@ Ukrainian keyboard to the Latin letters they look like.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
+
+from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.verification import (
+    VerificationGate,
+    VerificationLimits,
+    verification_gate,
+    wait_minutes,
+)
 
 RECEIPT_ALPHABET = "23456789ACDEFHJKMNPQRTUVWXY"
 RECEIPT_LENGTH = 9
+MAX_RECEIPT_ENTRY_LENGTH = 40
+"""The longest text a receipt number field takes (spaces and dashes between the groups
+included); anything longer is no receipt number and is not looked at further."""
 
 _TYPED = str.maketrans(
     {
@@ -94,3 +109,53 @@ def spoken_receipt(code: str) -> list[str]:
     if normalized is None:
         raise ValueError(f"not a receipt code: {code!r}")
     return list(normalized)
+
+
+def receipt_entry_problem(text: str) -> Problem | None:
+    """What makes ``text``, typed where a receipt number is asked for, no receipt number
+    (told what one looks like; nothing is looked up). None when it is one."""
+    if len(text) > MAX_RECEIPT_ENTRY_LENGTH or normalize_receipt(text) is None:
+        return Problem(Code.RECEIPT_FORMAT, {"length": RECEIPT_LENGTH})
+    return None
+
+
+@dataclass(frozen=True)
+class ReceiptLookupLimits:
+    """How many receipt numbers that find no reading one client (a web address) may try
+    before its lookups pause. A receipt number is no proof of identity, and the status of
+    a reading is little to tell, but numbers tried one after another must not find the
+    readings there are: with about 7.6 * 10^12 possible numbers and a few million
+    readings, ten misses an hour make a hit out of reach, and a customer mistyping a
+    number (look-alike letters and spacing are read back already) is hardly held up."""
+
+    misses: int = 10
+    """Numbers not found within ``window`` that start a pause."""
+    window: timedelta = timedelta(hours=1)
+    """The span in which a client's misses are counted."""
+    pause: timedelta = timedelta(hours=1)
+    """How long lookups wait, from the miss that reached the limit."""
+
+    @property
+    def remembered_for(self) -> timedelta:
+        """How long a miss counts for anything: an older one is never read again."""
+        return self.window + self.pause
+
+    def as_attempts(self) -> VerificationLimits:
+        """The same limit in the terms of a user's failed attempts."""
+        return VerificationLimits(
+            user_failures=self.misses, user_window=self.window, user_cooldown=self.pause
+        )
+
+
+def receipt_lookup_gate(
+    misses: Sequence[datetime], now: datetime, limits: ReceiptLookupLimits
+) -> VerificationGate:
+    """Whether a client whose earlier receipt numbers found nothing at ``misses`` may look
+    one up at ``now``: counted and paused the way a user's failed verifications are.
+    While paused no number is looked up, found or not (answering the numbers that exist
+    would tell them apart); the pause says how many minutes are left."""
+    gate = verification_gate(misses, [], now, limits.as_attempts())
+    if gate.allowed or gate.retry_after is None:
+        return gate
+    paused = Problem(Code.RECEIPT_LOOKUPS_PAUSED, {"minutes": wait_minutes(gate.retry_after)})
+    return dataclasses.replace(gate, problem=paused)

@@ -99,10 +99,14 @@ def holder_entry_problem(
     return found if isinstance(found, Problem) else None
 
 
+def wait_minutes(wait: timedelta) -> int:
+    """The minutes a wait is told as: rounded up, at least one."""
+    return max(1, math.ceil(wait / timedelta(minutes=1)))
+
+
 def cooldown_problem(wait: timedelta) -> Problem:
     """What a user in a cooldown is told: the minutes left, rounded up."""
-    minutes = max(1, math.ceil(wait / timedelta(minutes=1)))
-    return Problem(Code.VERIFICATION_COOLDOWN, {"minutes": minutes})
+    return Problem(Code.VERIFICATION_COOLDOWN, {"minutes": wait_minutes(wait)})
 
 
 def caller_readings_problem(taken: int, limits: VerificationLimits) -> Problem | None:

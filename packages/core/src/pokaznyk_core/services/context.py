@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pokaznyk_core.clock import Clock, SystemClock
 from pokaznyk_core.domain.checks import PlausibilityLimits
+from pokaznyk_core.domain.receipts import ReceiptLookupLimits
 from pokaznyk_core.domain.verification import VerificationLimits
 from pokaznyk_core.domain.window import WindowConfig
 from pokaznyk_core.settings import Settings
@@ -22,6 +23,7 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     limits: PlausibilityLimits = field(default_factory=PlausibilityLimits)
     verification: VerificationLimits = field(default_factory=VerificationLimits)
+    receipt_lookups: ReceiptLookupLimits = field(default_factory=ReceiptLookupLimits)
 
     @cached_property
     def window(self) -> WindowConfig:

@@ -6,7 +6,7 @@ snapshot for the actions that only read (a receipt's status, the latest readings
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,8 @@ from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.evidence import attach_chat_photo
-from pokaznyk_core.services.readings import ReadingSubmission, find_by_receipt, submit_reading
+from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
+from pokaznyk_core.services.receipt_lookup import find_receipt_status, receipt_status
 from pokaznyk_core.services.verification import (
     VerificationOutcome,
     accounts_with_phone,
@@ -73,8 +74,8 @@ async def perform(who: Who, action: act.Action, facts: Facts) -> act.ActionResul
     if isinstance(action, act.AttachPhoto):
         return await _attach_photo(who, action)
     if isinstance(action, act.LookupReceipt):
-        row = await find_by_receipt(action.code)
-        return act.Found((_status(row, with_values=False),) if row else ())
+        found = await find_receipt_status(action.code)
+        return act.Found((found,) if found is not None else ())
     if isinstance(action, act.LatestReadings):
         linked = {a.account_id for a in facts.accounts}
         if facts.guest is not None and facts.guest.verified:  # a phone caller's own account
@@ -238,22 +239,10 @@ _PHOTO_REFUSALS = {
 """What a chat is told of a photo `services.evidence` refused (anything else: "failed")."""
 
 
-def _status(
-    row: dict[str, Any],
-    *,
-    with_values: bool,
-    serial: str = "",
-    values: dict[Zone, str] | None = None,
-) -> act.ReceiptStatus:
-    return act.ReceiptStatus(
-        receipt=row["receipt"],
-        status=row["status"],
-        period=row["period"],
-        taken_on=row["taken_on"].isoformat(),
-        in_window=bool(row["in_window"]),
-        meter_serial=serial if with_values else "",
-        values=(values or {}) if with_values else {},
-        account_id=row.get("account") if with_values else None,
+def _status(row: dict[str, Any], *, serial: str, values: dict[Zone, str]) -> act.ReceiptStatus:
+    """A reading's status with its meter and values, for the customer it was verified for."""
+    return replace(
+        receipt_status(row), meter_serial=serial, values=values, account_id=row["account"]
     )
 
 
@@ -284,7 +273,7 @@ async def _latest(account_ids: list[int]) -> act.Found:
             continue
         spec = spec_of(meter)
         values = {z: spec.format(v) for z, v in values_from_row(row, spec).items()}
-        found.append(_status(row, with_values=True, serial=meter["serial"], values=values))
+        found.append(_status(row, serial=meter["serial"], values=values))
     bills = [
         act.BillStatus(
             period=str(bill.period),

@@ -11,7 +11,8 @@ hour:
   message still pending is never deleted, however old);
 - records of platform updates older than `UPDATES_KEPT` (platforms redeliver within hours:
   Telegram keeps an unconfirmed update for 24 hours);
-- failed verifications older than the limits look back (`VerificationLimits.remembered_for`).
+- failed verifications, and receipt numbers that found nothing, older than their limits
+  look back (`VerificationLimits.remembered_for`, `ReceiptLookupLimits.remembered_for`).
 
 Readings, rejected submissions (the statistics), the audit log, identities and dialog state
 are never touched here.
@@ -62,9 +63,8 @@ async def prune(context: ServiceContext, *, batch: int = BATCH) -> Pruned:
         "outbox_message", "created_at", now - OUTBOX_KEPT, batch, keep_status=PENDING
     )
     updates = await _prune_oldest("processed_update", "received_at", now - UPDATES_KEPT, batch)
-    failures = await _prune_oldest(
-        "verification_failure", "failed_at", now - context.verification.remembered_for, batch
-    )
+    remembered = max(context.verification.remembered_for, context.receipt_lookups.remembered_for)
+    failures = await _prune_oldest("verification_failure", "failed_at", now - remembered, batch)
     return Pruned(outbox, updates, failures)
 
 
