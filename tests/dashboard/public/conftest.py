@@ -58,11 +58,23 @@ def unescape(text: str) -> str:
     return text.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
 
 
-@pytest.fixture
-async def visitor(context: ServiceContext, database: Database) -> AsyncIterator[Visitor]:
-    """A fresh visitor from an address of its own (the attempt limits count per address)."""
+async def _fresh_visitor(context: ServiceContext, database: Database) -> AsyncIterator[Visitor]:
     app = create_app(context, database=database)
     n = next(_addresses)
     transport = httpx.ASGITransport(app=app, client=(f"10.{n // 250}.{n % 250}.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Visitor(client)
+
+
+@pytest.fixture
+async def visitor(context: ServiceContext, database: Database) -> AsyncIterator[Visitor]:
+    """A fresh visitor from an address of its own (the attempt limits count per address)."""
+    async for fresh in _fresh_visitor(context, database):
+        yield fresh
+
+
+@pytest.fixture
+async def stranger(context: ServiceContext, database: Database) -> AsyncIterator[Visitor]:
+    """Another visitor, from another address, with cookies of its own."""
+    async for fresh in _fresh_visitor(context, database):
+        yield fresh

@@ -139,6 +139,7 @@ def page(
     context: Mapping[str, Any] | None = None,
     *,
     status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> Template:
     """A page or fragment in the visitor's language; a ``?lang=`` choice is remembered."""
     locale = request_locale(request)
@@ -159,6 +160,7 @@ def page(
         context={"locale": locale, "lang_path": here, **(context or {})},
         cookies=cookies,
         status_code=status_code,
+        headers=dict(headers or {}),
     )
 
 

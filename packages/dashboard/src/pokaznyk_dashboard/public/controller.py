@@ -40,6 +40,7 @@ URLS = {
     "send": "/submit/send",
     "photo": "/submit/photo",
     "restart": "/submit",
+    "lookup": "/submit/receipt",
 }
 
 
