@@ -20,7 +20,7 @@ from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services import identities
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
-from pokaznyk_core.services.reading_store import baseline_sql
+from pokaznyk_core.services.reading_store import baseline_sql, readings_and_bills
 from pokaznyk_core.services.readings import ReadingSubmission, SubmissionOutcome, submit_reading
 from pokaznyk_core.storage.engine import Database
 from pokaznyk_core.storage.tables import AuditEntry, Reading, RejectedSubmission
@@ -406,3 +406,26 @@ async def test_the_dialogs_facts_check_a_reading_against_the_history_the_submiss
     assert stored.stored
     assert preview.flags == stored.verdict.flags
     assert stored.status is (ReadingStatus.FLAGGED if preview.flags else ReadingStatus.ACCEPTED)
+
+
+async def test_the_dialogs_facts_hold_the_readings_the_submission_reads_ties_included(
+    context: ServiceContext,
+) -> None:
+    """The chat's facts and the submission read each meter's latest 17 readings; two taken
+    on the day of the 17th (SQLite's facts cut at that day) must not make the sets differ."""
+    meter = await make_meter_fixture(context, initial={T: Decimal("1000")})
+    taken, value = date(2025, 1, 10), 1000
+    for n in range(20):
+        value += 50
+        await submit(context, meter, {T: str(value)}, taken_on=taken)
+        if n not in (2, 3):  # the 3rd, 4th and 5th share a day: the 17th newest among them
+            taken += timedelta(days=30)
+    [account] = await identities.account_infos(
+        [meter.account_id], today=context.today(), window=context.window
+    )
+    [facts] = account.meters
+    found = await readings_and_bills(uuid4(), meter.meter_id, before_period="2026-10")
+    read = [(r["taken_on"], r["value_1"]) for r in found.recent]
+    held = [(p.taken_on, int(p.values[T] * 10)) for p in facts.recent]
+    assert len(held) == 17 and held == read
+    assert facts.recent_complete is found.complete is False

@@ -113,41 +113,51 @@ _READING_KEYS = ("taken_on", "received_at", "value_1", "value_2", "value_3", "pe
 # facts on every message, so round trips count.
 # Each meter's latest `RECENT_READINGS`, as the submission service reads them, so that the
 # confirmation's warnings and the stored reading's flags come from the same history.
+# PostgreSQL takes them with a lateral join (the meter's index, once a meter); SQLite, which
+# has none, takes the readings since the date of the meter's `RECENT_READINGS`th (one
+# lookup a meter; a tie on that date may add a reading, which `_account_infos_from` drops).
 # `{accounts}` is where the accounts come from (ending in the alias `a`), `{where}` holds
 # the placeholders of the caller's driver or Piccolo's `{}`.
-_FACTS = f"""
-SELECT {{link}} AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
+_FACTS = """
+SELECT {link} AS link_id, a.id AS account_id, a.number, a.status, a.settlement, a.street,
        a.building, a.apartment, mp.id AS point_id, mp.eic, m.id AS meter_id, m.serial,
        m.digits, m.decimals, m.zone_count, m.installed_on, m.initial_1, m.initial_2,
        m.initial_3, r.taken_on AS r_taken_on, r.received_at AS r_received_at,
        r.value_1 AS r_value_1, r.value_2 AS r_value_2, r.value_3 AS r_value_3,
        r.period AS r_period, r.in_window AS r_in_window
-FROM {{accounts}}
+FROM {accounts}
 LEFT JOIN metering_point mp ON mp.account = a.id
 LEFT JOIN meter m ON m.metering_point = mp.id AND m.removed_on IS NULL
-LEFT JOIN reading r ON r.meter = m.id AND r.id IN (
-    SELECT b.id FROM reading b WHERE b.meter = m.id AND {baseline_sql("b.")}
-    ORDER BY b.taken_on DESC, b.received_at DESC LIMIT {RECENT_READINGS})
-WHERE {{where}} AND a.status = 'active'
+{readings}
+WHERE {where} AND a.status = 'active'
 """
+_LATEST = "ORDER BY {b}taken_on DESC, {b}received_at DESC"
+_PG_READINGS = f"""LEFT JOIN LATERAL (
+    SELECT * FROM reading b WHERE b.meter = m.id AND {baseline_sql("b.")}
+    {_LATEST.format(b="b.")} LIMIT {RECENT_READINGS}) r ON true"""
+_SQLITE_READINGS = f"""LEFT JOIN reading r ON r.meter = m.id AND {baseline_sql("r.")}
+    AND r.taken_on >= COALESCE((SELECT b.taken_on FROM reading b
+        WHERE b.meter = m.id AND {baseline_sql("b.")} {_LATEST.format(b="b.")}
+        LIMIT 1 OFFSET {RECENT_READINGS - 1}), '0001-01-01')"""
 FACTS_ORDER = "link_id, point_id, meter_id, r_taken_on DESC, r_received_at DESC"
 """The order `_account_infos_from` reads the facts' rows in: linked accounts oldest link
 first, then each meter's readings newest first."""
 
 
-def linked_facts_sql(*, identity: str) -> str:
+def linked_facts_sql(*, identity: str, postgres: bool) -> str:
     """The facts' rows of an identity's linked accounts (unordered: see `FACTS_ORDER`)."""
     return _FACTS.format(
         link="la.id",
         accounts="linked_account la JOIN account a ON a.id = la.account",
+        readings=_PG_READINGS if postgres else _SQLITE_READINGS,
         where=f"la.identity = {identity}",
     )
 
 
 def _account_facts_sql(where: str) -> str:
-    return (
-        _FACTS.format(link="a.id", accounts="account a", where=where) + " ORDER BY " + FACTS_ORDER
-    )
+    readings = _PG_READINGS if is_postgres() else _SQLITE_READINGS
+    facts = _FACTS.format(link="a.id", accounts="account a", readings=readings, where=where)
+    return facts + " ORDER BY " + FACTS_ORDER
 
 
 async def linked_accounts(
@@ -157,7 +167,7 @@ async def linked_accounts(
     counting reading: what the dialog's facts need. With ``today`` in the window, each
     meter's check baseline skips this window's readings (a correction is checked against
     the reading before them, as the submission service does)."""
-    sql = linked_facts_sql(identity="{}") + " ORDER BY " + FACTS_ORDER
+    sql = linked_facts_sql(identity="{}", postgres=is_postgres()) + " ORDER BY " + FACTS_ORDER
     rows = await Account.raw(sql, identity_id)
     return await _account_infos_from(rows, None, verified=True, today=today, window=window)
 
@@ -208,7 +218,7 @@ async def _account_infos_from(
             continue
         meter_id = int(row["meter_id"])
         meters.setdefault(meter_id, row)
-        if row["r_taken_on"] is not None:
+        if row["r_taken_on"] is not None and len(readings[meter_id]) < RECENT_READINGS:
             readings[meter_id].append(
                 {key: row[f"r_{key}"] for key in _READING_KEYS} | {"meter": meter_id}
             )

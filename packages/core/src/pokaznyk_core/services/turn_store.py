@@ -101,7 +101,7 @@ _PG_READ = f"""
 SELECT EXISTS (SELECT 1 FROM processed_update WHERE channel = $1 AND update_key = $3) AS seen,
        x.*,
        (SELECT json_agg(f ORDER BY {FACTS_ORDER})
-        FROM ({linked_facts_sql(identity="x.id")}) AS f) AS fact_rows
+        FROM ({linked_facts_sql(identity="x.id", postgres=True)}) AS f) AS fact_rows
 FROM (SELECT 1) AS one
 LEFT JOIN ({IDENTITY_WITH_STATE.format(channel="$1", user="$2")}) AS x ON true
 """
@@ -143,7 +143,7 @@ SELECT person.*, state.id AS state_id FROM person, state
 """
 
 _SQLITE_SEEN = "SELECT 1 FROM processed_update WHERE channel = ? AND update_key = ?"
-_SQLITE_FACTS = linked_facts_sql(identity="?") + " ORDER BY " + FACTS_ORDER
+_SQLITE_FACTS = linked_facts_sql(identity="?", postgres=False) + " ORDER BY " + FACTS_ORDER
 SQLITE_IDENTITY = IDENTITY_WITH_STATE.format(channel="?", user="?")
 SQLITE_RECORD = (
     "INSERT INTO processed_update (channel, update_key, received_at) VALUES (?, ?, ?)"
