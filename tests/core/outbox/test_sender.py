@@ -316,7 +316,9 @@ async def test_flood_control_holds_the_whole_channel_for_as_long_as_it_says(
         assert (await row(other))["status"] == "pending"
         clock.advance(timedelta(seconds=31))
         assert await send_due(platforms_context, client, limiter=limiter) == 2
-    assert [m["text"] for m in fake_telegram.sent_messages()] == ["перша", "перша", "інша"]
+    first, *after_the_pause = [m["text"] for m in fake_telegram.sent_messages()]
+    assert first == "перша"  # two chats of one round: either may reach Telegram first
+    assert sorted(after_the_pause) == sorted(["перша", "інша"])
 
 
 async def test_a_stopping_worker_starts_no_send_and_leaves_the_rest_due_at_once(

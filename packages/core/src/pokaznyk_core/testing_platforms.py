@@ -6,7 +6,9 @@ Viber or Messenger callback links to) each listen on 127.0.0.1 on a free port, i
 running event loop (`async with`) or in a thread of their own (`with
 fake.running_in_thread()`, for code that runs its own loop such as the CLI). They record
 every request and can be told to answer the next calls with a server error (`fail_next`)
-or with the platform's flood-control answer (`throttle_next`).
+or with the platform's flood-control answer (`throttle_next`), or to keep a call waiting
+for its answer (`hold_next`: a slow or hanging platform); `received` waits until the
+requests received satisfy a condition.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -85,6 +87,11 @@ class FakePlatform:
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
     _port: int = 0
+    _holds: list[tuple[Callable[[RecordedRequest], bool], asyncio.Event]] = field(
+        default_factory=list
+    )
+    _held: list[asyncio.Event] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -108,6 +115,21 @@ class FakePlatform:
         """The platform's flood-control answer."""
         return 429, {"error": "too many requests", "retry_after": retry_after}
 
+    def hold_next(self, match: Callable[[RecordedRequest], bool]) -> asyncio.Event:
+        """Keep the answer to the next request that `match` accepts until the returned
+        event is set (a platform call that is slow or hangs). The request is recorded
+        when it arrives; the fake's other connections are answered meanwhile."""
+        release = asyncio.Event()
+        self._holds.append((match, release))
+        return release
+
+    async def received(self, condition: Callable[[list[RecordedRequest]], bool]) -> None:
+        """Return once `condition` holds of the requests received so far (looked at again
+        as each request arrives)."""
+        while not condition(self.requests):
+            self._arrived.clear()
+            await self._arrived.wait()
+
     def calls(self, suffix: str) -> list[RecordedRequest]:
         """Recorded requests whose path ends with `suffix` (e.g. "/sendMessage")."""
         return [r for r in self.requests if r.path.endswith(suffix)]
@@ -123,6 +145,8 @@ class FakePlatform:
 
     async def stop(self) -> None:
         """Stop listening and close the connections."""
+        for release in self._held:  # a held call is answered as the server goes
+            release.set()
         if self._server is not None:
             self._server.close()
             for writer in list(self._writers):
@@ -173,6 +197,8 @@ class FakePlatform:
                 if request is None:
                     break
                 self.requests.append(request)
+                self._arrived.set()
+                await self._hold(request)
                 status, body = self._failures.pop(0) if self._failures else self.answer(request)
                 await self._respond(writer, status, body)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -180,6 +206,15 @@ class FakePlatform:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+    async def _hold(self, request: RecordedRequest) -> None:
+        for held in self._holds:
+            match, release = held
+            if match(request):
+                self._holds.remove(held)
+                self._held.append(release)
+                await release.wait()
+                return
 
     @staticmethod
     async def _respond(

@@ -14,7 +14,7 @@ again later, waiting as the outbox does (`sender.backoff`), and given up after
 A row given up keeps its reference, with the reason, so nothing is lost.
 
 Rows are claimed as the outbox claims messages: the claim moves `fetch_next_at` a lease
-(`sender.LEASE`) ahead, with `FOR UPDATE SKIP LOCKED` on PostgreSQL and inside one
+(`claims.LEASE`) ahead, with `FOR UPDATE SKIP LOCKED` on PostgreSQL and inside one
 IMMEDIATE transaction on SQLite, so several workers never download one photo together;
 the image is stored only while the row still holds the reference, so a worker whose lease
 ran out stores nothing twice. The bot token is never written to a log line, a row or an
@@ -37,9 +37,10 @@ import httpx
 from pokaznyk_core.dialog.messages import Reply
 from pokaznyk_core.domain.readings import MAX_PHOTO_BYTES, Channel
 from pokaznyk_core.i18n import normalize_locale, translate
+from pokaznyk_core.outbox.claims import LEASE
 from pokaznyk_core.outbox.delivery import json_object
 from pokaznyk_core.outbox.queue import enqueue
-from pokaznyk_core.outbox.sender import LEASE, backoff
+from pokaznyk_core.outbox.sender import backoff
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.customers import Refusal
@@ -57,7 +58,7 @@ MAX_FETCH_ATTEMPTS = 16
 to an hour) the last is about six and a half hours after the first."""
 DOWNLOAD_SECONDS = 60.0
 """The longest one download may take in all (a server that sends a byte a second would
-otherwise hold it for ever); well inside the claim's lease (`sender.LEASE`, 2 minutes)."""
+otherwise hold it for ever); well inside the claim's lease (`claims.LEASE`, 2 minutes)."""
 PARALLEL_DOWNLOADS = 4
 """Photos claimed and downloaded at once (at most 4 × 5 MiB in memory)."""
 FILE_REF_SUFFIX = "/file-ref"

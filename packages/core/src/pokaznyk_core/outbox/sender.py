@@ -1,10 +1,13 @@
-"""The outbox sender: claims due messages, calls the platform APIs, records each outcome.
+"""The outbox sender: calls the platform APIs for claimed messages, one chat in order, and
+records each outcome.
 
-Claiming leases a batch (its `next_attempt_at` moves `LEASE` ahead), so other workers skip
-it: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite inside one IMMEDIATE
-transaction. A message is marked sent in its own statement right after the platform's
-2xx, so in normal operation it goes out once; only a worker that dies between the call and
-that statement lets the lease expire and the message go again.
+Messages are claimed for a sender (`outbox.claims`), so no other sender has them. A
+message is marked sent in its own statement right after the platform's 2xx, so in normal
+operation it goes out once; only a sender that dies (or loses the sender's lease) between
+the call and that statement lets the message go again.
+
+`send_due` is one round: it claims what is due and waits for every chat of it; `run_worker`
+runs rounds until stopped.
 """
 
 from __future__ import annotations
@@ -13,12 +16,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from pokaznyk_core.outbox.claims import (
+    LEASE,
+    Claimed,
+    claim,
+    due_again,
+    free_former_claims,
+    new_holder,
+    still_held,
+)
 from pokaznyk_core.outbox.delivery import (
     Outcome,
     build_request,
@@ -26,12 +37,23 @@ from pokaznyk_core.outbox.delivery import (
     load_payload,
     outcome_of,
 )
-from pokaznyk_core.outbox.queue import FAILED, PENDING, SENT, set_subscribed
+from pokaznyk_core.outbox.queue import FAILED, SENT, set_subscribed
 from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.sender_lease import SenderLease
 from pokaznyk_core.storage.tables import OutboxMessage
-from pokaznyk_core.storage.transactions import is_postgres, is_transient, write_transaction
+from pokaznyk_core.storage.transactions import is_transient
+
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "RETRY_FOR",
+    "backoff",
+    "deliver_to_chat",
+    "run_worker",
+    "send_due",
+    "send_due_once",
+]
 
 log = logging.getLogger("pokaznyk.outbox")
 
@@ -41,7 +63,6 @@ refusing our token) before it is given up: an outage of hours, or a token being 
 still delivers the backlog, in order. Counted in tries (`MAX_ATTEMPTS`), not from when the
 message was queued, so a message that waited (its channel switched off, the worker down)
 still gets its day."""
-LEASE = timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
 PARALLEL_RECIPIENTS = 8
@@ -49,8 +70,6 @@ CHAT_WAIT_SECONDS = 2.0
 """The longest a round waits for one chat's own rate limit: a chat with more queued than
 its limit lets through (a customer pressing a button 25 times) has the rest sent in later
 rounds, so a round, and every other customer's reply, never waits for it."""
-HOLD_BACK = timedelta(seconds=2)
-"""How soon a message held behind an earlier one of its chat is looked at again."""
 PHOTOS_STOP_SECONDS = 5.0
 """How long a stopping worker lets its round of chat photo downloads finish."""
 MARK_SENT_WITHIN = 60.0
@@ -59,17 +78,6 @@ process's long write), pausing 0.5 s, 1 s, 2 s… between tries: within `LEASE`,
 the message would go again."""
 REMIND_RETRY = timedelta(minutes=5)
 """How soon a round of reminders that failed is tried again."""
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A message this worker holds the lease on."""
-
-    id: int
-    channel: str
-    recipient: str
-    payload: Any
-    attempts: int
 
 
 def backoff(attempts: int) -> float:
@@ -90,84 +98,10 @@ MAX_ATTEMPTS = _tries_over(RETRY_FOR)
 """The tries after which a message failing for a passing reason is given up (34: a day)."""
 
 
-_PG_CLAIM = """
-UPDATE outbox_message SET next_attempt_at = {}
-WHERE id IN (
-    SELECT id FROM outbox_message
-    WHERE status = 'pending' AND next_attempt_at <= {} AND channel = ANY({})
-    ORDER BY next_attempt_at, id
-    LIMIT {}
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id, channel, recipient, payload, attempts
-"""
-
-_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.channel,
-    OutboxMessage.recipient,
-    OutboxMessage.payload,
-    OutboxMessage.attempts,
-)
-
-
-async def claim(now: datetime, channels: tuple[str, ...], batch: int) -> list[Claimed]:
-    """Lease up to `batch` due pending messages of `channels`, oldest first."""
-    if not channels:
-        return []
-    until = now + LEASE
-    if is_postgres():
-        rows = await OutboxMessage.raw(_PG_CLAIM, until, now, list(channels), batch)
-    else:
-        async with write_transaction():
-            rows = await (
-                OutboxMessage.select(*_COLUMNS)
-                .where(OutboxMessage.status == PENDING)
-                .where(OutboxMessage.next_attempt_at <= now)
-                .where(OutboxMessage.channel.is_in(list(channels)))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                .limit(batch)
-            )
-            if rows:
-                ids = [row["id"] for row in rows]
-                await OutboxMessage.update({OutboxMessage.next_attempt_at: until}).where(
-                    OutboxMessage.id.is_in(ids)
-                )
-    claimed = [
-        Claimed(r["id"], r["channel"], r["recipient"], r["payload"], r["attempts"]) for r in rows
-    ]
-    return await _in_order(sorted(claimed, key=lambda m: m.id), now)
-
-
-async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
-    """Leave out, and look at again soon, the messages that have an earlier message of
-    their chat still waiting (backed off, held to its rate, or leased by another worker):
-    a chat's messages go out in the order they were queued."""
-    if not claimed:
-        return claimed
-    ids = [m.id for m in claimed]
-    recipients = sorted({m.recipient for m in claimed})
-    earlier = await OutboxMessage.raw(
-        "SELECT channel, recipient, MIN(id) AS first FROM outbox_message"
-        f" WHERE status = {{}} AND recipient IN ({', '.join('{}' for _ in recipients)})"
-        " AND id < {} GROUP BY channel, recipient",
-        PENDING,
-        *recipients,
-        max(ids),
-    )
-    claimed_ids = set(ids)
-    first: dict[tuple[str, str], int] = {}
-    for row in earlier:
-        first[(row["channel"], row["recipient"])] = int(row["first"])
-    kept, held = [], []
-    for message in claimed:
-        oldest = first.get((message.channel, message.recipient))
-        if oldest is not None and oldest < message.id and oldest not in claimed_ids:
-            held.append(message.id)
-        else:
-            kept.append(message)
-    await _schedule_later(held, now + HOLD_BACK)
-    return kept
+def _claim_ended(message: Claimed) -> Any:
+    """The condition of an update that ends `message`'s claim: still its holder's (a new
+    holder of the lease may have taken it over)."""
+    return (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == message.holder)
 
 
 async def _mark_sent(message: Claimed, now: datetime) -> None:
@@ -177,8 +111,9 @@ async def _mark_sent(message: Claimed, now: datetime) -> None:
             OutboxMessage.sent_at: now,
             OutboxMessage.attempts: message.attempts + 1,
             OutboxMessage.last_error: "",
+            OutboxMessage.claimed_by: None,
         }
-    ).where(OutboxMessage.id == message.id)
+    ).where(OutboxMessage.id == message.id)  # whoever holds it now: it went
 
 
 async def _record_sent(message: Claimed, now: datetime) -> None:
@@ -205,26 +140,20 @@ async def _mark_failed(message: Claimed, error: str) -> None:
             OutboxMessage.status: FAILED,
             OutboxMessage.attempts: message.attempts + 1,
             OutboxMessage.last_error: error,
+            OutboxMessage.claimed_by: None,
         }
-    ).where(OutboxMessage.id == message.id)
+    ).where(_claim_ended(message))
 
 
-async def _schedule_later(message_ids: list[int], at: datetime) -> None:
-    """Make these messages due at `at`, in one statement."""
-    if message_ids:
-        await OutboxMessage.update({OutboxMessage.next_attempt_at: at}).where(
-            OutboxMessage.id.is_in(message_ids)
-        )
-
-
-async def _schedule(
-    message_id: int, at: datetime, *, attempts: int | None = None, error: str = ""
-) -> None:
-    values: dict[Any, Any] = {OutboxMessage.next_attempt_at: at}
-    if attempts is not None:
-        values[OutboxMessage.attempts] = attempts
-        values[OutboxMessage.last_error] = error
-    await OutboxMessage.update(values).where(OutboxMessage.id == message_id)
+async def _retry_at(message: Claimed, at: datetime, *, attempts: int, error: str) -> None:
+    await OutboxMessage.update(
+        {
+            OutboxMessage.next_attempt_at: at,
+            OutboxMessage.attempts: attempts,
+            OutboxMessage.last_error: error,
+            OutboxMessage.claimed_by: None,
+        }
+    ).where(_claim_ended(message))
 
 
 async def _call(context: ServiceContext, client: httpx.AsyncClient, message: Claimed) -> Outcome:
@@ -241,54 +170,74 @@ async def _call(context: ServiceContext, client: httpx.AsyncClient, message: Cla
     return outcome_of(message.channel, response)
 
 
-async def _deliver_in_order(
+async def deliver_to_chat(
     context: ServiceContext,
     client: httpx.AsyncClient,
     limiter: RateLimiter,
     messages: list[Claimed],
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Send one recipient's messages in order; after a retryable failure hold the rest back.
-    Once `stop` is set no more are sent: the rest are left due at once, for the next worker."""
+    """Send one chat's claimed messages in order; returns how many were delivered.
+
+    After a passing failure the chat's later messages wait for the one that failed. Once
+    `stop` is set no more are sent: the rest are left due at once, for the next sender. A
+    message a new holder of the sender's lease has taken over is left to it."""
     sent = 0
     budget = CHAT_WAIT_SECONDS
     for index, message in enumerate(messages):
+        rest = messages[index:]
         if stop is not None and stop.is_set():
-            await _schedule_later([m.id for m in messages[index:]], context.now())
+            await due_again(rest, context.now())
+            break
+        if not await still_held(message):  # a new sender has it: its chat is its own
             break
         started = time.monotonic()
         wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
         budget -= time.monotonic() - started
         if wait > 0:  # this chat is at its limit: the rest go in a later round, in order
-            at = context.now() + timedelta(seconds=wait)
-            await _schedule_later([m.id for m in messages[index:]], at)
+            await due_again(rest, context.now() + timedelta(seconds=wait))
             break
         outcome = await _call(context, client, message)
-        now = context.now()
         if outcome.delivered:
-            await _record_sent(message, now)
+            await _record_sent(message, context.now())
             sent += 1
             continue
-        # Flood control (a 429 that says how long to wait) is not a failed attempt: the
-        # platform only asked us to wait, so it never makes a message give up.
-        flood = outcome.retry and outcome.retry_after is not None
-        attempts = message.attempts if flood else message.attempts + 1
-        if not outcome.retry or attempts >= MAX_ATTEMPTS:
-            await _mark_failed(message, outcome.error)
-            if outcome.unreachable:  # no reminders until they write again
-                await set_subscribed(message.channel, message.recipient, False)
-            continue
-        delay = backoff(attempts)
-        if outcome.retry_after is not None:  # the platform said how long: exactly that
-            delay = min(max(0.0, outcome.retry_after), BACKOFF_CAP_SECONDS)
-            limiter.pause(message.channel, delay)
-        at = now + timedelta(seconds=delay)
-        log.info("outbox message %s: %s; retry in %.0f s", message.id, outcome.error, delay)
-        await _schedule(message.id, at, attempts=attempts, error=outcome.error)
-        # keep the recipient's messages in order
-        await _schedule_later([m.id for m in messages[index + 1 :]], at)
-        break
+        held_until = await _after_failure(context, limiter, message, outcome)
+        if held_until is not None:  # keep the chat's messages in order
+            await due_again(messages[index + 1 :], held_until)
+            break
     return sent
+
+
+async def _after_failure(
+    context: ServiceContext, limiter: RateLimiter, message: Claimed, outcome: Outcome
+) -> datetime | None:
+    """Record a failed call: given up (None), or tried again later (when, returned)."""
+    # Flood control (a 429 that says how long to wait) is not a failed attempt: the
+    # platform only asked us to wait, so it never makes a message give up.
+    flood = outcome.retry and outcome.retry_after is not None
+    attempts = message.attempts if flood else message.attempts + 1
+    if not outcome.retry or attempts >= MAX_ATTEMPTS:
+        await _mark_failed(message, outcome.error)
+        if outcome.unreachable:  # no reminders until they write again
+            await set_subscribed(message.channel, message.recipient, False)
+        return None
+    delay = backoff(attempts)
+    if outcome.retry_after is not None:  # the platform said how long: exactly that
+        delay = min(max(0.0, outcome.retry_after), BACKOFF_CAP_SECONDS)
+        limiter.pause(message.channel, delay)
+    at = context.now() + timedelta(seconds=delay)
+    log.info("outbox message %s: %s; retry in %.0f s", message.id, outcome.error, delay)
+    await _retry_at(message, at, attempts=attempts, error=outcome.error)
+    return at
+
+
+def by_chat(messages: list[Claimed]) -> list[list[Claimed]]:
+    """Claimed messages grouped by chat, in the order of each chat's first message."""
+    chats: dict[tuple[str, str], list[Claimed]] = {}
+    for message in messages:
+        chats.setdefault(message.chat, []).append(message)
+    return list(chats.values())
 
 
 async def send_due(
@@ -298,34 +247,40 @@ async def send_due(
     batch: int = 50,
     limiter: RateLimiter | None = None,
     stop: asyncio.Event | None = None,
+    holder: str | None = None,
 ) -> int:
-    """Send the messages that are due now; returns how many were delivered. Once `stop`
-    is set, the calls under way finish and no other starts."""
-    channels = configured_channels(context.settings)
-    messages = await claim(context.now(), channels, batch)
+    """Send the messages that are due now, `PARALLEL_RECIPIENTS` chats at a time, and wait
+    for them all; returns how many were delivered. They are claimed under `holder` (the token
+    of the sender's lease; a token of their own without one). Once `stop` is set, the
+    calls under way finish and no other starts."""
+    messages = await claim(
+        context.now(),
+        configured_channels(context.settings),
+        batch,
+        holder=holder or new_holder(),
+    )
     if not messages:
         return 0
     limiter = limiter or RateLimiter()
-    groups: dict[tuple[str, str], list[Claimed]] = {}
-    for message in messages:
-        groups.setdefault((message.channel, message.recipient), []).append(message)
-    gate = asyncio.Semaphore(PARALLEL_RECIPIENTS)
+    places = asyncio.Semaphore(PARALLEL_RECIPIENTS)
 
-    async def one(group: list[Claimed]) -> int:
-        async with gate:
-            return await _deliver_in_order(context, client, limiter, group, stop)
+    async def one(chat: list[Claimed]) -> int:
+        async with places:
+            return await deliver_to_chat(context, client, limiter, chat, stop)
 
-    return sum(await asyncio.gather(*(one(g) for g in groups.values())))
+    return sum(await asyncio.gather(*(one(chat) for chat in by_chat(messages))))
 
 
 async def send_due_once(context: ServiceContext, client: httpx.AsyncClient) -> int | None:
     """One round of `send_due` for a command that runs once, under the sender's lease;
-    None when another process holds it (that process sends these messages)."""
+    None when another process holds it (that process sends these messages). What a
+    former holder left claimed is sent too."""
     lease = SenderLease(context.settings.database_url)
     try:
         if not await lease.held():
             return None
-        return await send_due(context, client)
+        await free_former_claims(lease.token, context.now())
+        return await send_due(context, client, holder=lease.token)
     finally:
         await lease.release()
 
@@ -346,7 +301,8 @@ async def run_worker(
 
     Only the process that holds the sender's lease (`storage.sender_lease`) sends, so the
     platforms' rate limits hold whatever the number of processes; the others queue the
-    reminders and download photos, and take over when it stops."""
+    reminders and download photos, and take over when it stops (what it had claimed is
+    due again at once)."""
     from pokaznyk_core.outbox.reminders import send_reminders
 
     channels = configured_channels(context.settings)
@@ -360,6 +316,7 @@ async def run_worker(
     limiter = RateLimiter()
     lease = SenderLease(context.settings.database_url)
     next_remind = next_prune = context.now()
+    holder = ""
     photos: asyncio.Task[None] | None = None
     try:
         while not stop.is_set():
@@ -380,7 +337,12 @@ async def run_worker(
                     next_prune = context.now() + prune_every
                     await _housekeeping(context)
                 if channels and await lease.held():  # a process that cannot send leaves it
-                    busy = await send_due(context, http, limiter=limiter, stop=stop) > 0
+                    if lease.token != holder:  # taken over: what a former holder left
+                        await free_former_claims(lease.token, context.now())
+                        holder = lease.token
+                    busy = (
+                        await send_due(context, http, limiter=limiter, stop=stop, holder=holder) > 0
+                    )
             except Exception:  # one bad round must not stop the worker
                 log.exception("outbox round failed")
             if not busy:

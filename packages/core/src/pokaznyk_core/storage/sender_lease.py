@@ -11,11 +11,16 @@ On PostgreSQL the lease is a session advisory lock on a connection of its own, r
 when the holder's connection closes (the process stopped or died). On SQLite, where the
 processes share one machine, it is an exclusive `flock` on a file beside the database,
 released when the holder's file is closed (likewise by the kernel when it dies).
+
+Each taking of the lease has a token of its own (`SenderLease.token`), which the holder
+writes on the outbox messages it claims: a new holder knows the claims of a former one
+(killed mid-send, say) by it and makes them due again at once (`outbox.claims`).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import IO
 
 import asyncpg
@@ -50,12 +55,21 @@ class SenderLease:
         self._connection: asyncpg.Connection | None = None
         self._file: IO[bytes] | None = None
         self._held = False
+        self.token = ""
+        """This taking of the lease ("" while it is not held): a new one each time the
+        lease is taken, so claims made under an earlier taking are told apart."""
 
     async def held(self) -> bool:
         """True when this process holds the lease (taking it now if no other does)."""
         if self._url.startswith("sqlite:///"):
-            return self._held or self._take_file()
-        return await self._take_lock()
+            held = self._held or self._take_file()
+        else:
+            held = await self._take_lock()
+        if not held:
+            self.token = ""
+        elif not self.token:
+            self.token = uuid.uuid4().hex
+        return held
 
     def _take_file(self) -> bool:
         if fcntl is None:
@@ -111,6 +125,7 @@ class SenderLease:
     async def release(self) -> None:
         """Give the lease up (the next worker to ask takes it)."""
         self._held = False
+        self.token = ""
         await self._close_connection()
         if self._file is not None:
             self._file.close()  # closing the file releases its flock

@@ -238,6 +238,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
     dedupe_key = Varchar(length=120, null=True, default=None, unique=True)
+    claimed_by = Varchar(length=32, null=True, default=None)
+    """The token of the sender's lease under which a sender holds the message (its
+    `next_attempt_at` is then the claim's end); NULL when no sender holds it."""
 
 
 class AuditEntry(Table, tablename="audit_entry"):

@@ -1,0 +1,176 @@
+"""Claims on outbox messages: which sender holds a message, and until when.
+
+A sender claims due messages by moving their `next_attempt_at` a lease (`LEASE`) ahead and
+writing its lease's token (`storage.sender_lease`) in `claimed_by`: on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, on SQLite in one IMMEDIATE transaction, so two senders never
+claim one message. Every end of a claim (sent, given up, skipped, due again later) clears
+the token, so a token on a pending message means a sender has it in hand. A new holder of
+the lease makes the claims of a former one due at once (`free_former_claims`): a sender
+killed mid-send leaves its chats waiting for no lease. The claim's end still frees a
+message whose holder is gone without a successor.
+
+A chat's messages go out in the order they were queued (`_in_order`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pokaznyk_core.outbox.queue import PENDING
+from pokaznyk_core.storage.tables import OutboxMessage
+from pokaznyk_core.storage.transactions import is_postgres, write_transaction
+
+LEASE = timedelta(minutes=2)
+"""How long a claim lasts: after it, a message its sender did not finish is due again."""
+HOLD_BACK = timedelta(seconds=2)
+"""How soon a message held behind an earlier one of its chat is looked at again."""
+
+Chat = tuple[str, str]
+"""A chat: (channel, recipient)."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message a sender holds the claim on."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: Any
+    attempts: int
+    dedupe_key: str | None = None
+    holder: str = ""
+    """The token of the sender's lease it was claimed under."""
+
+    @property
+    def chat(self) -> Chat:
+        """The chat it goes to."""
+        return (self.channel, self.recipient)
+
+
+def new_holder() -> str:
+    """A token for a sender that holds no lease (a round run by hand, a test)."""
+    return uuid.uuid4().hex
+
+
+_COLUMNS = "id, channel, recipient, payload, attempts, dedupe_key"
+
+
+def _claim_sql(channels: int, *, postgres: bool) -> str:
+    marks = ", ".join("{}" for _ in range(channels))
+    lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    return (
+        "UPDATE outbox_message SET next_attempt_at = {}, claimed_by = {}"
+        " WHERE id IN (SELECT id FROM outbox_message"
+        f" WHERE status = 'pending' AND next_attempt_at <= {{}} AND channel IN ({marks})"
+        f" ORDER BY next_attempt_at, id LIMIT {{}}{lock})"
+        f" RETURNING {_COLUMNS}"
+    )
+
+
+async def claim(
+    now: datetime,
+    channels: tuple[str, ...],
+    batch: int,
+    *,
+    holder: str,
+) -> list[Claimed]:
+    """Claim up to `batch` due pending messages of `channels` for `holder`, oldest first,
+    leaving out the messages that must wait for an earlier one of their chat."""
+    if not channels or batch <= 0:
+        return []
+    sql = _claim_sql(len(channels), postgres=is_postgres())
+    args = (now + LEASE, holder, now, *channels, batch)
+    if is_postgres():
+        rows = await OutboxMessage.raw(sql, *args)
+    else:
+        async with write_transaction():
+            rows = await OutboxMessage.raw(sql, *args)
+    claimed = [
+        Claimed(
+            r["id"],
+            r["channel"],
+            r["recipient"],
+            r["payload"],
+            r["attempts"],
+            r["dedupe_key"],
+            holder,
+        )
+        for r in rows
+    ]
+    return await _in_order(sorted(claimed, key=lambda m: m.id), now)
+
+
+def _earlier_sql(recipients: int) -> str:
+    """The first pending message of each chat of `recipients` before an id."""
+    marks = ", ".join("{}" for _ in range(recipients))
+    return (
+        "SELECT channel, recipient, MIN(id) AS first FROM outbox_message"
+        f" WHERE status = {{}} AND recipient IN ({marks}) AND id < {{}}"
+        " GROUP BY channel, recipient"
+    )
+
+
+async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
+    """Leave out, and look at again soon, the messages that have an earlier message of
+    their chat still waiting (backed off, held to its rate, or claimed by another sender):
+    a chat's messages go out in the order they were queued."""
+    if not claimed:
+        return claimed
+    ids = [m.id for m in claimed]
+    recipients = sorted({m.recipient for m in claimed})
+    earlier = await OutboxMessage.raw(_earlier_sql(len(recipients)), PENDING, *recipients, max(ids))
+    claimed_ids = set(ids)
+    first: dict[Chat, int] = {}
+    for row in earlier:
+        first[(row["channel"], row["recipient"])] = int(row["first"])
+    kept: list[Claimed] = []
+    held: list[Claimed] = []
+    for message in claimed:
+        oldest = first.get(message.chat)
+        if oldest is not None and oldest < message.id and oldest not in claimed_ids:
+            held.append(message)
+        else:
+            kept.append(message)
+    await due_again(held, now + HOLD_BACK)
+    return kept
+
+
+async def due_again(messages: list[Claimed], at: datetime) -> None:
+    """End the claims on these messages: due at `at`, in one statement. A message a new
+    holder of the lease has taken over since is left to it."""
+    for holder in {m.holder for m in messages}:
+        ids = [m.id for m in messages if m.holder == holder]
+        await OutboxMessage.update(
+            {OutboxMessage.next_attempt_at: at, OutboxMessage.claimed_by: None}
+        ).where(OutboxMessage.id.is_in(ids) & (OutboxMessage.claimed_by == holder))
+
+
+async def still_held(message: Claimed) -> bool:
+    """Whether the message is still pending under its claim: not made due again by a new
+    holder of the lease (who may be sending it), nor finished by anyone."""
+    row = await (
+        OutboxMessage.select(OutboxMessage.id)
+        .where(OutboxMessage.id == message.id)
+        .where(OutboxMessage.status == PENDING)
+        .where(OutboxMessage.claimed_by == message.holder)
+        .first()
+    )
+    return row is not None
+
+
+async def free_former_claims(holder: str, now: datetime) -> int:
+    """Make due now the messages claimed under any other token than `holder`'s: the new
+    holder of the sender's lease takes over what a former one (stopped or killed mid-send)
+    held. Returns how many. A message whose call was under way may go twice; none is lost."""
+    freed = await OutboxMessage.raw(
+        "UPDATE outbox_message SET next_attempt_at = {}, claimed_by = NULL"
+        " WHERE status = {} AND claimed_by IS NOT NULL AND claimed_by <> {} RETURNING id",
+        now,
+        PENDING,
+        holder,
+    )
+    return len(freed)
