@@ -15,6 +15,7 @@ A chat's messages go out in the order they were queued (`_in_order`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,13 +60,14 @@ def new_holder() -> str:
 _COLUMNS = "id, channel, recipient, payload, attempts, dedupe_key"
 
 
-def _claim_sql(channels: int, *, postgres: bool) -> str:
+def _claim_sql(channels: int, skipped_chats: int, *, postgres: bool) -> str:
     marks = ", ".join("{}" for _ in range(channels))
+    skip = "".join(" AND NOT (channel = {} AND recipient = {})" for _ in range(skipped_chats))
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
     return (
         "UPDATE outbox_message SET next_attempt_at = {}, claimed_by = {}"
         " WHERE id IN (SELECT id FROM outbox_message"
-        f" WHERE status = 'pending' AND next_attempt_at <= {{}} AND channel IN ({marks})"
+        f" WHERE status = 'pending' AND next_attempt_at <= {{}} AND channel IN ({marks}){skip}"
         f" ORDER BY next_attempt_at, id LIMIT {{}}{lock})"
         f" RETURNING {_COLUMNS}"
     )
@@ -77,13 +79,16 @@ async def claim(
     batch: int,
     *,
     holder: str,
+    skip_chats: Collection[Chat] = (),
 ) -> list[Claimed]:
     """Claim up to `batch` due pending messages of `channels` for `holder`, oldest first,
-    leaving out the messages that must wait for an earlier one of their chat."""
+    leaving out the chats in `skip_chats` (being sent to already) and the messages that
+    must wait for an earlier one of their chat."""
     if not channels or batch <= 0:
         return []
-    sql = _claim_sql(len(channels), postgres=is_postgres())
-    args = (now + LEASE, holder, now, *channels, batch)
+    sql = _claim_sql(len(channels), len(skip_chats), postgres=is_postgres())
+    skipped = [value for chat in skip_chats for value in chat]
+    args = (now + LEASE, holder, now, *channels, *skipped, batch)
     if is_postgres():
         rows = await OutboxMessage.raw(sql, *args)
     else:

@@ -6,14 +6,14 @@ message is marked sent in its own statement right after the platform's 2xx, so i
 operation it goes out once; only a sender that dies (or loses the sender's lease) between
 the call and that statement lets the message go again.
 
-`send_due` is one round: it claims what is due and waits for every chat of it; `run_worker`
-runs rounds until stopped.
+`send_due` is one round: it claims what is due and waits for every chat of it (a command
+that runs once, `send_due_once`; the tests). The worker (`outbox.worker`) instead keeps
+claiming while chats are being sent to, so a slow chat holds up only itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -50,7 +50,6 @@ __all__ = [
     "RETRY_FOR",
     "backoff",
     "deliver_to_chat",
-    "run_worker",
     "send_due",
     "send_due_once",
 ]
@@ -65,19 +64,18 @@ message was queued, so a message that waited (its channel switched off, the work
 still gets its day."""
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
-PARALLEL_RECIPIENTS = 8
+PARALLEL_CHATS = 16
+"""How many chats a sender sends to at once: at most this many platform calls in flight.
+A chat has one call in flight at a time, so a few slow or hanging calls leave the rest of
+the places to the other chats."""
 CHAT_WAIT_SECONDS = 2.0
-"""The longest a round waits for one chat's own rate limit: a chat with more queued than
+"""The longest a chat's turn waits for its own rate limit: a chat with more queued than
 its limit lets through (a customer pressing a button 25 times) has the rest sent in later
-rounds, so a round, and every other customer's reply, never waits for it."""
-PHOTOS_STOP_SECONDS = 5.0
-"""How long a stopping worker lets its round of chat photo downloads finish."""
+turns, so its place, and every other customer's reply, never waits for it."""
 MARK_SENT_WITHIN = 60.0
 """How long a delivered message's record is tried while the database is busy (another
 process's long write), pausing 0.5 s, 1 s, 2 s… between tries: within `LEASE`, after which
 the message would go again."""
-REMIND_RETRY = timedelta(minutes=5)
-"""How soon a round of reminders that failed is tried again."""
 
 
 def backoff(attempts: int) -> float:
@@ -194,7 +192,7 @@ async def deliver_to_chat(
         started = time.monotonic()
         wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
         budget -= time.monotonic() - started
-        if wait > 0:  # this chat is at its limit: the rest go in a later round, in order
+        if wait > 0:  # this chat is at its limit: the rest go in a later turn, in order
             await due_again(rest, context.now() + timedelta(seconds=wait))
             break
         outcome = await _call(context, client, message)
@@ -249,8 +247,8 @@ async def send_due(
     stop: asyncio.Event | None = None,
     holder: str | None = None,
 ) -> int:
-    """Send the messages that are due now, `PARALLEL_RECIPIENTS` chats at a time, and wait
-    for them all; returns how many were delivered. They are claimed under `holder` (the token
+    """Send the messages that are due now, `PARALLEL_CHATS` chats at a time, and wait for
+    them all; returns how many were delivered. They are claimed under `holder` (the token
     of the sender's lease; a token of their own without one). Once `stop` is set, the
     calls under way finish and no other starts."""
     messages = await claim(
@@ -262,7 +260,7 @@ async def send_due(
     if not messages:
         return 0
     limiter = limiter or RateLimiter()
-    places = asyncio.Semaphore(PARALLEL_RECIPIENTS)
+    places = asyncio.Semaphore(PARALLEL_CHATS)
 
     async def one(chat: list[Claimed]) -> int:
         async with places:
@@ -283,107 +281,3 @@ async def send_due_once(context: ServiceContext, client: httpx.AsyncClient) -> i
         return await send_due(context, client, holder=lease.token)
     finally:
         await lease.release()
-
-
-async def run_worker(
-    context: ServiceContext,
-    stop: asyncio.Event,
-    *,
-    idle_seconds: float = 1.0,
-    remind_every: timedelta = timedelta(hours=1),
-    prune_every: timedelta = timedelta(hours=1),
-    client: httpx.AsyncClient | None = None,
-) -> None:
-    """Send due messages until `stop` is set; run the reminders every `remind_every` and
-    the housekeeping (`services.housekeeping`) every `prune_every`; download the chat
-    photos that are due (`outbox.evidence_fetch`) beside the sending, one round of them at
-    a time, so no reply waits for a download.
-
-    Only the process that holds the sender's lease (`storage.sender_lease`) sends, so the
-    platforms' rate limits hold whatever the number of processes; the others queue the
-    reminders and download photos, and take over when it stops (what it had claimed is
-    due again at once)."""
-    from pokaznyk_core.outbox.reminders import send_reminders
-
-    channels = configured_channels(context.settings)
-    for channel in ("telegram", "viber", "messenger"):
-        if channel not in channels:
-            log.warning(
-                "outbox: %s is disabled (no API token configured); its messages wait", channel
-            )
-    own_client = client is None
-    http = client or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
-    limiter = RateLimiter()
-    lease = SenderLease(context.settings.database_url)
-    next_remind = next_prune = context.now()
-    holder = ""
-    photos: asyncio.Task[None] | None = None
-    try:
-        while not stop.is_set():
-            busy = False
-            if photos is None or photos.done():
-                photos = asyncio.create_task(_fetch_photos(context, http), name="pokaznyk-photos")
-            if context.now() >= next_remind:  # a failure here must not hold the sending up
-                try:
-                    reminders = await send_reminders(context)
-                    if reminders.queued:
-                        log.info("reminders: %d queued", reminders.queued)
-                    next_remind = context.now() + remind_every
-                except Exception:
-                    log.exception("reminders failed; tried again in %s", REMIND_RETRY)
-                    next_remind = context.now() + REMIND_RETRY
-            try:
-                if context.now() >= next_prune:
-                    next_prune = context.now() + prune_every
-                    await _housekeeping(context)
-                if channels and await lease.held():  # a process that cannot send leaves it
-                    if lease.token != holder:  # taken over: what a former holder left
-                        await free_former_claims(lease.token, context.now())
-                        holder = lease.token
-                    busy = (
-                        await send_due(context, http, limiter=limiter, stop=stop, holder=holder) > 0
-                    )
-            except Exception:  # one bad round must not stop the worker
-                log.exception("outbox round failed")
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
-    finally:
-        if photos is not None:  # a download cut short is tried again when its lease ends
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(photos, timeout=PHOTOS_STOP_SECONDS)
-        await lease.release()
-        if own_client:
-            await http.aclose()
-
-
-async def _fetch_photos(context: ServiceContext, client: httpx.AsyncClient) -> None:
-    """One round of `evidence_fetch`: a failure is logged and the next round tries again."""
-    from pokaznyk_core.outbox.evidence_fetch import fetch_chat_photos  # it uses this module
-
-    try:
-        done = await fetch_chat_photos(context, client)
-    except Exception:
-        log.exception("chat photo round failed")
-        return
-    if done.fetched or done.given_up:
-        log.info("chat photos: %d stored, %d given up", done.fetched, done.given_up)
-
-
-async def _housekeeping(context: ServiceContext) -> None:
-    """One round of `services.housekeeping`: a failure is logged and tried again next time,
-    and the round's sending goes on."""
-    from pokaznyk_core.services.housekeeping import prune  # it imports the outbox's queue
-
-    try:
-        pruned = await prune(context)
-    except Exception:
-        log.exception("housekeeping failed; it runs again in an hour")
-        return
-    if pruned.total:
-        log.info(
-            "housekeeping: deleted %d outbox messages, %d update records, %d verification failures",
-            pruned.outbox_messages,
-            pruned.update_records,
-            pruned.verification_failures,
-        )
