@@ -350,3 +350,50 @@ async def test_a_token_the_http_client_cannot_put_in_a_url_is_tried_again_not_st
     stored = await row(message_id)
     assert (stored["status"], stored["attempts"]) == ("pending", 1)
     assert "InvalidURL" in stored["last_error"]
+
+
+async def test_a_failed_callback_answer_holds_back_none_of_its_chats_messages(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    """A button's callback answer is no message of the chat (Telegram takes it for about
+    15 seconds): it goes first, and its retries hold no reply back."""
+    answer = telegram_call(
+        "answerCallbackQuery",
+        {"callback_query_id": "cb-10"},
+        "1012",
+        dedupe_key="telegram:callback:cb-10",
+    )
+    await enqueue(answer.channel, answer.recipient, answer.payload, now=platforms_context.now())
+    await queue(platforms_context, "telegram", "1012", Reply(text="меню"))
+    fake_telegram.fail_next(1)
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client) == 1  # the answer failed, not the menu
+        await queue(platforms_context, "telegram", "1012", Reply(text="ще одна"))
+        assert await send_due(platforms_context, client) == 1  # nor behind its retry
+    assert [r.path.rsplit("/", 1)[1] for r in fake_telegram.requests] == [
+        "answerCallbackQuery",
+        "sendMessage",
+        "sendMessage",
+    ]
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["меню", "ще одна"]
+
+
+async def test_a_stopping_worker_leaves_a_taps_answer_and_the_chats_replies_due_at_once(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    answer = telegram_call(
+        "answerCallbackQuery",
+        {"callback_query_id": "cb-11"},
+        "1013",
+        dedupe_key="telegram:callback:cb-11",
+    )
+    await enqueue(answer.channel, answer.recipient, answer.payload, now=platforms_context.now())
+    await queue(platforms_context, "telegram", "1013", Reply(text="меню"))
+    stop = asyncio.Event()
+    stop.set()
+    async with httpx.AsyncClient() as client:
+        assert await send_due(platforms_context, client, stop=stop) == 0
+        left = await OutboxMessage.select().where(OutboxMessage.recipient == "1013")
+        assert [row["next_attempt_at"] <= platforms_context.now() for row in left] == [True] * 2
+        assert await send_due(platforms_context, client) == 2  # the next worker sends them
+    assert fake_telegram.requests[0].path.endswith("/answerCallbackQuery")

@@ -161,21 +161,25 @@ async def test_a_bot_api_that_answers_500_then_recovers_delivers_the_receipt_onc
     queued = len([r for r in await chat.outbox_rows() if r["status"] == "pending"])
     calls_before = len(fake_telegram.requests)
 
-    fake_telegram.fail_next(1)
+    fake_telegram.fail_next(2)  # the tap's answer (it goes first) and the first reply
     assert await send_once(web_context) == 0
-    [failed] = fake_telegram.requests[calls_before:]
+    answer, failed = fake_telegram.requests[calls_before:]
+    assert answer.path.endswith("/answerCallbackQuery") and failed.path.endswith("/sendMessage")
     assert await send_once(web_context) == 0  # backing off: not due yet
-    [first] = [r for r in await chat.outbox_rows() if r["status"] == "pending"][:1]
-    assert (first["attempts"], first["last_error"]) == (1, "HTTP 500")
+    tried = [r for r in await chat.outbox_rows() if r["status"] == "pending" and r["attempts"]]
+    assert [(r["status"], r["attempts"], r["last_error"]) for r in tried] == [
+        ("pending", 1, "HTTP 500")
+    ] * 2
 
     clock.advance(timedelta(seconds=5))
     assert await deliver_outbox(web_context) == queued
     clock.advance(timedelta(hours=1))
     assert await deliver_outbox(web_context) == 0
 
-    retried = fake_telegram.requests[calls_before + 1 :]
+    retried = fake_telegram.requests[calls_before + 2 :]
     assert len(retried) == queued
-    assert (retried[0].path, retried[0].json()) == (failed.path, failed.json())
+    replies = [r for r in retried if r.path.endswith("/sendMessage")]
+    assert replies[0].json() == failed.json()  # the chat's replies in their order
     receipts = [r for r in retried if reading["receipt"] in str(r.json().get("text", ""))]
     assert len(receipts) == 1 and receipts[0].json()["chat_id"] == chat.user["id"]
     assert {r["status"] for r in await chat.outbox_rows()} == {"sent"}

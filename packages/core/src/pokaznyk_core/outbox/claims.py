@@ -9,7 +9,10 @@ the lease makes the claims of a former one due at once (`free_former_claims`): a
 killed mid-send leaves its chats waiting for no lease. The claim's end still frees a
 message whose holder is gone without a successor.
 
-A chat's messages go out in the order they were queued (`_in_order`).
+A chat's messages go out in the order they were queued (`_in_order`), but for a button's
+callback answer (`answerCallbackQuery`), which is no message of the chat: Telegram takes it
+for about 15 seconds after the tap, so it never waits behind the chat's messages, nor they
+behind it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pokaznyk_core.outbox.delivery import load_payload
 from pokaznyk_core.outbox.queue import PENDING
 from pokaznyk_core.storage.tables import OutboxMessage
 from pokaznyk_core.storage.transactions import is_postgres, write_transaction
@@ -28,6 +32,8 @@ LEASE = timedelta(minutes=2)
 """How long a claim lasts: after it, a message its sender did not finish is due again."""
 HOLD_BACK = timedelta(seconds=2)
 """How soon a message held behind an earlier one of its chat is looked at again."""
+CALLBACK_ANSWER = "answerCallbackQuery"
+"""The Bot API method that answers a button's tap: no message of the chat."""
 
 Chat = tuple[str, str]
 """A chat: (channel, recipient)."""
@@ -50,6 +56,15 @@ class Claimed:
     def chat(self) -> Chat:
         """The chat it goes to."""
         return (self.channel, self.recipient)
+
+    @property
+    def in_chat_order(self) -> bool:
+        """False for a button's callback answer, which goes out whatever the chat's
+        messages do (`CALLBACK_ANSWER`)."""
+        try:
+            return load_payload(self.payload).get("method") != CALLBACK_ANSWER
+        except ValueError:
+            return True
 
 
 def new_holder() -> str:
@@ -110,11 +125,14 @@ async def claim(
 
 
 def _earlier_sql(recipients: int) -> str:
-    """The first pending message of each chat of `recipients` before an id."""
+    """The first pending message of each chat of `recipients` before an id, but for
+    callback answers (`CALLBACK_ANSWER`)."""
+    method = "payload::jsonb ->> 'method'" if is_postgres() else "json_extract(payload, '$.method')"
     marks = ", ".join("{}" for _ in range(recipients))
     return (
         "SELECT channel, recipient, MIN(id) AS first FROM outbox_message"
         f" WHERE status = {{}} AND recipient IN ({marks}) AND id < {{}}"
+        f" AND COALESCE({method}, '') <> {{}}"
         " GROUP BY channel, recipient"
     )
 
@@ -122,12 +140,15 @@ def _earlier_sql(recipients: int) -> str:
 async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
     """Leave out, and look at again soon, the messages that have an earlier message of
     their chat still waiting (backed off, held to its rate, or claimed by another sender):
-    a chat's messages go out in the order they were queued."""
+    a chat's messages go out in the order they were queued. A callback answer waits for
+    none."""
     if not claimed:
         return claimed
     ids = [m.id for m in claimed]
     recipients = sorted({m.recipient for m in claimed})
-    earlier = await OutboxMessage.raw(_earlier_sql(len(recipients)), PENDING, *recipients, max(ids))
+    earlier = await OutboxMessage.raw(
+        _earlier_sql(len(recipients)), PENDING, *recipients, max(ids), CALLBACK_ANSWER
+    )
     claimed_ids = set(ids)
     first: dict[Chat, int] = {}
     for row in earlier:
@@ -136,7 +157,12 @@ async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
     held: list[Claimed] = []
     for message in claimed:
         oldest = first.get(message.chat)
-        if oldest is not None and oldest < message.id and oldest not in claimed_ids:
+        if (
+            message.in_chat_order
+            and oldest is not None
+            and oldest < message.id
+            and oldest not in claimed_ids
+        ):
             held.append(message)
         else:
             kept.append(message)

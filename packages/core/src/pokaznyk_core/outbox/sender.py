@@ -177,33 +177,39 @@ async def deliver_to_chat(
 ) -> int:
     """Send one chat's claimed messages in order; returns how many were delivered.
 
-    After a passing failure the chat's later messages wait for the one that failed. Once
-    `stop` is set no more are sent: the rest are left due at once, for the next sender. A
-    message a new holder of the sender's lease has taken over is left to it."""
+    A button's callback answer goes first and holds nothing back. After a passing failure
+    the chat's later messages wait for the one that failed. Once `stop` is set no more
+    are sent: the rest are left due at once, for the next sender. A message a new holder
+    of the sender's lease has taken over is left to it."""
+    answers = [m for m in messages if not m.in_chat_order]
+    in_order = [m for m in messages if m.in_chat_order]
     sent = 0
     budget = CHAT_WAIT_SECONDS
-    for index, message in enumerate(messages):
-        rest = messages[index:]
-        if stop is not None and stop.is_set():
-            await due_again(rest, context.now())
-            break
-        if not await still_held(message):  # a new sender has it: its chat is its own
-            break
-        started = time.monotonic()
-        wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
-        budget -= time.monotonic() - started
-        if wait > 0:  # this chat is at its limit: the rest go in a later turn, in order
-            await due_again(rest, context.now() + timedelta(seconds=wait))
-            break
-        outcome = await _call(context, client, message)
-        if outcome.delivered:
-            await _record_sent(message, context.now())
-            sent += 1
-            continue
-        held_until = await _after_failure(context, limiter, message, outcome)
-        if held_until is not None:  # keep the chat's messages in order
-            await due_again(messages[index + 1 :], held_until)
-            break
+    chains = [[answer] for answer in answers] + [in_order]
+    for number, chain in enumerate(chains):
+        for index, message in enumerate(chain):
+            rest = chain[index:]
+            if stop is not None and stop.is_set():
+                later = [m for other in chains[number + 1 :] for m in other]
+                await due_again(rest + later, context.now())
+                return sent
+            if not await still_held(message):  # a new sender has it: its chat is its own
+                return sent
+            started = time.monotonic()
+            wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
+            budget -= time.monotonic() - started
+            if wait > 0:  # this chat is at its limit: the rest go in a later turn, in order
+                await due_again(rest, context.now() + timedelta(seconds=wait))
+                break
+            outcome = await _call(context, client, message)
+            if outcome.delivered:
+                await _record_sent(message, context.now())
+                sent += 1
+                continue
+            held_until = await _after_failure(context, limiter, message, outcome)
+            if held_until is not None:  # keep the chat's messages in order
+                await due_again(chain[index + 1 :], held_until)
+                break
     return sent
 
 
