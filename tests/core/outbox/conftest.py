@@ -11,8 +11,8 @@ from pokaznyk_core.outbox.queue import enqueue
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.settings import Settings
 from pokaznyk_core.storage.engine import Database
-from pokaznyk_core.storage.tables import OutboxMessage
-from pokaznyk_core.testing import FixedClock
+from pokaznyk_core.storage.tables import LinkedAccount, MessengerIdentity, OutboxMessage
+from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
 from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram, FakeViber
 
 
@@ -71,3 +71,27 @@ async def until_sent(fake: FakeTelegram, seconds: float = 5.0) -> None:
         if fake.sent_messages():
             return
         await asyncio.sleep(0.02)
+
+
+async def linked_identity(
+    context: ServiceContext, user: str, *, reminders: bool = True, channel: str = "telegram"
+) -> MeterFixture:
+    """A customer `user` of `channel`, linked to a new account with one meter."""
+    fixture = await make_meter_fixture(context)
+    now = context.now()
+    [identity] = await MessengerIdentity.insert(
+        MessengerIdentity(
+            channel=channel,
+            platform_user_id=user,
+            language="uk",
+            reminders=reminders,
+            subscribed=True,
+            created_at=now,
+        )
+    ).returning(MessengerIdentity.id)
+    await LinkedAccount.insert(
+        LinkedAccount(
+            identity=identity["id"], account=fixture.account_id, method="holder", linked_at=now
+        )
+    )
+    return fixture

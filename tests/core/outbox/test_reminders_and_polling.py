@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from tests.core.outbox.conftest import queue_thanks, until_sent
+from tests.core.outbox.conftest import linked_identity, queue_thanks, until_sent
 
 from pokaznyk_core.cli import platforms
 from pokaznyk_core.cli.platforms import _poll_round, poll_once, poll_updates
@@ -21,37 +21,9 @@ from pokaznyk_core.domain.readings import Channel
 from pokaznyk_core.outbox import reminders, run_worker, send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
-from pokaznyk_core.storage.tables import (
-    DialogState,
-    LinkedAccount,
-    MessengerIdentity,
-    OutboxMessage,
-)
-from pokaznyk_core.testing import FixedClock, MeterFixture, make_meter_fixture
+from pokaznyk_core.storage.tables import DialogState, LinkedAccount, OutboxMessage
+from pokaznyk_core.testing import FixedClock, MeterFixture
 from pokaznyk_core.testing_platforms import FakeTelegram
-
-
-async def linked_identity(
-    context: ServiceContext, user: str, *, reminders: bool = True, channel: str = "telegram"
-) -> MeterFixture:
-    fixture = await make_meter_fixture(context)
-    now = context.now()
-    [identity] = await MessengerIdentity.insert(
-        MessengerIdentity(
-            channel=channel,
-            platform_user_id=user,
-            language="uk",
-            reminders=reminders,
-            subscribed=True,
-            created_at=now,
-        )
-    ).returning(MessengerIdentity.id)
-    await LinkedAccount.insert(
-        LinkedAccount(
-            identity=identity["id"], account=fixture.account_id, method="holder", linked_at=now
-        )
-    )
-    return fixture
 
 
 async def reminders_to(user: str) -> int:

@@ -17,6 +17,7 @@ from tests.dashboard.webhooks.chats import (
     send_once,
 )
 
+from pokaznyk_core.i18n import translate
 from pokaznyk_core.outbox import send_reminders
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.tables import OutboxMessage, Reading
@@ -311,3 +312,42 @@ async def test_a_user_who_blocked_the_bot_gets_no_reminders_until_they_write_aga
     await chat.says("привіт")  # unblocked and wrote again
     await send_reminders(web_context)
     assert await reminders_queued() == 1
+
+
+async def test_a_reminder_waiting_out_a_failure_is_dropped_when_reminders_are_switched_off(
+    web: httpx.AsyncClient,
+    web_context: ServiceContext,
+    fake_telegram: FakeTelegram,
+    clock: FixedClock,
+) -> None:
+    """The tester's case: the reminder went after all, and then "Reminders are off". The
+    button's callback answer (Telegram takes it for about 15 seconds) goes at once, not
+    after the reminder's retry; the dialog's reply keeps its place behind the reminder."""
+    fixture = await make_meter_fixture(web_context)
+    chat = customer(web)
+    await chat.verifies(fixture)
+    await deliver_outbox(web_context)
+    await send_reminders(web_context)
+    await OutboxMessage.delete().where(  # the reminders of other tests' customers
+        OutboxMessage.dedupe_key.like("remind:%") & (OutboxMessage.recipient != chat.user_id)
+    )
+    fake_telegram.fail_next(1)
+    assert await send_once(web_context) == 0  # the reminder is retried in 5 s
+    calls_before = len(fake_telegram.requests)
+
+    switched = await chat.presses("menu:reminders:off")
+    assert await send_once(web_context) == 1
+    [answered] = fake_telegram.requests[calls_before:]
+    assert answered.path.endswith("/answerCallbackQuery")
+
+    clock.advance(timedelta(seconds=5))
+    await deliver_outbox(web_context)
+    after = [r.json() for r in fake_telegram.requests[calls_before + 1 :]]
+    to_chat = [m["text"] for m in after if m.get("chat_id") == chat.user["id"]]
+    assert to_chat == [reply["text"] for reply in switched]  # and no reminder
+    assert switched[0]["text"].startswith(translate("dialog.reminders_off", "uk"))
+    [reminder] = [
+        r for r in await chat.outbox_rows() if (r["dedupe_key"] or "").startswith("remind:")
+    ]
+    assert reminder["status"] == "skipped"
+    assert "switched reminders off" in reminder["last_error"]

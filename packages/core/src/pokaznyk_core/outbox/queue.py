@@ -19,6 +19,9 @@ from pokaznyk_core.storage.transactions import write_transaction
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
+SKIPPED = "skipped"
+"""A reminder no longer due when its turn came (its window closed, the customer switched
+reminders off, the account got its reading…): not sent, the reason in `last_error`."""
 SPOKEN = "spoken"
 """An answer delivered in the HTTP response (a phone-line prompt, Viber's welcome); kept so
 a redelivery is answered the same and the caller's keys can be read against the prompt

@@ -4,10 +4,16 @@ Queued in the outbox under `remind:{period}:{identity}:{account}`, so running th
 (two workers, or `pokaznyk remind` by hand) reminds once. A Messenger user is reminded only
 within 24 hours of their last message (Meta refuses anything later); the worker runs the
 reminders once an hour, so one who writes during the window is reminded within the hour.
+
+A queued reminder may wait (behind a failing platform, a channel whose token is unset, a
+worker that was down): when its turn comes the sender asks `no_longer_due` again, with the
+same rule as queuing, and drops it when its window closed, the customer switched reminders
+off or cannot be written to, the account got its reading, was closed or unlinked.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,7 +21,7 @@ from typing import Any
 from pokaznyk_core.channels.messenger import may_start_message
 from pokaznyk_core.dialog import texts as x
 from pokaznyk_core.dialog.messages import Reply
-from pokaznyk_core.domain.window import window_state
+from pokaznyk_core.domain.window import WindowState, window_state
 from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue_many
 from pokaznyk_core.services.context import ServiceContext
@@ -186,8 +192,134 @@ async def send_reminders(context: ServiceContext) -> RemindersQueued:
             buttons=((x.button(locale, "submit", f"{x.SUBMIT_FOR_PREFIX}{reminder.account_id}"),),),
             locale=locale,
         )
-        payload = {"reply": reply.to_json(), "kind": REMINDER_KIND, "period": period}
+        payload = {
+            "reply": reply.to_json(),
+            "kind": REMINDER_KIND,
+            "period": period,
+            "identity": reminder.identity_id,
+            "account": reminder.account_id,
+        }
         rows.append(
             OutboxRow(reminder.channel, reminder.recipient, payload, _key(period, reminder))
         )
     return RemindersQueued(await enqueue_many(rows, now=now), silent)
+
+
+class NotDue(enum.Enum):
+    """Why a queued reminder is not sent when its turn comes (its `last_error`)."""
+
+    WINDOW_CLOSED = "the window of its period is no longer open"
+    SWITCHED_OFF = "the customer switched reminders off"
+    UNREACHABLE = "the customer cannot be written to"
+    HAS_READING = "the account has a reading that counts for the period"
+    NOT_LINKED = "the account is no longer linked to the customer"
+    ACCOUNT_CLOSED = "the account is closed"
+
+
+@dataclass(frozen=True)
+class QueuedReminder:
+    """What a reminder in the outbox is about."""
+
+    period: str
+    identity_id: int | None
+    account_id: int | None
+
+
+def queued_reminder(payload: dict[str, Any], dedupe_key: str | None) -> QueuedReminder | None:
+    """The reminder an outbox payload holds, or None when it holds none. The identity and
+    account come from the payload, or, for a reminder queued before they were written
+    there, from its key (`remind:{period}:{identity}:{account}`)."""
+    if payload.get("kind") != REMINDER_KIND:
+        return None
+    identity, account = payload.get("identity"), payload.get("account")
+    parts = (dedupe_key or "").split(":")
+    if (identity is None or account is None) and len(parts) == 4 and parts[0] == "remind":
+        identity, account = parts[2], parts[3]
+    try:
+        return QueuedReminder(
+            str(payload.get("period", "")),
+            None if identity is None else int(identity),
+            None if account is None else int(account),
+        )
+    except ValueError:
+        return QueuedReminder(str(payload.get("period", "")), None, None)
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What the rule of `reminder_verdict` looks at, as stored when the reminder's turn comes."""
+
+    linked: bool
+    reminders_on: bool = True
+    subscribed: bool = True
+    account_active: bool = True
+    has_reading: bool = False
+    """A reading that counts for the period as billing counts it (`_accounts_with_reading`)."""
+
+
+def reminder_verdict(
+    reminder: QueuedReminder, window: WindowState, facts: ReminderFacts | None
+) -> NotDue | None:
+    """Why the reminder is not to be sent now (None: send it): the rule `send_reminders`
+    queues by, asked again. `facts` is None when the reminder names no identity and account
+    (only its window is checked)."""
+    if not window.is_open or str(window.period) != reminder.period:
+        return NotDue.WINDOW_CLOSED
+    if facts is None:
+        return None
+    if not facts.linked:
+        return NotDue.NOT_LINKED
+    if not facts.reminders_on:
+        return NotDue.SWITCHED_OFF
+    if not facts.subscribed:
+        return NotDue.UNREACHABLE
+    if not facts.account_active:
+        return NotDue.ACCOUNT_CLOSED
+    if facts.has_reading:
+        return NotDue.HAS_READING
+    return None
+
+
+_REMINDER_FACTS = (
+    "SELECT i.reminders AS reminders_on, i.subscribed AS subscribed,"
+    " a.status = 'active' AS account_active,"
+    " EXISTS (SELECT 1 FROM reading AS r WHERE r.account = a.id AND r.period = {}"
+    f" AND r.in_window = {{}} AND {baseline_sql('r.')}) AS has_reading"
+    " FROM linked_account AS l"
+    " JOIN messenger_identity AS i ON i.id = l.identity"
+    " JOIN account AS a ON a.id = l.account"
+    " WHERE l.identity = {} AND l.account = {} LIMIT 1"
+)
+
+
+async def _reminder_facts(reminder: QueuedReminder) -> ReminderFacts | None:
+    if reminder.identity_id is None or reminder.account_id is None:
+        return None
+    rows = await LinkedAccount.raw(
+        _REMINDER_FACTS, reminder.period, True, reminder.identity_id, reminder.account_id
+    )
+    if not rows:
+        return ReminderFacts(linked=False)
+    row = rows[0]
+    return ReminderFacts(
+        linked=True,
+        reminders_on=bool(row["reminders_on"]),
+        subscribed=bool(row["subscribed"]),
+        account_active=bool(row["account_active"]),
+        has_reading=bool(row["has_reading"]),
+    )
+
+
+async def no_longer_due(
+    context: ServiceContext, payload: dict[str, Any], dedupe_key: str | None
+) -> NotDue | None:
+    """Why an outbox message that is a reminder is not to be sent now, or None (send it;
+    a message that is no reminder is always sent)."""
+    reminder = queued_reminder(payload, dedupe_key)
+    if reminder is None:
+        return None
+    window = window_state(context.today(), context.window)
+    closed = reminder_verdict(reminder, window, None)
+    if closed is not None:  # no need to look further
+        return closed
+    return reminder_verdict(reminder, window, await _reminder_facts(reminder))

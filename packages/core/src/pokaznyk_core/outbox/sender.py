@@ -37,8 +37,9 @@ from pokaznyk_core.outbox.delivery import (
     load_payload,
     outcome_of,
 )
-from pokaznyk_core.outbox.queue import FAILED, SENT, set_subscribed
+from pokaznyk_core.outbox.queue import FAILED, SENT, SKIPPED, set_subscribed
 from pokaznyk_core.outbox.ratelimit import RateLimiter
+from pokaznyk_core.outbox.reminders import NotDue, no_longer_due
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.storage.sender_lease import SenderLease
 from pokaznyk_core.storage.tables import OutboxMessage
@@ -143,6 +144,17 @@ async def _mark_failed(message: Claimed, error: str) -> None:
     ).where(_claim_ended(message))
 
 
+async def _mark_skipped(message: Claimed, why: NotDue) -> None:
+    log.info("outbox message %s to %s skipped: %s", message.id, message.channel, why.value)
+    await OutboxMessage.update(
+        {
+            OutboxMessage.status: SKIPPED,
+            OutboxMessage.last_error: why.value,
+            OutboxMessage.claimed_by: None,
+        }
+    ).where(_claim_ended(message))
+
+
 async def _retry_at(message: Claimed, at: datetime, *, attempts: int, error: str) -> None:
     await OutboxMessage.update(
         {
@@ -166,6 +178,20 @@ async def _call(context: ServiceContext, client: httpx.AsyncClient, message: Cla
     except (httpx.HTTPError, httpx.InvalidURL) as error:  # a token with a stray \r: put right
         return Outcome(delivered=False, retry=True, error=f"{type(error).__name__}: {error}"[:500])
     return outcome_of(message.channel, response)
+
+
+async def _skipped_reminder(context: ServiceContext, message: Claimed) -> bool:
+    """Drop a reminder that is no longer due (`reminders.no_longer_due`); True when it was.
+    Replies are never dropped."""
+    try:
+        payload = load_payload(message.payload)
+    except ValueError:
+        return False  # the call says it cannot be built
+    why = await no_longer_due(context, payload, message.dedupe_key)
+    if why is None:
+        return False
+    await _mark_skipped(message, why)
+    return True
 
 
 async def deliver_to_chat(
@@ -195,6 +221,8 @@ async def deliver_to_chat(
                 return sent
             if not await still_held(message):  # a new sender has it: its chat is its own
                 return sent
+            if await _skipped_reminder(context, message):
+                continue
             started = time.monotonic()
             wait = await limiter.acquire(message.channel, message.recipient, max_wait=budget)
             budget -= time.monotonic() - started

@@ -7,7 +7,7 @@ at a million accounts that is millions of rows a month, and their indexes are wr
 every message. The worker (`outbox.run_worker`, inside `serve` too) prunes them every
 hour:
 
-- outbox messages sent, given up or said on the phone more than `OUTBOX_KEPT` ago (a
+- outbox messages sent, given up, skipped or said on the phone more than `OUTBOX_KEPT` ago (a
   message still pending is never deleted, however old);
 - records of platform updates older than `UPDATES_KEPT` (platforms redeliver within hours:
   Telegram keeps an unconfirmed update for 24 hours);
