@@ -559,7 +559,7 @@ def test_a_corrections_receipt_names_the_receipt_it_replaces() -> None:
     chat.send(tap("menu:submit"))
     chat.send("1100")
     chat.send(tap(chat.payloads[0]))
-    assert translate("dialog.replaces", "uk", receipts="5EJJ5AM82") in chat.said
+    assert "Він замінює показник із квитанцією 5EJJ5AM82." in chat.said
 
 
 def test_a_receipt_code_mistyped_at_the_menu_is_told_what_one_looks_like() -> None:

@@ -11,6 +11,7 @@ from pokaznyk_core.i18n import (
     render,
     translate,
 )
+from pokaznyk_core.i18n.catalogue import catalogue_path
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -28,6 +29,14 @@ def test_has_a_message_for_every_code(locale: str) -> None:
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_names_every_zone(locale: str) -> None:
     assert all(f"zone.{zone.value}" in catalogue(locale) for zone in Zone)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_defines_every_key_once(locale: str) -> None:
+    """A key written twice keeps one text and silently loses the other (a receipt's note once
+    said another message's words, its placeholders unfilled)."""
+    keys = re.findall(r'^msgid "(.+)"$', catalogue_path(locale).read_text(), re.MULTILINE)
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
 
 
 def test_has_the_same_keys_in_every_locale() -> None:

@@ -509,7 +509,7 @@ def on_submitted(state: DialogState, result: Submitted, turn: Turn) -> Step:
     verified = account is not None and account.verified
     parts = [x.t(loc, "receipt", receipt=result.receipt, period=x.show_period(result.period, loc))]
     if result.replaced:  # a correction: the receipt of the reading it replaces is void
-        parts.append(x.t(loc, "replaces", receipts=", ".join(result.replaced)))
+        parts.append(x.t(loc, "replaces_receipt", receipts=", ".join(result.replaced)))
     if turn.facts.voice:  # said where it is heard, not only after the whole menu
         parts.append(x.t(loc, "receipt_again_voice"))
     flagged = bool(result.flags) or result.status == "flagged"
