@@ -108,3 +108,28 @@ async def test_sends_to_no_more_chats_at_once_than_its_places(
         await sending.finish()
     assert [chat for chat, _ in arrived(fake_telegram)][-1] == 7103
     assert sending.delivered == 3
+
+
+async def test_a_buttons_answer_goes_while_a_message_of_its_chat_hangs(
+    platforms_context: ServiceContext, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram takes a tap's answer for about 15 s: it must not wait behind the chat's
+    sendMessage that the platform is slow to answer (a review found it did)."""
+    await queue(platforms_context, 7201, "A: квитанція")
+    answer_a = fake_telegram.hold_next(to_chat(7201))
+    async with httpx.AsyncClient() as client:
+        sending = ChatSending(platforms_context, client, RateLimiter(limits={}), asyncio.Event())
+        sending.holder = new_holder()
+        await sending.start_due()
+        await until(fake_telegram, lambda sent: (7201, "A: квитанція") in sent)
+        tap = {"method": "answerCallbackQuery", "params": {"callback_query_id": "q-7201"}}
+        await enqueue("telegram", "7201", tap, now=platforms_context.now(), dedupe_key="cb:7201")
+        await sending.start_due()
+        answered = fake_telegram.received(
+            lambda requests: any(r.path.endswith("/answerCallbackQuery") for r in requests)
+        )
+        await asyncio.wait_for(answered, GUARD)
+        answer_a.set()
+        await sending.finish()
+    statuses = await OutboxMessage.select(OutboxMessage.status)
+    assert {row["status"] for row in statuses} == {"sent"}

@@ -75,9 +75,22 @@ def new_holder() -> str:
 _COLUMNS = "id, channel, recipient, payload, attempts, dedupe_key"
 
 
+def _answers_sql(postgres: bool) -> str:
+    """Whether a payload is a callback answer (`telegram_call`), read from its text: parsed
+    as JSON, PostgreSQL refuses a reply with a NUL character, and one such payload would
+    fail its whole claim for ever. The method's name in quotes is found in no other payload
+    (a quote inside a JSON string is escaped)."""
+    text = "payload::text" if postgres else "payload"
+    return f"{text} LIKE '%\"{CALLBACK_ANSWER}\"%'"
+
+
 def _claim_sql(channels: int, skipped_chats: int, *, postgres: bool) -> str:
     marks = ", ".join("{}" for _ in range(channels))
-    skip = "".join(" AND NOT (channel = {} AND recipient = {})" for _ in range(skipped_chats))
+    # A chat being sent to is left out, but for its callback answers, which wait for nothing.
+    skip = "".join(
+        f" AND NOT (channel = {{}} AND recipient = {{}} AND NOT {_answers_sql(postgres)})"
+        for _ in range(skipped_chats)
+    )
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
     return (
         "UPDATE outbox_message SET next_attempt_at = {}, claimed_by = {}"
@@ -125,44 +138,37 @@ async def claim(
 
 
 def _earlier_sql(recipients: int) -> str:
-    """The first pending message of each chat of `recipients` before an id, but for
-    callback answers (`CALLBACK_ANSWER`)."""
-    method = "payload::jsonb ->> 'method'" if is_postgres() else "json_extract(payload, '$.method')"
+    """The pending messages of the chats of `recipients` before an id, but for callback
+    answers (`CALLBACK_ANSWER`)."""
     marks = ", ".join("{}" for _ in range(recipients))
     return (
-        "SELECT channel, recipient, MIN(id) AS first FROM outbox_message"
+        "SELECT channel, recipient, id FROM outbox_message"
         f" WHERE status = {{}} AND recipient IN ({marks}) AND id < {{}}"
-        f" AND COALESCE({method}, '') <> {{}}"
-        " GROUP BY channel, recipient"
+        f" AND NOT {_answers_sql(is_postgres())}"
     )
 
 
 async def _in_order(claimed: list[Claimed], now: datetime) -> list[Claimed]:
     """Leave out, and look at again soon, the messages that have an earlier message of
-    their chat still waiting (backed off, held to its rate, or claimed by another sender):
-    a chat's messages go out in the order they were queued. A callback answer waits for
-    none."""
+    their chat still waiting (backed off, held to its rate, not due yet, or claimed by
+    another sender): a chat's messages go out in the order they were queued. A callback
+    answer waits for none."""
     if not claimed:
         return claimed
     ids = [m.id for m in claimed]
     recipients = sorted({m.recipient for m in claimed})
-    earlier = await OutboxMessage.raw(
-        _earlier_sql(len(recipients)), PENDING, *recipients, max(ids), CALLBACK_ANSWER
-    )
+    earlier = await OutboxMessage.raw(_earlier_sql(len(recipients)), PENDING, *recipients, max(ids))
     claimed_ids = set(ids)
-    first: dict[Chat, int] = {}
+    waiting: dict[Chat, int] = {}  # each chat's first message not in this claim
     for row in earlier:
-        first[(row["channel"], row["recipient"])] = int(row["first"])
+        key, found = (row["channel"], row["recipient"]), int(row["id"])
+        if found not in claimed_ids and found < waiting.get(key, found + 1):
+            waiting[key] = found
     kept: list[Claimed] = []
     held: list[Claimed] = []
     for message in claimed:
-        oldest = first.get(message.chat)
-        if (
-            message.in_chat_order
-            and oldest is not None
-            and oldest < message.id
-            and oldest not in claimed_ids
-        ):
+        first_waiting = waiting.get(message.chat)
+        if message.in_chat_order and first_waiting is not None and first_waiting < message.id:
             held.append(message)
         else:
             kept.append(message)

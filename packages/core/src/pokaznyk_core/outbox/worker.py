@@ -80,11 +80,16 @@ class ChatSending:
             self._context.now(), channels, places, holder=self.holder, skip_chats=self._chats
         )
         for chat in by_chat(messages):
-            self._start(chat)
+            answers = [m for m in chat if not m.in_chat_order]
+            ordered = [m for m in chat if m.in_chat_order]
+            if ordered:
+                self._start(ordered, ordered[0].chat)
+            if answers:  # beside the chat's messages, never behind them (nor they behind it)
+                first = answers[0]
+                self._start(answers, (first.channel, f"{first.recipient}#answers:{first.id}"))
         return len(messages) == places
 
-    def _start(self, messages: list[Claimed]) -> None:
-        chat = messages[0].chat
+    def _start(self, messages: list[Claimed], chat: Chat) -> None:
         task = asyncio.create_task(
             deliver_to_chat(self._context, self._client, self._limiter, messages, self._stop),
             name=f"pokaznyk-chat-{chat[0]}",
