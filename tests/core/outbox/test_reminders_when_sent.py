@@ -23,9 +23,15 @@ from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.identities import set_reminders
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
-from pokaznyk_core.storage.tables import Account, LinkedAccount, MessengerIdentity, OutboxMessage
+from pokaznyk_core.storage.tables import (
+    Account,
+    DialogState,
+    LinkedAccount,
+    MessengerIdentity,
+    OutboxMessage,
+)
 from pokaznyk_core.testing import FixedClock, MeterFixture
-from pokaznyk_core.testing_platforms import FakeTelegram
+from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram
 
 Change = Callable[[ServiceContext, FixedClock, str, MeterFixture], Awaitable[None]]
 
@@ -218,3 +224,28 @@ async def test_a_reminder_queued_before_it_named_its_account_is_checked_by_its_k
 
     assert fake_telegram.sent_messages() == []
     assert (await reminder_row("8401"))["status"] == "skipped"
+
+
+async def test_a_messenger_reminder_that_waited_past_a_day_of_silence_is_skipped(
+    platforms_context: ServiceContext, fake_graph: FakeGraph, clock: FixedClock
+) -> None:
+    """Meta takes a message the page starts only within 24 hours of the person's last: a
+    reminder that waited longer is recorded as skipped, not failed with Meta's refusal."""
+    await linked_identity(platforms_context, "PS-8401", channel="messenger")
+    await DialogState.insert(
+        DialogState(
+            channel="messenger",
+            platform_user_id="PS-8401",
+            state="{}",
+            version=1,
+            updated_at=platforms_context.now(),  # the person wrote just now
+        )
+    )
+    assert (await send_reminders(platforms_context)).queued == 1
+    clock.advance(timedelta(hours=25))  # the channel's token was unset, say; still the window
+
+    await run_out(platforms_context)
+
+    assert fake_graph.requests == []
+    skipped = await reminder_row("PS-8401")
+    assert skipped["status"] == "skipped" and "Messenger" in skipped["last_error"]

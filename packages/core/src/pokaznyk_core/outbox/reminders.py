@@ -214,6 +214,7 @@ class NotDue(enum.Enum):
     HAS_READING = "the account has a reading that counts for the period"
     NOT_LINKED = "the account is no longer linked to the customer"
     ACCOUNT_CLOSED = "the account is closed"
+    SILENT_TOO_LONG = "Messenger takes no message the page starts a day after the person's last"
 
 
 @dataclass(frozen=True)
@@ -311,10 +312,16 @@ async def _reminder_facts(reminder: QueuedReminder) -> ReminderFacts | None:
 
 
 async def no_longer_due(
-    context: ServiceContext, payload: dict[str, Any], dedupe_key: str | None
+    context: ServiceContext,
+    payload: dict[str, Any],
+    dedupe_key: str | None,
+    *,
+    channel: str = "",
+    recipient: str = "",
 ) -> NotDue | None:
     """Why an outbox message that is a reminder is not to be sent now, or None (send it;
-    a message that is no reminder is always sent)."""
+    a message that is no reminder is always sent). A Messenger reminder that waited past
+    a day since the person's last message is not sent either (Meta would refuse it)."""
     reminder = queued_reminder(payload, dedupe_key)
     if reminder is None:
         return None
@@ -322,4 +329,9 @@ async def no_longer_due(
     closed = reminder_verdict(reminder, window, None)
     if closed is not None:  # no need to look further
         return closed
-    return reminder_verdict(reminder, window, await _reminder_facts(reminder))
+    verdict = reminder_verdict(reminder, window, await _reminder_facts(reminder))
+    if verdict is None and channel == "messenger":
+        last = (await _last_messages([recipient])).get(recipient)
+        if not may_start_message(last, context.now()):
+            return NotDue.SILENT_TOO_LONG
+    return verdict

@@ -187,7 +187,9 @@ async def _skipped_reminder(context: ServiceContext, message: Claimed) -> bool:
         payload = load_payload(message.payload)
     except ValueError:
         return False  # the call says it cannot be built
-    why = await no_longer_due(context, payload, message.dedupe_key)
+    why = await no_longer_due(
+        context, payload, message.dedupe_key, channel=message.channel, recipient=message.recipient
+    )
     if why is None:
         return False
     await _mark_skipped(message, why)
