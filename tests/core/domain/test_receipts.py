@@ -122,3 +122,8 @@ def test_receipt_misses_spread_over_more_than_an_hour_never_pause() -> None:
 def test_receipt_misses_are_remembered_as_long_as_they_can_pause() -> None:
     limits = ReceiptLookupLimits()
     assert limits.remembered_for == limits.window + limits.pause
+
+
+def test_reads_a_code_typed_in_full_width_or_with_an_invisible_mark() -> None:
+    assert normalize_receipt(" ＨＪ６ＭＹ３Ｙ２７ ") == "HJ6MY3Y27"
+    assert normalize_receipt("HJ6MY3Y2\u200b7") == "HJ6MY3Y27"

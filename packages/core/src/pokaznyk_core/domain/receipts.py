@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from pokaznyk_core.domain.outcomes import Code, Problem
+from pokaznyk_core.domain.values import plain_text
 from pokaznyk_core.domain.verification import (
     VerificationGate,
     VerificationLimits,
@@ -52,6 +54,11 @@ _TYPED = str.maketrans(
 _DROPPED = frozenset(" -‐‑–—_.\t\n\r\u00a0\u2009\u202f")
 
 
+def _plain(text: str) -> str:
+    """A code as typed, full-width letters and digits as ASCII, invisible marks dropped."""
+    return plain_text(unicodedata.normalize("NFKC", text))
+
+
 def receipt_from_uuid(reading_id: UUID, salt: int = 0, key: bytes = b"") -> str:
     """The receipt code of a reading: a deterministic hash of its id, keyed with the
     service's secret ``key`` (a chat's reading ids follow from the user's platform id, so
@@ -80,7 +87,7 @@ def normalize_receipt(text: str) -> str | None:
 
     Case, spaces and dashes do not matter; look-alike letters are mapped back.
     """
-    code = "".join(ch for ch in text.upper() if ch not in _DROPPED).translate(_TYPED)
+    code = "".join(ch for ch in _plain(text).upper() if ch not in _DROPPED).translate(_TYPED)
     if len(code) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in code):
         return None
     return code
@@ -90,7 +97,7 @@ def resembles_receipt(text: str) -> bool:
     """Whether ``text`` looks meant as a receipt code though it is not one (a character
     too many or too few, a letter codes do not have): Latin letters with digits, about a
     code's length (a word, or digits alone, are something else)."""
-    code = "".join(ch for ch in text.upper() if ch not in _DROPPED)
+    code = "".join(ch for ch in _plain(text).upper() if ch not in _DROPPED)
     return (
         RECEIPT_LENGTH - 2 <= len(code) <= RECEIPT_LENGTH + 2
         and code.isascii()
