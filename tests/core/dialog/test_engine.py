@@ -535,6 +535,16 @@ def test_values_named_by_their_zones_go_to_those_zones(typed: str) -> None:
     assert chat.state.values == ("510.0", "210.0")
 
 
+@pytest.mark.parametrize("typed", ["пік 510 ніч 210", "ніч 210 ніч 220", "half-peak 510"])
+def test_zone_words_that_do_not_fit_the_meter_say_its_zones(typed: str) -> None:
+    two = meter(last=("500.0", "200.0"))
+    chat = at_menu(Chat(facts(account(1, two))))
+    chat.send(tap("menu:submit"))
+    chat.send(typed)
+    assert chat.said.startswith(translate("dialog.zone_words_unclear", "uk", zones="день, ніч"))
+    assert chat.stage() is Stage.ENTER_ZONE and chat.state.values == ("", "")
+
+
 def test_a_value_with_its_unit_is_the_value() -> None:
     chat = at_menu(Chat(facts(account())))
     chat.send(tap("menu:submit"))

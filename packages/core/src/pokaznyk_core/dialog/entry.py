@@ -17,7 +17,7 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.receipts import spoken_receipt
 from pokaznyk_core.domain.values import ascii_int, parse_value, separate_values, spaced_apart
 from pokaznyk_core.domain.window import Period, place_reading, window_of
-from pokaznyk_core.domain.zones import Zone, labelled_values
+from pokaznyk_core.domain.zones import Zone, labelled_values, names_zones
 
 READING_NAMESPACE = UUID("6f1f3c1e-3f57-4d55-9a55-8c7f0b7b2d11")
 _YES = frozenset({"yes", "так", "ok", "ок", "1", "confirm", "підтвердити", "y", "т"})
@@ -231,6 +231,10 @@ def on_zone(state: DialogState, incoming: Incoming, turn: Turn) -> Step | None:
     labelled = labelled_values(incoming.text, meter.spec.zones)
     if labelled is not None:  # "день 12500 ніч 9200", "8 900,5 kWh"
         return _labelled_zones(state, labelled, meter, turn)
+    if names_zones(incoming.text):  # a zone this meter has not, or one named twice
+        zones = ", ".join(x.zone_name(z.value, loc) for z in meter.spec.zones)
+        unclear = x.reply(loc, x.t(loc, "zone_words_unclear", zones=zones))
+        return Step(state, (unclear, prompt_zone(state, turn)))
     lines = separate_values(incoming.text)
     count = meter.spec.zone_count
     empty = [v for v in _padded(state.values, count)[state.zone_index :] if not v]

@@ -87,3 +87,9 @@ def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]
     if not worded or named is not None or not found:
         return None
     return found
+
+
+def names_zones(text: str) -> bool:
+    """Whether `text` has a zone's word in it (of any meter), as `labelled_values` reads."""
+    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold()).replace("*", "·")
+    return any(word in _ZONE_WORDS for _, word in _PARTS.findall(folded) if word)
