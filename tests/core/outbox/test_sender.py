@@ -15,7 +15,7 @@ from pokaznyk_core.outbox import MAX_ATTEMPTS, RETRY_FOR, send_due, sender
 from pokaznyk_core.outbox.queue import enqueue, telegram_call
 from pokaznyk_core.outbox.ratelimit import RateLimiter
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.storage.tables import OutboxMessage
+from pokaznyk_core.storage.tables import DialogState, OutboxMessage
 from pokaznyk_core.testing import FixedClock
 from pokaznyk_core.testing_platforms import FakeGraph, FakeTelegram, FakeViber
 
@@ -102,6 +102,15 @@ async def test_a_reminder_goes_to_messenger_as_an_update_not_a_response(
     platforms_context: ServiceContext, fake_graph: FakeGraph
 ) -> None:
     payload = {"reply": REPLY.to_json(), "kind": "reminder", "period": "2026-10"}
+    await DialogState.insert(  # the person wrote within the day: Meta takes the reminder
+        DialogState(
+            channel="messenger",
+            platform_user_id="PSID-2",
+            state="{}",
+            version=1,
+            updated_at=platforms_context.now(),
+        )
+    )
     await enqueue("messenger", "PSID-2", payload, now=platforms_context.now())
     async with httpx.AsyncClient() as client:
         assert await send_due(platforms_context, client) == 1
