@@ -184,7 +184,7 @@ async def test_a_reading_off_the_window_is_said_to_be(
     clock.instant = datetime(2026, 10, 15, 9, 0, tzinfo=UTC)
     receipt, _ = await stored(context)
     page = await look_up(visitor, receipt)
-    assert translate("dialog.status_off_window", "uk") in page
+    assert translate("web.lookup.off_window", "uk") in page
     assert show_date(date(2026, 10, 15), "uk") in page
     assert translate("web.lookup.in_window", "uk") not in page
 
