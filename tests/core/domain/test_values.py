@@ -191,3 +191,15 @@ def test_a_single_value_ignores_its_spaces_wherever_they_are() -> None:
 )
 def test_digits_of_other_scripts_and_invisible_marks_read_as_the_value(typed: str) -> None:
     assert parse_value(typed, SIX_ONE) == Decimal("53960.5")
+
+
+@pytest.mark.parametrize(
+    "typed", ["8000 kWh", "8000kWh", "8 000 кВт·год", "8000 квт*год", "8000 КВт"]
+)
+def test_a_unit_after_the_value_is_no_part_of_it(typed: str) -> None:
+    assert parse_value(typed, SIX_ONE) == Decimal("8000")
+
+
+@pytest.mark.parametrize("typed", ["kWh 8000", "8000 kWh 5", "8000 л"])
+def test_a_unit_anywhere_else_is_not_a_number(typed: str) -> None:
+    assert parse_value(typed, SIX_ONE) == Problem(Code.VALUE_NOT_A_NUMBER)

@@ -370,3 +370,17 @@ async def test_an_instant_check_of_another_accounts_meter_tells_nothing(
         },
     )
     assert response.text.strip() == ""
+
+
+async def test_a_value_written_with_its_unit_is_taken_as_the_value(
+    visitor: Visitor, context: ServiceContext
+) -> None:
+    """The field is labelled in kWh, and a customer may write the unit too (a tester's
+    "8000 kWh" was "not digits" on the form while the chats took it)."""
+    meter = await make_meter_fixture(
+        context, zone_count=2, initial={DAY: Decimal("1000.0"), NIGHT: Decimal("500.0")}
+    )
+    page = await verified(visitor, meter)
+    values = {f"m{meter.meter_id}_day": "1010 kWh", f"m{meter.meter_id}_night": "510 кВт·год"}
+    confirmed = await confirm(visitor, page, values)
+    assert send_data(confirmed)[f"m{meter.meter_id}_day"] in ("1010", "1010.0")

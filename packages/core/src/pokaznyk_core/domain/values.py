@@ -11,6 +11,9 @@ from pokaznyk_core.domain.outcomes import Code, Problem
 
 _NUMBER = re.compile(r"(-?)([0-9]*)(?:[.,]([0-9]*))?")
 
+_UNIT_AFTER = re.compile(r"(?<=\d)\s*(?:kwh|квт\s*[·*.]?\s*год|квт|kw)\.?\s*$", re.IGNORECASE)
+"""The unit a value may be written with ("8000 kWh", "8 900,5 кВт·год"): no part of it."""
+
 _WIDE_SEPARATORS = {"，": ",", "．": ".", "٫": ",", "٬": " ", "－": "-"}
 """Full-width and Arabic separators, as their ASCII forms."""
 
@@ -116,14 +119,15 @@ def parse_value(
 ) -> Decimal | Problem:
     """Read a register value typed by a person (or sent by a smart meter).
 
-    Spaces are ignored (``"12 345,6"``), but numbers on lines of their own are several
-    values, never one; one ``,`` or ``.`` separates the decimals; anything else
-    (apostrophes, signs, letters, a second separator) is not a number. Leading zeros do not
-    count towards the meter's digits. Decimals beyond the meter's are refused, unless they
-    are all zeros or ``truncate_extra_decimals`` is set, when they are cut off (truncated,
-    never rounded). The result has exactly ``meter.decimals`` places.
+    Spaces are ignored (``"12 345,6"``), and so is a unit after the value (``"8000 kWh"``),
+    but numbers on lines of their own are several values, never one; one ``,`` or ``.``
+    separates the decimals; anything else (apostrophes, signs, letters, a second
+    separator) is not a number. Leading zeros do not count towards the meter's digits.
+    Decimals beyond the meter's are refused, unless they are all zeros or
+    ``truncate_extra_decimals`` is set, when they are cut off (truncated, never rounded).
+    The result has exactly ``meter.decimals`` places.
     """
-    text = plain_text(text)
+    text = _UNIT_AFTER.sub("", plain_text(text))
     if len(value_lines(text)) > 1:
         return Problem(Code.VALUE_SEVERAL)
     compact = "".join(ch for ch in text if not ch.isspace())
