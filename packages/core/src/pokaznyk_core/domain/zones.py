@@ -56,6 +56,11 @@ _HALF_PEAK = re.compile(r"\b(half|напів)[\s-]+(peak|пік)")
 _PARTS = re.compile(r"(\d[\d\s.,]*\d|\d)|([^\W\d_][^\W\d_·*]*(?:[·*][^\W\d_]+)?)")
 
 
+def _folded(text: str) -> str:
+    """The text as the zone words are looked up in: lower case, "half peak" one word."""
+    return _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold()).replace("*", "·")
+
+
 def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]] | None:
     """The values of a message that names their zones ("день 12500 ніч 9200", "night: 9200")
     or their unit ("8 900,5 kWh" at a one-zone meter), each after its zone's word, units
@@ -65,7 +70,7 @@ def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]
     found: list[tuple[Zone, str]] = []
     named: Zone | None = None
     worded = False
-    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold()).replace("*", "·")
+    folded = _folded(text)
     if _PARTS.sub("", folded).strip(_BETWEEN):  # a sign or a symbol: "-1100 kWh", "≈8900"
         return None
     for number, word in _PARTS.findall(folded):
@@ -91,5 +96,5 @@ def labelled_values(text: str, zones: tuple[Zone, ...]) -> list[tuple[Zone, str]
 
 def names_zones(text: str) -> bool:
     """Whether `text` has a zone's word in it (of any meter), as `labelled_values` reads."""
-    folded = _HALF_PEAK.sub(lambda m: m.group(1) + m.group(2), text.casefold()).replace("*", "·")
+    folded = _folded(text)
     return any(word in _ZONE_WORDS for _, word in _PARTS.findall(folded) if word)

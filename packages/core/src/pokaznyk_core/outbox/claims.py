@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pokaznyk_core.outbox.delivery import load_payload
@@ -57,7 +58,7 @@ class Claimed:
         """The chat it goes to."""
         return (self.channel, self.recipient)
 
-    @property
+    @cached_property
     def in_chat_order(self) -> bool:
         """False for a button's callback answer, which goes out whatever the chat's
         messages do (`CALLBACK_ANSWER`)."""

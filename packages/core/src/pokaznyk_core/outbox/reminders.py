@@ -25,7 +25,7 @@ from pokaznyk_core.domain.window import WindowState, window_state
 from pokaznyk_core.i18n.catalogue import format_day, normalize_locale, translate
 from pokaznyk_core.outbox.queue import enqueue_many
 from pokaznyk_core.services.context import ServiceContext
-from pokaznyk_core.services.reading_store import baseline_sql
+from pokaznyk_core.services.reading_store import counts_for_period_sql
 from pokaznyk_core.services.turn_store import REMINDER_KIND, OutboxRow
 from pokaznyk_core.storage.tables import DialogState, LinkedAccount, OutboxMessage, Reading
 
@@ -124,7 +124,7 @@ async def _accounts_with_reading(account_ids: list[int], period: str) -> set[int
         accounts = ", ".join(str(int(a)) for a in account_ids[start : start + _CHUNK])
         rows = await Reading.raw(
             f"SELECT DISTINCT account FROM reading WHERE account IN ({accounts})"
-            f" AND period = {{}} AND in_window = {{}} AND {baseline_sql()}",
+            f" AND {counts_for_period_sql()}",
             period,
             True,
         )
@@ -284,8 +284,8 @@ def reminder_verdict(
 _REMINDER_FACTS = (
     "SELECT i.reminders AS reminders_on, i.subscribed AS subscribed,"
     " a.status = 'active' AS account_active,"
-    " EXISTS (SELECT 1 FROM reading AS r WHERE r.account = a.id AND r.period = {}"
-    f" AND r.in_window = {{}} AND {baseline_sql('r.')}) AS has_reading"
+    " EXISTS (SELECT 1 FROM reading AS r WHERE r.account = a.id"
+    f" AND {counts_for_period_sql('r.')}) AS has_reading"
     " FROM linked_account AS l"
     " JOIN messenger_identity AS i ON i.id = l.identity"
     " JOIN account AS a ON a.id = l.account"

@@ -15,7 +15,6 @@ from pokaznyk_core.dialog.facts import Facts
 from pokaznyk_core.dialog.menu import BILLS_SHOWN
 from pokaznyk_core.domain.accounts import normalize_phone_digits
 from pokaznyk_core.domain.checks import Flag
-from pokaznyk_core.domain.history import awaits_reviewer
 from pokaznyk_core.domain.outcomes import Code, Problem
 from pokaznyk_core.domain.readings import Channel, ReadingStatus
 from pokaznyk_core.domain.zones import Zone
@@ -24,6 +23,7 @@ from pokaznyk_core.services.bills import account_bills
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
 from pokaznyk_core.services.evidence import attach_chat_photo
+from pokaznyk_core.services.reading_store import awaits_reviewer_sql
 from pokaznyk_core.services.readings import ReadingSubmission, submit_reading
 from pokaznyk_core.services.receipt_lookup import find_receipt_status, receipt_status
 from pokaznyk_core.services.verification import (
@@ -246,6 +246,13 @@ def _status(row: dict[str, Any], *, serial: str, values: dict[Zone, str]) -> act
     )
 
 
+_LATEST = (
+    "SELECT * FROM reading WHERE meter = {}"
+    f" AND status <> '{ReadingStatus.SUPERSEDED.value}' AND NOT {awaits_reviewer_sql()}"
+    " ORDER BY taken_on DESC, received_at DESC LIMIT 1"
+)
+
+
 async def _latest(account_ids: list[int]) -> act.Found:
     """The latest reading of each meter in service, and the last closed periods billed."""
     if not account_ids:
@@ -258,17 +265,9 @@ async def _latest(account_ids: list[int]) -> act.Found:
     )
     found = []
     for meter in meters:
-        rows = await (
-            Reading.select()
-            .where(Reading.meter == meter["id"])
-            .where(Reading.status != ReadingStatus.SUPERSEDED.value)
-            .order_by(Reading.taken_on, ascending=False)
-            .order_by(Reading.received_at, ascending=False)
-        )
         # A phone caller's value no reviewer accepted is not the customer's latest.
-        row = next(
-            (r for r in rows if not awaits_reviewer(r["status"], r["flags"].split(","))), None
-        )
+        rows = await Reading.raw(_LATEST, meter["id"])
+        row = rows[0] if rows else None
         if row is None:
             continue
         spec = spec_of(meter)

@@ -22,13 +22,22 @@ from pokaznyk_core.storage.transactions import is_postgres
 _STATUSES = ", ".join(f"'{s.value}'" for s in sorted(COUNTING_STATUSES))
 
 
+def awaits_reviewer_sql(alias: str = "") -> str:
+    """`domain.history.awaits_reviewer` as a condition on `reading` (named `alias`, if any)."""
+    status, flag = AWAITS_REVIEWER
+    return f"({alias}status = '{status.value}' AND {alias}flags LIKE '%{flag.value}%')"
+
+
 def baseline_sql(alias: str = "") -> str:
     """`domain.history.is_baseline` as a condition on `reading` (named `alias`, if any)."""
-    status, flag = AWAITS_REVIEWER
-    return (
-        f"{alias}status IN ({_STATUSES})"
-        f" AND NOT ({alias}status = '{status.value}' AND {alias}flags LIKE '%{flag.value}%')"
-    )
+    return f"{alias}status IN ({_STATUSES}) AND NOT {awaits_reviewer_sql(alias)}"
+
+
+def counts_for_period_sql(alias: str = "") -> str:
+    """A reading that counts for a period as billing counts it, as a condition on `reading`
+    taking the period and `True` (for `in_window`): taken in that period's window, and the
+    customer's own (`baseline_sql`)."""
+    return f"{alias}period = {{}} AND {alias}in_window = {{}} AND {baseline_sql(alias)}"
 
 
 RECENT_READINGS = HISTORY_READINGS + 4

@@ -13,7 +13,7 @@ limit uses up the other), and pauses its lookups once they reach
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pokaznyk_core.dialog.actions import ReceiptStatus
@@ -25,6 +25,7 @@ from pokaznyk_core.domain.receipts import (
 )
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.readings import find_by_receipt
+from pokaznyk_core.services.verification import failures_since
 from pokaznyk_core.storage.tables import VerificationFailure
 from pokaznyk_core.storage.transactions import serialize_on, write_transaction
 
@@ -89,7 +90,8 @@ async def look_up_receipt(context: ServiceContext, *, client: str, text: str) ->
     limits = context.receipt_lookups
     async with write_transaction():
         await serialize_on(f"receipt-lookup:{key}")
-        misses = await _misses(key, now - limits.remembered_for)
+        since = now - limits.remembered_for
+        misses = await failures_since(VerificationFailure.user_key, key, since)
         gate = receipt_lookup_gate(misses, now, limits)
         if not gate.allowed:
             return ReceiptLookup(code=code, problem=gate.problem, retry_after=gate.retry_after)
@@ -107,11 +109,3 @@ async def look_up_receipt(context: ServiceContext, *, client: str, text: str) ->
         attempts_left=after.attempts_left if after.allowed else 0,
         retry_after=after.retry_after,
     )
-
-
-async def _misses(key: str, since: datetime) -> list[datetime]:
-    """When the client's earlier numbers found nothing, since ``since``."""
-    rows = await VerificationFailure.select(VerificationFailure.failed_at).where(
-        (VerificationFailure.user_key == key) & (VerificationFailure.failed_at >= since)
-    )
-    return [r["failed_at"] for r in rows]

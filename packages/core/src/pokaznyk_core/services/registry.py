@@ -12,14 +12,13 @@ import phonenumbers
 
 from pokaznyk_core.domain.accounts import normalize_phone_digits, validate_account_number
 from pokaznyk_core.domain.eic import validate_eic
-from pokaznyk_core.domain.history import is_baseline
 from pokaznyk_core.domain.meters import MeterSpec, make_meter_spec, plan_replacement
 from pokaznyk_core.domain.outcomes import Code, Problem
-from pokaznyk_core.domain.readings import COUNTING_STATUSES
 from pokaznyk_core.domain.zones import Zone
 from pokaznyk_core.services.audit import record_audit
 from pokaznyk_core.services.context import ServiceContext
 from pokaznyk_core.services.errors import ServiceError
+from pokaznyk_core.services.reading_store import baseline_sql
 from pokaznyk_core.services.readings import load_meter
 from pokaznyk_core.storage.tables import Account, AccountPhone, Meter, MeteringPoint, Reading
 from pokaznyk_core.storage.transactions import lock_for_update, write_transaction
@@ -206,14 +205,11 @@ async def replace_meter(
         await lock_for_update("meter", old.meter_id)
         if old.removed_on is not None:
             raise ServiceError(Problem(Code.METER_REMOVED), "the meter was already removed")
-        counting = await (
-            Reading.select()
-            .where(Reading.meter == old.meter_id)
-            .where(Reading.status.is_in([s.value for s in COUNTING_STATUSES]))
-            .order_by(Reading.taken_on, ascending=False)
-            .order_by(Reading.received_at, ascending=False)
+        last = await Reading.raw(
+            f"SELECT * FROM reading WHERE meter = {{}} AND {baseline_sql()}"
+            " ORDER BY taken_on DESC, received_at DESC LIMIT 1",
+            old.meter_id,
         )
-        last = [r for r in counting if is_baseline(r["status"], r["flags"].split(","))][:1]
         last_values = values_from_row(last[0], old.spec) if last else old.initial
         last_taken_on = last[0]["taken_on"] if last else old.installed_on
         plan = _require(

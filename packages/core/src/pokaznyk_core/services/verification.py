@@ -74,7 +74,9 @@ async def find_account(context: ServiceContext, account_or_eic: str) -> dict[str
     return await Account.select().where(Account.id == point["account"]).first()
 
 
-async def _failures(column: Any, key: str, since: datetime) -> list[datetime]:
+async def failures_since(column: Any, key: str, since: datetime) -> list[datetime]:
+    """When the failures counted under `key` (in `column` of `verification_failure`) were
+    recorded, since `since`."""
     rows = await VerificationFailure.select(VerificationFailure.failed_at).where(
         (column == key) & (VerificationFailure.failed_at >= since)
     )
@@ -214,7 +216,7 @@ async def record_failure(
         await VerificationFailure.insert(
             VerificationFailure(user_key=user_key[:120], account_key=account_key, failed_at=now)
         )
-        user_failures = await _failures(
+        user_failures = await failures_since(
             VerificationFailure.user_key, user_key, now - limits.user_window - limits.user_cooldown
         )
     return _failed(user_failures, now, limits)
